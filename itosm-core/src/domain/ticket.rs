@@ -1,0 +1,168 @@
+//! Tickets, their statuses, request types and history.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{UserId, wire_enum};
+
+/// A ticket's database id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TicketId(pub i64);
+
+/// A software title's database id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SoftwareId(pub i64);
+
+/// A title in the software catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Software {
+    /// Database id.
+    pub id: SoftwareId,
+    /// e.g. `Autodesk AutoCAD`.
+    pub name: String,
+    /// e.g. `2025`.
+    pub version: String,
+}
+
+impl Software {
+    /// Name and version, as people say it: `Autodesk AutoCAD 2025`.
+    pub fn label(&self) -> String {
+        if self.version.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} {}", self.name, self.version)
+        }
+    }
+}
+
+wire_enum! {
+    /// What the requester asks for.
+    RequestType {
+        /// Install a title from the catalog (software required).
+        SoftwareInstall => "SOFTWARE_INSTALL",
+        /// Grant access to a system or application.
+        AccessRequest => "ACCESS_REQUEST",
+        /// A hardware problem or request (software refused).
+        Hardware => "HARDWARE",
+        /// Something is broken.
+        Incident => "INCIDENT",
+        /// Anything else.
+        Other => "OTHER",
+    }
+}
+
+/// Whether a request type takes a software title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoftwareRule {
+    /// Must name a title.
+    Required,
+    /// May name a title.
+    Optional,
+    /// Must not name a title.
+    Refused,
+}
+
+impl RequestType {
+    /// Whether this request type takes a software title.
+    pub fn software_rule(self) -> SoftwareRule {
+        match self {
+            RequestType::SoftwareInstall => SoftwareRule::Required,
+            RequestType::Hardware => SoftwareRule::Refused,
+            RequestType::AccessRequest | RequestType::Incident | RequestType::Other => {
+                SoftwareRule::Optional
+            }
+        }
+    }
+}
+
+wire_enum! {
+    /// Where a ticket stands.
+    TicketStatus {
+        /// Newly created, not yet picked up ("Start" in the seed).
+        Start => "START",
+        /// Someone is working on it.
+        InProgress => "IN_PROGRESS",
+        /// Waiting on something.
+        OnHold => "ON_HOLD",
+        /// Done, awaiting confirmation.
+        Resolved => "RESOLVED",
+        /// Finished for good.
+        Closed => "CLOSED",
+        /// Withdrawn.
+        Cancelled => "CANCELLED",
+    }
+}
+
+impl TicketStatus {
+    /// The label people see, e.g. `Start`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TicketStatus::Start => "Start",
+            TicketStatus::InProgress => "In progress",
+            TicketStatus::OnHold => "On hold",
+            TicketStatus::Resolved => "Resolved",
+            TicketStatus::Closed => "Closed",
+            TicketStatus::Cancelled => "Cancelled",
+        }
+    }
+}
+
+wire_enum! {
+    /// How urgent a ticket is.
+    Priority {
+        /// Whenever convenient.
+        Low => "LOW",
+        /// The default.
+        Medium => "MEDIUM",
+        /// Soon.
+        High => "HIGH",
+        /// Now.
+        Critical => "CRITICAL",
+    }
+}
+
+/// A stored ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// Database id.
+    pub id: TicketId,
+    /// The number people quote, e.g. `INC-2026-0001`.
+    pub number: String,
+    /// Who asked.
+    pub requester: UserId,
+    /// What kind of request.
+    pub request_type: RequestType,
+    /// The software title, for software requests.
+    pub software: Option<SoftwareId>,
+    /// The requester's words, stored as given.
+    pub description: String,
+    /// Where it stands.
+    pub status: TicketStatus,
+    /// How urgent.
+    pub priority: Priority,
+    /// Who works it.
+    pub assignee: Option<UserId>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version, starting at 1.
+    pub version: i32,
+}
+
+/// One row of a ticket's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Database id.
+    pub id: i64,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// The status after this change.
+    pub status: TicketStatus,
+    /// What was done or said.
+    pub notes: Option<String>,
+    /// Who did it.
+    pub actor: Option<UserId>,
+    /// When.
+    pub at: DateTime<Utc>,
+}

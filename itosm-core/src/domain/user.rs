@@ -1,0 +1,129 @@
+//! People and their roles.
+
+use serde::{Deserialize, Serialize};
+
+use super::wire_enum;
+use crate::CoreError;
+
+/// A user's database id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UserId(pub i64);
+
+wire_enum! {
+    /// What a user may do; see [`crate::policy`].
+    Role {
+        /// Asks IT for things and follows his own tickets.
+        Requester => "REQUESTER",
+        /// Works tickets.
+        Agent => "AGENT",
+        /// Works tickets and administers itosm.
+        Admin => "ADMIN",
+    }
+}
+
+impl Role {
+    /// Agents and admins work tickets and see them all.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Agent | Role::Admin)
+    }
+}
+
+/// A person who can log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Database id.
+    pub id: UserId,
+    /// Login name, e.g. `john.doe`.
+    pub username: String,
+    /// Employee ID, the second login factor of the seed, e.g. `EMP123`.
+    pub employee_id: String,
+    /// Name to show.
+    pub display_name: String,
+    /// Email address for notifications.
+    pub email: Option<String>,
+    /// E.164 phone number for SMS.
+    pub phone: Option<String>,
+    /// What the user may do.
+    pub role: Role,
+    /// A deactivated user cannot log in and his tokens stop working.
+    pub active: bool,
+}
+
+/// A user to create or update (by username), e.g. from the demo seed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// See [`User::username`].
+    pub username: String,
+    /// See [`User::employee_id`].
+    pub employee_id: String,
+    /// See [`User::display_name`].
+    pub display_name: String,
+    /// See [`User::email`].
+    pub email: Option<String>,
+    /// See [`User::phone`].
+    pub phone: Option<String>,
+    /// See [`User::role`].
+    pub role: Role,
+}
+
+/// Longest accepted username.
+pub const MAX_USERNAME_CHARS: usize = 64;
+/// Longest accepted employee ID.
+pub const MAX_EMPLOYEE_ID_CHARS: usize = 32;
+
+/// Checks a username's shape: 1–64 of `A-Z a-z 0-9 . _ -`.
+pub fn validate_username(value: &str) -> Result<(), CoreError> {
+    let ok = !value.is_empty()
+        && value.len() <= MAX_USERNAME_CHARS
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::bad_input(
+            "username",
+            "must be 1-64 characters of letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+/// Checks an employee ID's shape: 1–32 of `A-Z a-z 0-9 -`.
+pub fn validate_employee_id(value: &str) -> Result<(), CoreError> {
+    let ok = !value.is_empty()
+        && value.len() <= MAX_EMPLOYEE_ID_CHARS
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::bad_input(
+            "employeeId",
+            "must be 1-32 characters of letters, digits or '-'",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_employee_ids_are_bounded_and_plain() {
+        assert!(validate_username("john.doe").is_ok());
+        assert!(validate_username("").is_err());
+        assert!(validate_username("john doe").is_err());
+        assert!(validate_username("j'; DROP TABLE users;--").is_err());
+        assert!(validate_username(&"a".repeat(65)).is_err());
+        assert!(validate_employee_id("EMP123").is_ok());
+        assert!(validate_employee_id("EMP 123").is_err());
+        assert!(validate_employee_id(&"1".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(*role));
+        }
+        assert!(Role::Admin.is_staff() && Role::Agent.is_staff() && !Role::Requester.is_staff());
+    }
+}

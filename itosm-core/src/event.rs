@@ -1,0 +1,173 @@
+//! The versioned event envelope that travels through the outbox, the broker
+//! and every sink.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Priority, RequestType, Software, Ticket, TicketStatus, User};
+
+/// The envelope's schema version; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What happened to a ticket; also the AMQP routing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    /// A ticket was created.
+    #[serde(rename = "ticket.created")]
+    TicketCreated,
+    /// A ticket's status changed.
+    #[serde(rename = "ticket.status_changed")]
+    TicketStatusChanged,
+    /// A ticket was (un)assigned.
+    #[serde(rename = "ticket.assigned")]
+    TicketAssigned,
+    /// A comment was added.
+    #[serde(rename = "ticket.commented")]
+    TicketCommented,
+}
+
+impl EventType {
+    /// The wire name and routing key, e.g. `ticket.created`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::TicketCreated => "ticket.created",
+            EventType::TicketStatusChanged => "ticket.status_changed",
+            EventType::TicketAssigned => "ticket.assigned",
+            EventType::TicketCommented => "ticket.commented",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            EventType::TicketCreated,
+            EventType::TicketStatusChanged,
+            EventType::TicketAssigned,
+            EventType::TicketCommented,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == value)
+    }
+}
+
+/// The ticket as it was when the event happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketSnapshot {
+    /// e.g. `INC-2026-0001`.
+    pub number: String,
+    /// The requester's username.
+    pub requester: String,
+    /// The requester's display name.
+    pub requester_name: String,
+    /// The requester's email, for notifications addressed to him.
+    pub requester_email: Option<String>,
+    /// What kind of request.
+    pub request_type: RequestType,
+    /// The software label, e.g. `Autodesk AutoCAD 2025`.
+    pub software: Option<String>,
+    /// The requester's words, as given.
+    pub description: String,
+    /// Status after the event.
+    pub status: TicketStatus,
+    /// Priority after the event.
+    pub priority: Priority,
+    /// The assignee's username.
+    pub assignee: Option<String>,
+    /// When the ticket was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The ticket's version after the event.
+    pub version: i32,
+}
+
+/// One event, as stored in the outbox and published to the broker.
+///
+/// The seed's `TicketCreatedEvent` fields `ticketId`, `username` and
+/// `requestType` are kept at the top level for its consumers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Unique per event; sinks deduplicate on it.
+    pub event_id: Uuid,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// See [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Who did it (username), if anyone.
+    pub actor: Option<String>,
+    /// The ticket after the event.
+    pub ticket: TicketSnapshot,
+    /// Seed compatibility: the ticket number.
+    #[serde(rename = "ticketId")]
+    pub seed_ticket_id: String,
+    /// Seed compatibility: the requester's username.
+    #[serde(rename = "username")]
+    pub seed_username: String,
+    /// Seed compatibility: the request type.
+    #[serde(rename = "requestType")]
+    pub seed_request_type: RequestType,
+}
+
+impl TicketSnapshot {
+    /// The snapshot of `ticket` with its people and software resolved.
+    pub fn of(
+        ticket: &Ticket,
+        requester: &User,
+        software: Option<&Software>,
+        assignee: Option<&User>,
+    ) -> Self {
+        TicketSnapshot {
+            number: ticket.number.clone(),
+            requester: requester.username.clone(),
+            requester_name: requester.display_name.clone(),
+            requester_email: requester.email.clone(),
+            request_type: ticket.request_type,
+            software: software.map(Software::label),
+            description: ticket.description.clone(),
+            status: ticket.status,
+            priority: ticket.priority,
+            assignee: assignee.map(|a| a.username.clone()),
+            created_at: ticket.created_at,
+            updated_at: ticket.updated_at,
+            version: ticket.version,
+        }
+    }
+}
+
+impl EventEnvelope {
+    /// Builds an event about the ticket in `snapshot`.
+    pub fn new(
+        event_type: EventType,
+        event_id: Uuid,
+        occurred_at: DateTime<Utc>,
+        actor: Option<&User>,
+        snapshot: TicketSnapshot,
+    ) -> Self {
+        EventEnvelope {
+            event_id,
+            event_type,
+            occurred_at,
+            schema_version: SCHEMA_VERSION,
+            actor: actor.map(|a| a.username.clone()),
+            seed_ticket_id: snapshot.number.clone(),
+            seed_username: snapshot.requester.clone(),
+            seed_request_type: snapshot.request_type,
+            ticket: snapshot,
+        }
+    }
+
+    /// The envelope as JSON.
+    pub fn to_json(&self) -> String {
+        // Every field serializes infallibly (strings, numbers, enums, dates).
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses an envelope from JSON.
+    pub fn from_json(json: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(json)
+    }
+}

@@ -1,0 +1,42 @@
+//! # itosm-core
+//!
+//! The heart of itosm, an IT ticketing core: the ticket domain, ticket-number
+//! generation, the one authorization policy, the services every surface calls,
+//! and the traits for stores, transports and notification sinks.
+//!
+//! Core knows nothing of HTTP, AMQP or SMTP. Surfaces (GraphQL, REST, CLI) call
+//! [`Itosm`]; stores implement [`store::Store`]; transports implement
+//! [`transport::EventPublisher`] and [`transport::LiveFeed`]; sinks implement
+//! [`sink::NotificationSink`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), itosm_core::CoreError> {
+//! use std::sync::Arc;
+//! use itosm_core::{Itosm, ServiceConfig, store::memory::MemoryStore};
+//!
+//! let store = Arc::new(MemoryStore::new());
+//! itosm_core::seed::load_demo_data(store.as_ref()).await?;
+//! let itosm = Itosm::new(store, ServiceConfig::with_secret(b"a long random secret".to_vec()))?;
+//! let session = itosm.login("john.doe", "EMP123").await?;
+//! # Ok(()) }
+//! ```
+
+pub mod clock;
+pub mod domain;
+mod error;
+pub mod event;
+pub mod number;
+pub mod policy;
+pub mod seed;
+mod service;
+pub mod sink;
+pub mod store;
+pub mod token;
+pub mod transport;
+
+pub use domain::*;
+pub use error::{CoreError, ErrorCode};
+pub use service::{
+    AuthSession, CreateTicketInput, Itosm, ServiceConfig, TicketFilterInput, TicketPage,
+    TicketView, MAX_NUMBER_CHARS,
+};

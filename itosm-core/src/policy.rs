@@ -1,0 +1,138 @@
+//! The one authorization policy. Every surface (GraphQL queries, mutations,
+//! subscriptions, REST, CLI) asks it through the services; nothing else
+//! decides who may do what.
+
+use crate::{CoreError, Ticket, User};
+
+/// An authenticated caller, as loaded from the store at request time (so a
+/// role change or deactivation takes effect on the next request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The caller.
+    pub user: User,
+}
+
+/// Something a caller wants to do.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// Read the software catalog.
+    ViewCatalog,
+    /// Open a ticket for oneself.
+    CreateTicket,
+    /// List or search every ticket, not just one's own.
+    ListAllTickets,
+    /// Read one ticket (and its history).
+    ViewTicket(&'a Ticket),
+    /// Receive the live feed of every ticket.
+    SubscribeAllTickets,
+    /// Read internal (staff-only) notes.
+    ViewInternalNotes,
+}
+
+/// Decides whether `actor` may do `action`. `None` is an anonymous caller.
+///
+/// Refusals of [`Action::ViewTicket`] are reported as `NotFound`, never
+/// `Forbidden`, so that probing numbers tells a requester nothing about
+/// tickets that are not his.
+pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreError> {
+    let Some(actor) = actor else {
+        return Err(CoreError::Unauthenticated(
+            "log in first: a valid token is required".to_owned(),
+        ));
+    };
+    if !actor.user.active {
+        return Err(CoreError::Unauthenticated("this account is deactivated".to_owned()));
+    }
+    let staff = actor.user.role.is_staff();
+    let allowed = match action {
+        Action::ViewCatalog | Action::CreateTicket => true,
+        Action::ListAllTickets | Action::SubscribeAllTickets | Action::ViewInternalNotes => staff,
+        Action::ViewTicket(ticket) => {
+            if staff || ticket.requester == actor.user.id {
+                true
+            } else {
+                return Err(ticket_not_found(&ticket.number));
+            }
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(
+            "only agents and admins may do this".to_owned(),
+        ))
+    }
+}
+
+/// The error for a ticket that does not exist or that the caller may not see:
+/// one message for both.
+pub fn ticket_not_found(number: &str) -> CoreError {
+    CoreError::NotFound(format!("no ticket {number}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::{Priority, RequestType, Role, TicketId, TicketStatus, UserId};
+
+    fn actor(id: i64, role: Role, active: bool) -> Actor {
+        Actor {
+            user: User {
+                id: UserId(id),
+                username: format!("user{id}"),
+                employee_id: format!("EMP{id}"),
+                display_name: String::new(),
+                email: None,
+                phone: None,
+                role,
+                active,
+            },
+        }
+    }
+
+    fn ticket_of(requester: i64) -> Ticket {
+        Ticket {
+            id: TicketId(1),
+            number: "INC-2026-0001".into(),
+            requester: UserId(requester),
+            request_type: RequestType::Other,
+            software: None,
+            description: "x".into(),
+            status: TicketStatus::Start,
+            priority: Priority::Medium,
+            assignee: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn matrix() {
+        let mine = ticket_of(1);
+        let others = ticket_of(2);
+        let requester = actor(1, Role::Requester, true);
+        let agent = actor(3, Role::Agent, true);
+        let admin = actor(4, Role::Admin, true);
+        let gone = actor(1, Role::Admin, false);
+        let code = |a: Option<&Actor>, action| authorize(a, action).err().map(|e| e.code().as_str());
+
+        for action in [Action::ViewCatalog, Action::CreateTicket, Action::ListAllTickets, Action::ViewTicket(&mine)] {
+            assert_eq!(code(None, action), Some("UNAUTHENTICATED"));
+            assert_eq!(code(Some(&gone), action), Some("UNAUTHENTICATED"));
+        }
+        assert_eq!(code(Some(&requester), Action::CreateTicket), None);
+        assert_eq!(code(Some(&requester), Action::ViewTicket(&mine)), None);
+        assert_eq!(code(Some(&requester), Action::ViewTicket(&others)), Some("NOT_FOUND"));
+        assert_eq!(code(Some(&requester), Action::ListAllTickets), Some("FORBIDDEN"));
+        assert_eq!(code(Some(&requester), Action::SubscribeAllTickets), Some("FORBIDDEN"));
+        assert_eq!(code(Some(&requester), Action::ViewInternalNotes), Some("FORBIDDEN"));
+        for staff in [&agent, &admin] {
+            assert_eq!(code(Some(staff), Action::ViewTicket(&others)), None);
+            assert_eq!(code(Some(staff), Action::ListAllTickets), None);
+            assert_eq!(code(Some(staff), Action::SubscribeAllTickets), None);
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! An in-memory store for tests and embedders that need no database.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, Duration, Utc};
+
+use super::{CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts};
+use crate::event::EventEnvelope;
+use crate::number::TicketNumberFormat;
+use crate::{HistoryEntry, NewUser, Software, SoftwareId, Ticket, TicketId, User, UserId};
+
+#[derive(Debug)]
+struct OutboxRow {
+    record: OutboxRecord,
+    claimed_until: Option<DateTime<Utc>>,
+    sent_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    users: Vec<User>,
+    software: Vec<Software>,
+    tickets: Vec<Ticket>,
+    history: Vec<HistoryEntry>,
+    outbox: Vec<OutboxRow>,
+    counters: std::collections::HashMap<(String, i32), i64>,
+    settings: std::collections::HashMap<String, String>,
+}
+
+/// Everything in one mutex: every operation is trivially atomic.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut guard = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.with(|s| s.users.iter().find(|u| u.username == username).cloned()))
+    }
+
+    async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
+        Ok(self.with(|s| s.users.iter().filter(|u| ids.contains(&u.id)).cloned().collect()))
+    }
+
+    async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        Ok(self.with(|s| {
+            let next_id = UserId(s.users.len() as i64 + 1);
+            let existing = s.users.iter_mut().find(|u| u.username == user.username);
+            let stored = User {
+                id: existing.as_ref().map_or(next_id, |u| u.id),
+                username: user.username.clone(),
+                employee_id: user.employee_id.clone(),
+                display_name: user.display_name.clone(),
+                email: user.email.clone(),
+                phone: user.phone.clone(),
+                role: user.role,
+                active: existing.as_ref().is_none_or(|u| u.active),
+            };
+            match existing {
+                Some(slot) => *slot = stored.clone(),
+                None => s.users.push(stored.clone()),
+            }
+            stored
+        }))
+    }
+
+    async fn list_software(&self) -> Result<Vec<Software>, StoreError> {
+        let mut all = self.with(|s| s.software.clone());
+        all.sort_by(|a, b| (&a.name, &a.version, a.id).cmp(&(&b.name, &b.version, b.id)));
+        Ok(all)
+    }
+
+    async fn get_software(&self, id: SoftwareId) -> Result<Option<Software>, StoreError> {
+        Ok(self.with(|s| s.software.iter().find(|x| x.id == id).cloned()))
+    }
+
+    async fn upsert_software(&self, name: &str, version: &str) -> Result<Software, StoreError> {
+        Ok(self.with(|s| {
+            if let Some(found) = s.software.iter().find(|x| x.name == name && x.version == version) {
+                return found.clone();
+            }
+            let software = Software {
+                id: SoftwareId(s.software.len() as i64 + 1),
+                name: name.to_owned(),
+                version: version.to_owned(),
+            };
+            s.software.push(software.clone());
+            software
+        }))
+    }
+
+    async fn create_ticket(
+        &self,
+        format: &TicketNumberFormat,
+        new: NewTicket,
+    ) -> Result<(Ticket, EventEnvelope), StoreError> {
+        self.with(|s| {
+            // Mirror the SQL stores' foreign keys so all stores conform.
+            if !s.users.iter().any(|u| u.id == new.requester.id) {
+                return Err(StoreError::Internal("requester does not exist".to_owned()));
+            }
+            if let Some(software) = &new.software
+                && !s.software.iter().any(|x| x.id == software.id)
+            {
+                return Err(StoreError::Internal("software does not exist".to_owned()));
+            }
+            let year = new.now.year();
+            let counter = s
+                .counters
+                .entry((format.scope(), format.counter_year(year)))
+                .or_insert(0);
+            *counter += 1;
+            let number = format.render(year, *counter);
+            let id = TicketId(s.tickets.len() as i64 + 1);
+            let (ticket, event) = new_ticket_parts(id, number, &new);
+            s.history.push(HistoryEntry {
+                id: s.history.len() as i64 + 1,
+                ticket: id,
+                status: ticket.status,
+                notes: Some(CREATED_NOTE.to_owned()),
+                actor: Some(new.requester.id),
+                at: new.now,
+            });
+            s.outbox.push(OutboxRow {
+                record: OutboxRecord {
+                    id: s.outbox.len() as i64 + 1,
+                    event_id: event.event_id,
+                    event_type: event.event_type.as_str().to_owned(),
+                    ticket_number: ticket.number.clone(),
+                    payload: event.to_json(),
+                    attempts: 0,
+                },
+                claimed_until: None,
+                sent_at: None,
+                last_error: None,
+            });
+            s.tickets.push(ticket.clone());
+            Ok((ticket, event))
+        })
+    }
+
+    async fn get_ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError> {
+        Ok(self.with(|s| s.tickets.iter().find(|t| t.number == number).cloned()))
+    }
+
+    async fn list_tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>, StoreError> {
+        Ok(self.with(|s| {
+            s.tickets
+                .iter()
+                .rev()
+                .filter(|t| q.requester.is_none_or(|r| t.requester == r))
+                .filter(|t| q.status.is_none_or(|x| t.status == x))
+                .filter(|t| q.request_type.is_none_or(|x| t.request_type == x))
+                .filter(|t| q.number.as_ref().is_none_or(|n| &t.number == n))
+                .filter(|t| q.before.is_none_or(|b| t.id < b))
+                .take(usize::try_from(q.limit).unwrap_or(usize::MAX))
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn ticket_history(&self, ticket: TicketId) -> Result<Vec<HistoryEntry>, StoreError> {
+        Ok(self.with(|s| s.history.iter().filter(|h| h.ticket == ticket).cloned().collect()))
+    }
+
+    async fn claim_outbox(
+        &self,
+        limit: u64,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        Ok(self.with(|s| {
+            s.outbox
+                .iter_mut()
+                .filter(|row| row.sent_at.is_none() && row.claimed_until.is_none_or(|until| until < now))
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .map(|row| {
+                    row.claimed_until = Some(now + lease);
+                    row.record.attempts += 1;
+                    row.record.clone()
+                })
+                .collect()
+        }))
+    }
+
+    async fn mark_outbox_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.with(|s| {
+            if let Some(row) = s.outbox.iter_mut().find(|r| r.record.id == id) {
+                row.sent_at = Some(now);
+            }
+        });
+        Ok(())
+    }
+
+    async fn release_outbox(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        self.with(|s| {
+            if let Some(row) = s.outbox.iter_mut().find(|r| r.record.id == id) {
+                row.claimed_until = None;
+                row.last_error = Some(error.to_owned());
+            }
+        });
+        Ok(())
+    }
+
+    async fn count_unsent_outbox(&self) -> Result<u64, StoreError> {
+        Ok(self.with(|s| s.outbox.iter().filter(|r| r.sent_at.is_none()).count() as u64))
+    }
+
+    async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError> {
+        Ok(self.with(|s| {
+            s.settings
+                .entry(key.to_owned())
+                .or_insert_with(|| default.to_owned())
+                .clone()
+        }))
+    }
+}

@@ -1,0 +1,178 @@
+//! Where tickets live: the [`Store`] trait and its implementations.
+//!
+//! Every store passes the same conformance suite (`tests/store_conformance.rs`):
+//! in-memory ([`memory::MemoryStore`]), SQLite and PostgreSQL
+//! ([`sea::SeaStore`], feature `sea-orm`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use crate::event::{EventEnvelope, EventType, TicketSnapshot};
+use crate::number::TicketNumberFormat;
+use crate::{
+    HistoryEntry, NewUser, Priority, RequestType, Software, SoftwareId, Ticket, TicketId,
+    TicketStatus, User, UserId,
+};
+
+pub mod memory;
+#[cfg(feature = "sea-orm")]
+pub mod sea;
+
+/// A store failure, classified for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached; nothing was written.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness or concurrency clash.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Anything else.
+    #[error("store error: {0}")]
+    Internal(String),
+}
+
+/// A ticket to create; the store allocates its number.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    /// Who asks (already loaded and authorized).
+    pub requester: User,
+    /// What kind of request.
+    pub request_type: RequestType,
+    /// The software title, already checked to exist.
+    pub software: Option<Software>,
+    /// The requester's words, already validated.
+    pub description: String,
+    /// Initial priority.
+    pub priority: Priority,
+    /// Creation time; also picks the number's year.
+    pub now: DateTime<Utc>,
+    /// Id of the `ticket.created` event written with the ticket.
+    pub event_id: Uuid,
+}
+
+/// Which tickets to list, newest first, keyset-paged by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketQuery {
+    /// Only this requester's tickets.
+    pub requester: Option<UserId>,
+    /// Only tickets in this status.
+    pub status: Option<TicketStatus>,
+    /// Only tickets of this type.
+    pub request_type: Option<RequestType>,
+    /// Only the ticket with this exact number.
+    pub number: Option<String>,
+    /// Only tickets older than this one (the page cursor).
+    pub before: Option<TicketId>,
+    /// At most this many.
+    pub limit: u64,
+}
+
+/// An outbox row claimed by a relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRecord {
+    /// Row id.
+    pub id: i64,
+    /// The event's id.
+    pub event_id: Uuid,
+    /// The event type (routing key).
+    pub event_type: String,
+    /// The ticket the event is about.
+    pub ticket_number: String,
+    /// The envelope as JSON.
+    pub payload: String,
+    /// How many times the row has been claimed, this claim included.
+    pub attempts: i32,
+}
+
+/// Persistence for itosm. Implementations must make [`Store::create_ticket`]
+/// atomic: ticket, first history row and outbox event commit together or not
+/// at all, and numbers are unique and increasing under any concurrency.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Finds a user by username.
+    async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
+    /// Loads the users with these ids (missing ones are skipped).
+    async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
+    /// Creates the user, or updates the one with the same username.
+    async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError>;
+
+    /// The catalog, ordered by name then version.
+    async fn list_software(&self) -> Result<Vec<Software>, StoreError>;
+    /// One catalog title.
+    async fn get_software(&self, id: SoftwareId) -> Result<Option<Software>, StoreError>;
+    /// Adds a title unless one with the same name and version exists.
+    async fn upsert_software(&self, name: &str, version: &str) -> Result<Software, StoreError>;
+
+    /// Creates a ticket with the next number of `format`, its first history
+    /// row and its `ticket.created` outbox event, in one transaction.
+    async fn create_ticket(
+        &self,
+        format: &TicketNumberFormat,
+        ticket: NewTicket,
+    ) -> Result<(Ticket, EventEnvelope), StoreError>;
+    /// A ticket by number.
+    async fn get_ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError>;
+    /// Tickets matching `query`, newest first.
+    async fn list_tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>, StoreError>;
+    /// A ticket's history, oldest first.
+    async fn ticket_history(&self, ticket: TicketId) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// Claims up to `limit` unsent outbox rows, oldest first, for `lease`;
+    /// rows claimed by another relay whose lease has not run out are skipped.
+    async fn claim_outbox(
+        &self,
+        limit: u64,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OutboxRecord>, StoreError>;
+    /// Marks a claimed row sent (after its publish was confirmed).
+    async fn mark_outbox_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Gives a claimed row back after a failed publish, noting the error.
+    async fn release_outbox(&self, id: i64, error: &str) -> Result<(), StoreError>;
+    /// How many outbox rows are not yet sent.
+    async fn count_unsent_outbox(&self) -> Result<u64, StoreError>;
+
+    /// Returns the setting `key`, storing `default` first if it is absent
+    /// (atomically: concurrent callers all get the same value).
+    async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError>;
+}
+
+/// The ticket row, first history note and event that every store writes for
+/// a new ticket: one definition so all stores agree.
+pub(crate) fn new_ticket_parts(
+    id: TicketId,
+    number: String,
+    new: &NewTicket,
+) -> (Ticket, EventEnvelope) {
+    let ticket = Ticket {
+        id,
+        number,
+        requester: new.requester.id,
+        request_type: new.request_type,
+        software: new.software.as_ref().map(|s| s.id),
+        description: new.description.clone(),
+        status: TicketStatus::Start,
+        priority: new.priority,
+        assignee: None,
+        created_at: new.now,
+        updated_at: new.now,
+        version: 1,
+    };
+    let snapshot = TicketSnapshot::of(&ticket, &new.requester, new.software.as_ref(), None);
+    let event = EventEnvelope::new(
+        EventType::TicketCreated,
+        new.event_id,
+        new.now,
+        Some(&new.requester),
+        snapshot,
+    );
+    (ticket, event)
+}
+
+/// The note on every ticket's first history row.
+pub const CREATED_NOTE: &str = "Ticket created";

@@ -1,0 +1,611 @@
+//! The sea-orm store: SQLite (embedded default) and PostgreSQL (production)
+//! behind one implementation.
+//!
+//! Ticket numbers come from a `ticket_counters` row updated inside the
+//! ticket's own `BEGIN IMMEDIATE` transaction on SQLite (one writer anyway),
+//! and from a sequence per (format, year) on PostgreSQL, so no row lock is
+//! held across concurrent ticket transactions there.
+
+mod entity;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, Duration, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectOptions, ConnectionTrait,
+    Database, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, RuntimeErr, Set, SqlErr, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait, Value,
+};
+
+use super::{CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts};
+use crate::event::EventEnvelope;
+use crate::number::TicketNumberFormat;
+use crate::{
+    HistoryEntry, NewUser, Priority, RequestType, Role, Software, SoftwareId, Ticket, TicketId,
+    TicketStatus, User, UserId,
+};
+use entity::{outbox, software_catalog, ticket_history, tickets, users};
+use itosm_migrations::{Migrator, MigratorTrait};
+
+/// How to open a [`SeaStore`].
+#[derive(Debug, Clone)]
+pub struct SeaStoreOptions {
+    /// `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://…`.
+    pub url: String,
+    /// Pool size (SQLite keeps it small: it has one writer).
+    pub max_connections: u32,
+    /// How long to wait for a connection before answering `UNAVAILABLE`.
+    pub acquire_timeout: StdDuration,
+}
+
+impl SeaStoreOptions {
+    /// Options for `url` with defaults suited to its backend.
+    pub fn new(url: impl Into<String>) -> Self {
+        let url = url.into();
+        let sqlite = url.starts_with("sqlite:");
+        SeaStoreOptions {
+            url,
+            max_connections: if sqlite { 4 } else { 16 },
+            acquire_timeout: StdDuration::from_secs(5),
+        }
+    }
+}
+
+/// A [`Store`] on SQLite or PostgreSQL through sea-orm.
+#[derive(Debug)]
+pub struct SeaStore {
+    db: DatabaseConnection,
+    backend: DbBackend,
+    /// SQLite has one writer: serialising writers in-process avoids busy
+    /// waits and keeps 64 concurrent creations from failing.
+    sqlite_writer: tokio::sync::Mutex<()>,
+    /// PostgreSQL sequences known to exist.
+    known_sequences: Mutex<HashSet<String>>,
+}
+
+impl SeaStore {
+    /// Connects (creating a SQLite file if missing). Does not migrate.
+    pub async fn connect(options: SeaStoreOptions) -> Result<Self, StoreError> {
+        let mut connect = ConnectOptions::new(options.url.clone());
+        connect
+            .max_connections(options.max_connections)
+            .min_connections(0)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_timeout(options.acquire_timeout)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(StdDuration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        let db = Database::connect(connect).await.map_err(classify)?;
+        let backend = db.get_database_backend();
+        if !matches!(backend, DbBackend::Sqlite | DbBackend::Postgres) {
+            return Err(StoreError::Internal(
+                "database.url must be sqlite: or postgres:".to_owned(),
+            ));
+        }
+        Ok(SeaStore {
+            db,
+            backend,
+            sqlite_writer: tokio::sync::Mutex::new(()),
+            known_sequences: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await.map_err(classify)
+    }
+
+    /// The underlying connection, for embedders and tests.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Whether this store is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.backend == DbBackend::Sqlite
+    }
+
+    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if self.is_sqlite() {
+            Some(self.sqlite_writer.lock().await)
+        } else {
+            None
+        }
+    }
+
+    fn write_options() -> TransactionOptions {
+        TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        }
+    }
+
+    fn stmt(&self, postgres: &str, sqlite: &str, values: Vec<Value>) -> Statement {
+        let sql = if self.is_sqlite() { sqlite } else { postgres };
+        Statement::from_sql_and_values(self.backend, sql, values)
+    }
+
+    /// Makes sure the PostgreSQL sequence for (format, year) exists, outside
+    /// any ticket transaction, and returns its name.
+    async fn ensure_sequence(&self, format: &TicketNumberFormat, year: i32) -> Result<String, StoreError> {
+        let name = format!("ticket_number_seq_{}_{}", format.scope(), year.max(0));
+        let known = self
+            .known_sequences
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&name);
+        if !known {
+            let create = Statement::from_string(
+                self.backend,
+                format!("CREATE SEQUENCE IF NOT EXISTS {name} START 1"),
+            );
+            if let Err(error) = self.db.execute_raw(create).await {
+                // Two creators racing on IF NOT EXISTS: one gets a duplicate
+                // error, and the sequence exists all the same.
+                if !is_duplicate_object(&error) {
+                    return Err(classify(error));
+                }
+            }
+            self.known_sequences
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(name.clone());
+        }
+        Ok(name)
+    }
+}
+
+fn is_duplicate_object(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+        || error.to_string().contains("already exists")
+}
+
+/// Sorts a database error into what the caller can act on.
+fn classify(error: DbErr) -> StoreError {
+    use sea_orm::sqlx::Error as Sqlx;
+    if let Some(SqlErr::UniqueConstraintViolation(detail)) = error.sql_err() {
+        return StoreError::Conflict(detail);
+    }
+    let unavailable = match &error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            e.as_ref(),
+            Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Tls(_)
+        ),
+        _ => false,
+    };
+    if unavailable {
+        StoreError::Unavailable(error.to_string())
+    } else {
+        StoreError::Internal(error.to_string())
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Internal(format!("unknown {what} {value:?} in the database"))
+}
+
+fn user_from(row: users::Model) -> Result<User, StoreError> {
+    let role = Role::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?;
+    // Rows written by the seed's SQL carry only is_admin.
+    let role = if row.is_admin { Role::Admin } else { role };
+    Ok(User {
+        id: UserId(row.id),
+        username: row.username,
+        employee_id: row.employee_id,
+        display_name: row.display_name,
+        email: row.email,
+        phone: row.phone,
+        role,
+        active: row.active,
+    })
+}
+
+fn ticket_from(row: tickets::Model) -> Result<Ticket, StoreError> {
+    Ok(Ticket {
+        id: TicketId(row.id),
+        request_type: RequestType::parse(&row.request_type)
+            .ok_or_else(|| corrupt("request type", &row.request_type))?,
+        status: parse_status(&row.status)?,
+        priority: Priority::parse(&row.priority).ok_or_else(|| corrupt("priority", &row.priority))?,
+        number: row.ticket_id,
+        requester: UserId(row.user_id),
+        software: row.software_id.map(SoftwareId),
+        description: row.description,
+        assignee: row.assignee_id.map(UserId),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        version: row.version,
+    })
+}
+
+fn parse_status(value: &str) -> Result<TicketStatus, StoreError> {
+    // The seed stored the initial status as "Start".
+    TicketStatus::parse(value)
+        .or_else(|| TicketStatus::ALL.iter().copied().find(|s| s.label() == value))
+        .ok_or_else(|| corrupt("status", value))
+}
+
+fn software_from(row: software_catalog::Model) -> Software {
+    Software {
+        id: SoftwareId(row.id),
+        name: row.name,
+        version: row.version,
+    }
+}
+
+#[async_trait]
+impl Store for SeaStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(classify)
+    }
+
+    async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        users::Entity::find()
+            .filter(users::Column::Username.eq(username))
+            .one(&self.db)
+            .await
+            .map_err(classify)?
+            .map(user_from)
+            .transpose()
+    }
+
+    async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
+        users::Entity::find()
+            .filter(users::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(&self.db)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(user_from)
+            .collect()
+    }
+
+    async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        let _guard = self.write_guard().await;
+        let row = users::ActiveModel {
+            id: NotSet,
+            username: Set(user.username.clone()),
+            employee_id: Set(user.employee_id.clone()),
+            is_admin: Set(user.role == Role::Admin),
+            role: Set(user.role.as_str().to_owned()),
+            display_name: Set(user.display_name.clone()),
+            email: Set(user.email.clone()),
+            phone: Set(user.phone.clone()),
+            active: Set(true),
+            created_at: Set(Utc::now()),
+        };
+        users::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(users::Column::Username)
+                    .update_columns([
+                        users::Column::EmployeeId,
+                        users::Column::IsAdmin,
+                        users::Column::Role,
+                        users::Column::DisplayName,
+                        users::Column::Email,
+                        users::Column::Phone,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(classify)?;
+        self.find_user_by_username(&user.username)
+            .await?
+            .ok_or_else(|| StoreError::Internal("user vanished after upsert".to_owned()))
+    }
+
+    async fn list_software(&self) -> Result<Vec<Software>, StoreError> {
+        Ok(software_catalog::Entity::find()
+            .order_by_asc(software_catalog::Column::Name)
+            .order_by_asc(software_catalog::Column::Version)
+            .order_by_asc(software_catalog::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(software_from)
+            .collect())
+    }
+
+    async fn get_software(&self, id: SoftwareId) -> Result<Option<Software>, StoreError> {
+        Ok(software_catalog::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(classify)?
+            .map(software_from))
+    }
+
+    async fn upsert_software(&self, name: &str, version: &str) -> Result<Software, StoreError> {
+        let _guard = self.write_guard().await;
+        let find = || {
+            software_catalog::Entity::find()
+                .filter(software_catalog::Column::Name.eq(name))
+                .filter(software_catalog::Column::Version.eq(version))
+                .one(&self.db)
+        };
+        if let Some(row) = find().await.map_err(classify)? {
+            return Ok(software_from(row));
+        }
+        let row = software_catalog::ActiveModel {
+            id: NotSet,
+            name: Set(name.to_owned()),
+            version: Set(version.to_owned()),
+        };
+        software_catalog::Entity::insert(row)
+            .on_conflict_do_nothing_on([
+                software_catalog::Column::Name,
+                software_catalog::Column::Version,
+            ])
+            .exec(&self.db)
+            .await
+            .map_err(classify)?;
+        find()
+            .await
+            .map_err(classify)?
+            .map(software_from)
+            .ok_or_else(|| StoreError::Internal("software vanished after insert".to_owned()))
+    }
+
+    async fn create_ticket(
+        &self,
+        format: &TicketNumberFormat,
+        new: NewTicket,
+    ) -> Result<(Ticket, EventEnvelope), StoreError> {
+        let year = new.now.year();
+        let counter_year = format.counter_year(year);
+        let sequence = if self.is_sqlite() {
+            None
+        } else {
+            Some(self.ensure_sequence(format, counter_year).await?)
+        };
+        let _guard = self.write_guard().await;
+        let txn = self
+            .db
+            .begin_with_options(Self::write_options())
+            .await
+            .map_err(classify)?;
+
+        let next = match &sequence {
+            Some(name) => self.stmt(&format!("SELECT nextval('{name}') AS value"), "", vec![]),
+            None => self.stmt(
+                "",
+                "INSERT INTO ticket_counters (scope, year, value) VALUES (?, ?, 1) \
+                 ON CONFLICT (scope, year) DO UPDATE SET value = value + 1 RETURNING value",
+                vec![format.scope().into(), counter_year.into()],
+            ),
+        };
+        let seq: i64 = txn
+            .query_one_raw(next)
+            .await
+            .map_err(classify)?
+            .ok_or_else(|| StoreError::Internal("ticket counter returned no row".to_owned()))?
+            .try_get("", "value")
+            .map_err(classify)?;
+        let number = format.render(year, seq);
+
+        let inserted = tickets::ActiveModel {
+            id: NotSet,
+            ticket_id: Set(number.clone()),
+            user_id: Set(new.requester.id.0),
+            request_type: Set(new.request_type.as_str().to_owned()),
+            software_id: Set(new.software.as_ref().map(|s| s.id.0)),
+            description: Set(new.description.clone()),
+            status: Set(TicketStatus::Start.as_str().to_owned()),
+            priority: Set(new.priority.as_str().to_owned()),
+            assignee_id: Set(None),
+            created_at: Set(new.now),
+            updated_at: Set(new.now),
+            version: Set(1),
+        }
+        .insert(&txn)
+        .await
+        .map_err(classify)?;
+        let (ticket, event) = new_ticket_parts(TicketId(inserted.id), number, &new);
+
+        ticket_history::ActiveModel {
+            id: NotSet,
+            ticket_id: Set(inserted.id),
+            status: Set(ticket.status.as_str().to_owned()),
+            notes: Set(Some(CREATED_NOTE.to_owned())),
+            actor_id: Set(Some(new.requester.id.0)),
+            updated_at: Set(new.now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(classify)?;
+
+        outbox::ActiveModel {
+            id: NotSet,
+            event_id: Set(event.event_id),
+            event_type: Set(event.event_type.as_str().to_owned()),
+            ticket_number: Set(ticket.number.clone()),
+            payload: Set(event.to_json()),
+            created_at: Set(new.now),
+            claimed_until: Set(None),
+            sent_at: Set(None),
+            attempts: Set(0),
+            last_error: Set(None),
+        }
+        .insert(&txn)
+        .await
+        .map_err(classify)?;
+
+        txn.commit().await.map_err(classify)?;
+        Ok((ticket, event))
+    }
+
+    async fn get_ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError> {
+        tickets::Entity::find()
+            .filter(tickets::Column::TicketId.eq(number))
+            .one(&self.db)
+            .await
+            .map_err(classify)?
+            .map(ticket_from)
+            .transpose()
+    }
+
+    async fn list_tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>, StoreError> {
+        let mut select = tickets::Entity::find();
+        if let Some(requester) = q.requester {
+            select = select.filter(tickets::Column::UserId.eq(requester.0));
+        }
+        if let Some(status) = q.status {
+            select = select.filter(tickets::Column::Status.eq(status.as_str()));
+        }
+        if let Some(kind) = q.request_type {
+            select = select.filter(tickets::Column::RequestType.eq(kind.as_str()));
+        }
+        if let Some(number) = &q.number {
+            select = select.filter(tickets::Column::TicketId.eq(number.as_str()));
+        }
+        if let Some(before) = q.before {
+            select = select.filter(tickets::Column::Id.lt(before.0));
+        }
+        select
+            .order_by_desc(tickets::Column::Id)
+            .limit(q.limit)
+            .all(&self.db)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(ticket_from)
+            .collect()
+    }
+
+    async fn ticket_history(&self, ticket: TicketId) -> Result<Vec<HistoryEntry>, StoreError> {
+        ticket_history::Entity::find()
+            .filter(ticket_history::Column::TicketId.eq(ticket.0))
+            .order_by_asc(ticket_history::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(|row| {
+                Ok(HistoryEntry {
+                    id: row.id,
+                    ticket: TicketId(row.ticket_id),
+                    status: parse_status(&row.status)?,
+                    notes: row.notes,
+                    actor: row.actor_id.map(UserId),
+                    at: row.updated_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn claim_outbox(
+        &self,
+        limit: u64,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        let _guard = self.write_guard().await;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Claim and lease in one statement; SKIP LOCKED lets several relays
+        // share the table on PostgreSQL without waiting on each other.
+        let claim = self.stmt(
+            "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL \
+               AND (claimed_until IS NULL OR claimed_until < $2) \
+               ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, event_id, event_type, ticket_number, payload, attempts",
+            "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL \
+               AND (claimed_until IS NULL OR claimed_until < ?) \
+               ORDER BY id LIMIT ?) \
+             RETURNING id, event_id, event_type, ticket_number, payload, attempts",
+            vec![(now + lease).into(), now.into(), limit.into()],
+        );
+        let txn = self
+            .db
+            .begin_with_options(Self::write_options())
+            .await
+            .map_err(classify)?;
+        let rows = txn.query_all_raw(claim).await.map_err(classify)?;
+        txn.commit().await.map_err(classify)?;
+        let mut records = rows
+            .into_iter()
+            .map(|row| {
+                Ok(OutboxRecord {
+                    id: row.try_get("", "id").map_err(classify)?,
+                    event_id: row.try_get("", "event_id").map_err(classify)?,
+                    event_type: row.try_get("", "event_type").map_err(classify)?,
+                    ticket_number: row.try_get("", "ticket_number").map_err(classify)?,
+                    payload: row.try_get("", "payload").map_err(classify)?,
+                    attempts: row.try_get("", "attempts").map_err(classify)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        records.sort_by_key(|r| r.id);
+        Ok(records)
+    }
+
+    async fn mark_outbox_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let _guard = self.write_guard().await;
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::SentAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(outbox::Column::LastError, sea_orm::sea_query::Expr::value(Option::<String>::None))
+            .filter(outbox::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn release_outbox(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        let _guard = self.write_guard().await;
+        let error: String = error.chars().take(1000).collect();
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::ClaimedUntil, sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(outbox::Column::LastError, sea_orm::sea_query::Expr::value(error))
+            .filter(outbox::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn count_unsent_outbox(&self) -> Result<u64, StoreError> {
+        use sea_orm::PaginatorTrait;
+        outbox::Entity::find()
+            .filter(outbox::Column::SentAt.is_null())
+            .count(&self.db)
+            .await
+            .map_err(classify)
+    }
+
+    async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError> {
+        let _guard = self.write_guard().await;
+        let insert = self.stmt(
+            "INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO app_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            vec![key.into(), default.into()],
+        );
+        self.db.execute_raw(insert).await.map_err(classify)?;
+        let select = self.stmt(
+            "SELECT value FROM app_settings WHERE key = $1",
+            "SELECT value FROM app_settings WHERE key = ?",
+            vec![key.into()],
+        );
+        self.db
+            .query_one_raw(select)
+            .await
+            .map_err(classify)?
+            .ok_or_else(|| StoreError::Internal(format!("setting {key} vanished")))?
+            .try_get("", "value")
+            .map_err(classify)
+    }
+}

@@ -1,0 +1,67 @@
+//! Who is calling: resolved once per request (or WebSocket connection) from
+//! a bearer token, then read by every resolver.
+
+use async_graphql::Result;
+use itosm_core::policy::Actor;
+use itosm_core::{CoreError, Itosm};
+
+use crate::errors::to_graphql_error;
+
+/// The caller of one request.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// No token was sent.
+    Anonymous,
+    /// A token was sent and refused (forged, expired, deactivated user).
+    Refused(String),
+    /// A valid token.
+    Authenticated(Actor),
+}
+
+pub(crate) static ANONYMOUS: Caller = Caller::Anonymous;
+
+/// Longest `Authorization` value read.
+const MAX_HEADER_CHARS: usize = 2048;
+
+impl Caller {
+    /// Resolves a caller from an optional `Authorization` value
+    /// (`Bearer <token>` or a bare token).
+    pub async fn from_authorization(itosm: &Itosm, authorization: Option<&str>) -> Caller {
+        let Some(value) = authorization.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Caller::Anonymous;
+        };
+        if value.len() > MAX_HEADER_CHARS {
+            return Caller::Refused("invalid token".to_owned());
+        }
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .unwrap_or(value)
+            .trim();
+        match itosm.authenticate(token).await {
+            Ok(actor) => Caller::Authenticated(actor),
+            Err(error) => Caller::Refused(error.public_message()),
+        }
+    }
+
+    /// The authenticated actor, or the reason there is none.
+    pub fn actor(&self) -> Result<&Actor, CoreError> {
+        match self {
+            Caller::Authenticated(actor) => Ok(actor),
+            Caller::Anonymous => Err(CoreError::Unauthenticated(
+                "log in first: a valid token is required".to_owned(),
+            )),
+            Caller::Refused(reason) => Err(CoreError::Unauthenticated(reason.clone())),
+        }
+    }
+
+    /// The actor for a policy check: `None` when anonymous; an error when a
+    /// token was sent but refused (so the client learns why).
+    pub fn actor_opt(&self) -> Result<Option<&Actor>> {
+        match self {
+            Caller::Authenticated(actor) => Ok(Some(actor)),
+            Caller::Anonymous => Ok(None),
+            Caller::Refused(reason) => Err(to_graphql_error(CoreError::Unauthenticated(reason.clone()))),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Errors on the wire: every error carries `extensions.code`.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe};
+use async_graphql::{Error, ErrorExtensions, Response, ServerError};
+use futures::stream::{BoxStream, StreamExt};
+use itosm_core::{CoreError, ErrorCode};
+
+/// Converts a service error into a GraphQL error with its code.
+pub fn to_graphql_error(error: CoreError) -> Error {
+    let code = error.code();
+    if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
+        tracing::error!(%error, code = code.as_str(), "request failed");
+    }
+    let field = match &error {
+        CoreError::BadUserInput { field, .. } => Some(*field),
+        _ => None,
+    };
+    Error::new(error.public_message()).extend_with(|_, ext| {
+        ext.set("code", code.as_str());
+        if let Some(field) = field {
+            ext.set("field", field);
+        }
+    })
+}
+
+/// The error a live subscriber gets when it fell behind.
+pub(crate) fn lagged(missed: u64) -> Error {
+    Error::new(format!(
+        "the live feed fell behind and {missed} events were dropped; re-query to resynchronise"
+    ))
+    .extend_with(|_, ext| {
+        ext.set("code", ErrorCode::Unavailable.as_str());
+        ext.set("missed", missed);
+    })
+}
+
+/// Gives a code to errors raised by the GraphQL engine itself (parse and
+/// validation errors, depth and complexity limits, bad enum values): they are
+/// the client's mistakes, so `BAD_USER_INPUT`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+fn code_errors(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        add_code(error);
+    }
+    response
+}
+
+fn add_code(error: &mut ServerError) {
+    let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
+    if !has_code {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", ErrorCode::BadUserInput.as_str());
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        code_errors(next.run(ctx).await)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream).map(code_errors).boxed()
+    }
+}

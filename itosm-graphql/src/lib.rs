@@ -1,0 +1,203 @@
+//! # itosm-graphql
+//!
+//! itosm's GraphQL schema over [`itosm_core::Itosm`]: queries, mutations and
+//! subscriptions, with errors carrying `extensions.code`. No HTTP here: the
+//! daemon mounts [`ItosmSchema`] on its router and supplies a [`Caller`] per
+//! request (from the `Authorization` header, or from the WebSocket's
+//! `connection_init` payload).
+
+mod caller;
+mod errors;
+mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Object, Result, Schema, Subscription, ID};
+use futures::stream::{Stream, StreamExt};
+use itosm_core::event::EventType;
+use itosm_core::transport::{FeedItem, LiveFeed};
+use itosm_core::{CreateTicketInput, Itosm, SoftwareId};
+
+pub use caller::Caller;
+pub use errors::{ErrorCodes, to_graphql_error};
+use types::{AuthPayload, CreateTicketGql, Limits, SoftwareNode, TicketConnection, TicketFilter, TicketNode, UserNode};
+
+/// The schema type the daemon serves.
+pub type ItosmSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Bounds on what one GraphQL request may ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaLimits {
+    /// Deepest selection accepted.
+    pub max_depth: usize,
+    /// Largest complexity (roughly, fields resolved) accepted.
+    pub max_complexity: usize,
+}
+
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        SchemaLimits { max_depth: 12, max_complexity: 2000 }
+    }
+}
+
+/// Builds the schema over `itosm` with live events from `feed`.
+pub fn build_schema(itosm: Arc<Itosm>, feed: Arc<dyn LiveFeed>, limits: SchemaLimits) -> ItosmSchema {
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        .data(itosm)
+        .data(feed)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(ErrorCodes)
+        .finish()
+}
+
+/// The schema's SDL, as `itosm schema` prints it.
+pub fn schema_sdl() -> String {
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot).finish().sdl()
+}
+
+fn services<'a>(ctx: &Context<'a>) -> Result<(&'a Arc<Itosm>, &'a Caller)> {
+    let itosm = ctx.data::<Arc<Itosm>>()?;
+    let caller = ctx.data_opt::<Caller>().unwrap_or(&caller::ANONYMOUS);
+    Ok((itosm, caller))
+}
+
+/// Read operations.
+#[derive(Debug, Default)]
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The logged-in user.
+    async fn me(&self, ctx: &Context<'_>) -> Result<UserNode> {
+        let (_, caller) = services(ctx)?;
+        Ok(UserNode(caller.actor().map_err(to_graphql_error)?.user.clone()))
+    }
+
+    /// Software titles that can be requested.
+    async fn software_catalog(&self, ctx: &Context<'_>) -> Result<Vec<SoftwareNode>> {
+        let (itosm, caller) = services(ctx)?;
+        let catalog = itosm.software_catalog(caller.actor_opt()?).await.map_err(to_graphql_error)?;
+        Ok(catalog.into_iter().map(SoftwareNode).collect())
+    }
+
+    /// One ticket by number; `null` when it does not exist or is not yours.
+    async fn ticket(&self, ctx: &Context<'_>, number: String) -> Result<Option<TicketNode>> {
+        let (itosm, caller) = services(ctx)?;
+        match itosm.get_ticket(caller.actor_opt()?, &number).await {
+            Ok(view) => Ok(Some(TicketNode(view))),
+            Err(itosm_core::CoreError::NotFound(_)) => Ok(None),
+            Err(other) => Err(to_graphql_error(other)),
+        }
+    }
+
+    /// Tickets, newest first: your own, or every ticket for agents and admins.
+    async fn tickets(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TicketFilter>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> Result<TicketConnection> {
+        let (itosm, caller) = services(ctx)?;
+        let page = itosm
+            .list_tickets(
+                caller.actor_opt()?,
+                filter.map(Into::into).unwrap_or_default(),
+                Some(i64::from(first)),
+                after.as_deref(),
+            )
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(TicketConnection(page))
+    }
+
+    /// Bounds the server enforces, so clients can show them.
+    async fn limits(&self, ctx: &Context<'_>) -> Result<Limits> {
+        let (itosm, _) = services(ctx)?;
+        let config = itosm.config();
+        Ok(Limits {
+            max_description_chars: i32::try_from(config.max_description_chars).unwrap_or(i32::MAX),
+            max_page_size: i32::try_from(config.max_page_size).unwrap_or(i32::MAX),
+        })
+    }
+}
+
+/// Write operations.
+#[derive(Debug, Default)]
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Logs in with username and employee ID; returns a bearer token.
+    async fn login(&self, ctx: &Context<'_>, username: String, employee_id: String) -> Result<AuthPayload> {
+        let (itosm, _) = services(ctx)?;
+        let session = itosm.login(&username, &employee_id).await.map_err(to_graphql_error)?;
+        Ok(AuthPayload::from(session))
+    }
+
+    /// Opens a ticket for the caller.
+    async fn create_ticket(&self, ctx: &Context<'_>, input: CreateTicketGql) -> Result<TicketNode> {
+        let (itosm, caller) = services(ctx)?;
+        let actor = caller.actor_opt()?;
+        let software_id = match input.software_id {
+            None => None,
+            Some(id) => Some(parse_id(&id, "softwareId")?),
+        };
+        let view = itosm
+            .create_ticket(
+                actor,
+                CreateTicketInput {
+                    request_type: input.request_type.into(),
+                    software_id: software_id.map(SoftwareId),
+                    description: input.description,
+                },
+            )
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(TicketNode(view))
+    }
+}
+
+fn parse_id(id: &ID, field: &'static str) -> Result<i64> {
+    id.as_str()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| to_graphql_error(itosm_core::CoreError::bad_input(field, "not a valid id")))
+}
+
+/// Live updates over graphql-transport-ws.
+#[derive(Debug, Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Every ticket created anywhere (agents and admins only).
+    async fn ticket_created(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Result<TicketNode>>> {
+        let (itosm, caller) = services(ctx)?;
+        let actor = caller.actor().map_err(to_graphql_error)?.clone();
+        itosm.authorize_feed(Some(&actor)).map_err(to_graphql_error)?;
+        let feed = ctx.data::<Arc<dyn LiveFeed>>()?;
+        let itosm = Arc::clone(itosm);
+        Ok(feed.subscribe().filter_map(move |item| {
+            let itosm = Arc::clone(&itosm);
+            let actor = actor.clone();
+            async move {
+                match item {
+                    FeedItem::Event(event) if event.event_type == EventType::TicketCreated => itosm
+                        .ticket_for_event(Some(&actor), &event)
+                        .await
+                        .map_err(to_graphql_error)
+                        .transpose()
+                        .map(|view| view.map(TicketNode)),
+                    FeedItem::Event(_) => None,
+                    FeedItem::Lagged { missed } => Some(Err(errors::lagged(missed))),
+                }
+            }
+        }))
+    }
+}
+
+#[doc(hidden)]
+pub type _Unused = EmptySubscription;

@@ -1,0 +1,20 @@
+//! itosm's database schema: one sea-orm migration set that runs unchanged on
+//! PostgreSQL and SQLite.
+//!
+//! The seed's tables and columns (`users`, `software_catalog`, `tickets`,
+//! `ticket_history`) are kept as a superset so SQL written for the seed still
+//! works. Demo data is never loaded here: `itosm seed` does that.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_initial;
+
+/// The ordered list of itosm's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_initial::Migration)]
+    }
+}
