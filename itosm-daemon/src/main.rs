@@ -1,1 +1,128 @@
-fn main(){}
+//! The `itosm` command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use itosm_daemon::app::{self, Roles};
+use itosm_daemon::config::Config;
+use tracing_subscriber::EnvFilter;
+
+/// itosm: IT ticketing core.
+#[derive(Parser)]
+#[command(name = "itosm", version, about)]
+struct Cli {
+    /// Config file (default: config/itosm.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the daemon.
+    Serve {
+        /// Roles to run: any of api, relay, notifier.
+        #[arg(long, default_value = "api,relay,notifier")]
+        roles: String,
+    },
+    /// Applies database migrations.
+    Migrate,
+    /// Loads the demo users and software.
+    Seed,
+    /// Validates the configuration and exits.
+    CheckConfig,
+    /// Prints the GraphQL schema (SDL).
+    Schema,
+}
+
+fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_from_env("ITOSM_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("itosm: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::Schema = cli.command {
+        print!("{}", itosm_graphql::schema_sdl());
+        return Ok(());
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::CheckConfig => {
+            config.transport_kind()?;
+            println!("config ok: http.addr={} database={} transport={}", config.http.addr, redact(&config.database.url), config.transport.kind);
+            Ok(())
+        }
+        Command::Migrate => {
+            init_tracing(&config);
+            let mut config = config;
+            config.database.migrate_on_start = true;
+            app::open_store(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed => {
+            init_tracing(&config);
+            let store = app::open_store(&config).await?;
+            itosm_core::seed::load_demo_data(store.as_ref()).await.context("loading demo data")?;
+            println!("demo data loaded");
+            Ok(())
+        }
+        Command::Serve { roles } => {
+            init_tracing(&config);
+            let roles = Roles::parse(&roles)?;
+            let addr = config.http_addr()?;
+            let running = app::start(config, &roles).await?;
+            let shutdown = running.shutdown_token();
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("config key `http.addr`: cannot listen on {addr}"))?;
+            tracing::info!(%addr, "itosm listening; portal at http://{addr}/");
+            let router = running.router();
+            let signal_shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                signal_shutdown.cancel();
+            });
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await
+                .context("HTTP server failed")?;
+            running.shutdown().await;
+            Ok(())
+        }
+        Command::Schema => Ok(()),
+    }
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

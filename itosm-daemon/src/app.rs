@@ -1,0 +1,214 @@
+//! Assembles a running itosm from its config: store, services, transport,
+//! relay, notifier, GraphQL schema and HTTP router.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use itosm_core::number::TicketNumberFormat;
+use itosm_core::store::Store;
+use itosm_core::store::sea::{SeaStore, SeaStoreOptions};
+use itosm_core::transport::{BroadcastFeed, EventPublisher, LiveFeed};
+use itosm_core::{Itosm, ServiceConfig};
+use itosm_graphql::{ItosmSchema, SchemaLimits};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, TransportKind};
+use crate::metrics::Metrics;
+use crate::notifier::Notifier;
+use crate::relay::{self, RelaySettings};
+use crate::transport::in_process::InProcessTransport;
+
+/// What a daemon instance does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Serves HTTP (GraphQL, REST, portal).
+    Api,
+    /// Publishes the outbox.
+    Relay,
+    /// Delivers events to sinks.
+    Notifier,
+}
+
+/// A set of roles, parsed from `--roles api,relay,notifier`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roles(pub BTreeSet<Role>);
+
+impl Roles {
+    /// Every role (the default).
+    pub fn all() -> Self {
+        Roles([Role::Api, Role::Relay, Role::Notifier].into_iter().collect())
+    }
+
+    /// Parses a comma-separated list.
+    pub fn parse(value: &str) -> anyhow::Result<Self> {
+        let mut roles = BTreeSet::new();
+        for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            roles.insert(match part {
+                "api" => Role::Api,
+                "relay" => Role::Relay,
+                "notifier" => Role::Notifier,
+                other => bail!("--roles: unknown role {other:?}; use api, relay, notifier"),
+            });
+        }
+        if roles.is_empty() {
+            bail!("--roles: name at least one of api, relay, notifier");
+        }
+        Ok(Roles(roles))
+    }
+
+    /// Whether `role` is included.
+    pub fn has(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+}
+
+/// Opens (and, if configured, migrates) the configured database.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SeaStore>> {
+    let mut options = SeaStoreOptions::new(config.database.url.clone());
+    if config.database.max_connections > 0 {
+        options.max_connections = config.database.max_connections;
+    }
+    let store = SeaStore::connect(options)
+        .await
+        .with_context(|| "config key `database.url`: cannot connect to the database".to_owned())?;
+    if config.database.migrate_on_start {
+        store.migrate().await.context("running migrations")?;
+    }
+    Ok(Arc::new(store))
+}
+
+/// The token secret: configured, or generated once and kept in the
+/// embedded database.
+pub async fn token_secret(config: &Config, store: &dyn Store) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.auth.token_secret {
+        return Ok(secret.clone().into_bytes());
+    }
+    if !config.is_embedded_database() {
+        bail!("config key `auth.token_secret`: required when database.url is not SQLite");
+    }
+    let secret = store
+        .setting_or_insert("auth.token_secret", &itosm_core::token::generate_secret())
+        .await
+        .context("storing the generated token secret")?;
+    Ok(secret.into_bytes())
+}
+
+/// Builds the services from config over `store`.
+pub async fn services(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<Itosm>> {
+    let secret = token_secret(config, store.as_ref()).await?;
+    let mut service_config = ServiceConfig::with_secret(secret);
+    service_config.token_ttl = chrono::Duration::from_std(config.duration("auth.token_ttl"))
+        .context("config key `auth.token_ttl`")?;
+    service_config.number_format = TicketNumberFormat::parse(&config.tickets.number_format)
+        .map_err(|e| anyhow::anyhow!("config key `tickets.number_format`: {}", e.reason))?;
+    service_config.max_description_chars = config.tickets.max_description_chars;
+    service_config.max_page_size = config.graphql.max_page_size;
+    service_config.default_page_size = config.graphql.max_page_size.min(20);
+    Ok(Arc::new(Itosm::new(store, service_config)?))
+}
+
+/// A running daemon: its shared state and background tasks.
+pub struct Running {
+    /// The configuration in force.
+    pub config: Config,
+    /// The services.
+    pub itosm: Arc<Itosm>,
+    /// The store.
+    pub store: Arc<SeaStore>,
+    /// The live feed subscriptions read.
+    pub feed: Arc<dyn LiveFeed>,
+    /// The GraphQL schema.
+    pub schema: ItosmSchema,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// The HTTP router for the `api` role.
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self)
+    }
+
+    /// Stops the background tasks and waits for them.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// A token that fires when the daemon shuts down.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
+
+/// Starts the daemon's roles from `config`.
+pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
+    config.validate()?;
+    let kind = config.transport_kind()?;
+    if kind == TransportKind::InProcess && *roles != Roles::all() {
+        bail!("config key `transport.kind`: the in-process transport runs api, relay and notifier together; use rabbitmq to split roles");
+    }
+    if kind == TransportKind::RabbitMq {
+        bail!("config key `transport.kind`: the rabbitmq transport is not available in this build yet; use `in-process`");
+    }
+    let store = open_store(&config).await?;
+    if config.demo_data {
+        itosm_core::seed::load_demo_data(store.as_ref()).await.context("loading demo data")?;
+    }
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let itosm = services(&config, Arc::clone(&dyn_store)).await?;
+    let metrics = Arc::new(Metrics::default());
+    let shutdown = CancellationToken::new();
+    let mut tasks = Vec::new();
+
+    let broadcast = BroadcastFeed::new(1024);
+    let feed: Arc<dyn LiveFeed> = Arc::new(broadcast.clone());
+    let (transport, mut handoffs) = InProcessTransport::new(broadcast, Duration::from_secs(120));
+    let publisher: Arc<dyn EventPublisher> = Arc::new(transport);
+
+    let notifier = Arc::new(Notifier::new(
+        crate::sinks::build(&config.notifications.sinks),
+        config.notifications.max_attempts,
+        config.duration("notifications.retry_backoff"),
+        Arc::clone(&metrics),
+    ));
+    {
+        let shutdown = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let handoff = tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    handoff = handoffs.recv() => match handoff { Some(h) => h, None => return },
+                };
+                notifier.handle(Arc::clone(&handoff.event)).await;
+                let _ = handoff.confirm.send(());
+            }
+        }));
+    }
+    tasks.push(tokio::spawn(relay::run(
+        Arc::clone(&dyn_store),
+        publisher,
+        itosm.outbox_wakeup(),
+        RelaySettings {
+            batch_size: config.relay.batch_size,
+            sweep_interval: config.duration("relay.sweep_interval"),
+            claim_lease: config.duration("relay.claim_lease"),
+        },
+        Arc::clone(&metrics),
+        shutdown.clone(),
+    )));
+
+    let schema = itosm_graphql::build_schema(
+        Arc::clone(&itosm),
+        Arc::clone(&feed),
+        SchemaLimits { max_depth: config.graphql.max_depth, max_complexity: config.graphql.max_complexity },
+    );
+    Ok(Running { config, itosm, store, feed, schema, metrics, shutdown, tasks })
+}

@@ -1,0 +1,474 @@
+//! The daemon's configuration: built-in defaults < `config/itosm.toml` (or
+//! `--config FILE`) < environment `ITOSM_…` with `__` for nesting
+//! (`ITOSM_DATABASE__URL`). Every key is documented in `config/itosm.toml`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use itosm_core::number::TicketNumberFormat;
+use itosm_core::token::MIN_SECRET_BYTES;
+
+/// The default config file, relative to the working directory.
+pub const DEFAULT_CONFIG_FILE: &str = "config/itosm.toml";
+
+/// A configuration problem, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A key has a bad value.
+    #[error("config key `{key}`: {message}")]
+    Invalid {
+        /// Dotted key, e.g. `transport.kind`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file or environment could not be read as the config's shape.
+    #[error("config: {0}")]
+    Load(String),
+}
+
+impl ConfigError {
+    fn invalid(key: &str, message: impl Into<String>) -> Self {
+        ConfigError::Invalid { key: key.to_owned(), message: message.into() }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Load the seed's demo users and software at start.
+    pub demo_data: bool,
+    /// HTTP server.
+    pub http: HttpConfig,
+    /// Database.
+    pub database: DatabaseConfig,
+    /// Event transport.
+    pub transport: TransportConfig,
+    /// Authentication.
+    pub auth: AuthConfig,
+    /// Tickets.
+    pub tickets: TicketsConfig,
+    /// GraphQL bounds.
+    pub graphql: GraphqlConfig,
+    /// Outbox relay.
+    pub relay: RelayConfig,
+    /// Notification sinks.
+    pub notifications: NotificationsConfig,
+    /// The web portal's static files.
+    pub portal: PortalConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Listen address.
+    pub addr: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest a request may take, e.g. `30s`.
+    pub request_timeout: String,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://itosm.db?mode=rwc` or `postgres://user@host/db`.
+    pub url: String,
+    /// Connection pool size (0: the backend's default).
+    pub max_connections: u32,
+    /// Run migrations at start.
+    pub migrate_on_start: bool,
+}
+
+/// `[transport]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportConfig {
+    /// `in-process` or `rabbitmq`.
+    pub kind: String,
+    /// Broker URL for `rabbitmq`.
+    pub amqp_url: String,
+}
+
+/// `[auth]`
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HMAC secret for tokens, at least 32 bytes. Required unless the
+    /// database is SQLite, where one is generated and kept in the database.
+    pub token_secret: Option<String>,
+    /// How long a login lasts, e.g. `12h`.
+    pub token_ttl: String,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("token_secret", &self.token_secret.as_ref().map(|_| "[redacted]"))
+            .field("token_ttl", &self.token_ttl)
+            .finish()
+    }
+}
+
+/// `[tickets]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketsConfig {
+    /// e.g. `INC-{year}-{seq:04}`.
+    pub number_format: String,
+    /// Longest description, in characters.
+    pub max_description_chars: usize,
+}
+
+/// `[graphql]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphqlConfig {
+    /// Deepest selection accepted.
+    pub max_depth: usize,
+    /// Largest query complexity accepted.
+    pub max_complexity: usize,
+    /// Largest page (`first`).
+    pub max_page_size: u32,
+}
+
+/// `[relay]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayConfig {
+    /// Rows claimed per round.
+    pub batch_size: u64,
+    /// How often to sweep for unsent rows even without a wake-up, e.g. `1s`.
+    pub sweep_interval: String,
+    /// How long a claim is held before another relay may take the row.
+    pub claim_lease: String,
+}
+
+/// `[notifications]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsConfig {
+    /// Attempts per sink before giving up on an event.
+    pub max_attempts: u32,
+    /// First retry delay, doubled each attempt, e.g. `200ms`.
+    pub retry_backoff: String,
+    /// The sinks.
+    pub sinks: Vec<SinkConfig>,
+}
+
+/// One sink, chosen by `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum SinkConfig {
+    /// Prints the seed's notification block to standard output.
+    Console {
+        /// Unique sink name.
+        #[serde(default = "console_name")]
+        name: String,
+    },
+}
+
+fn console_name() -> String {
+    "console".to_owned()
+}
+
+/// `[portal]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// Directory of the built portal (`frontend/dist`).
+    pub dir: PathBuf,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `itosm=debug,info`.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            demo_data: true,
+            http: HttpConfig {
+                addr: "127.0.0.1:8080".to_owned(),
+                max_body_bytes: 64 * 1024,
+                request_timeout: "30s".to_owned(),
+            },
+            database: DatabaseConfig {
+                url: "sqlite://itosm.db?mode=rwc".to_owned(),
+                max_connections: 0,
+                migrate_on_start: true,
+            },
+            transport: TransportConfig {
+                kind: "in-process".to_owned(),
+                amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned(),
+            },
+            auth: AuthConfig { token_secret: None, token_ttl: "12h".to_owned() },
+            tickets: TicketsConfig {
+                number_format: itosm_core::number::DEFAULT_FORMAT.to_owned(),
+                max_description_chars: 4000,
+            },
+            graphql: GraphqlConfig { max_depth: 12, max_complexity: 2000, max_page_size: 100 },
+            relay: RelayConfig {
+                batch_size: 100,
+                sweep_interval: "1s".to_owned(),
+                claim_lease: "30s".to_owned(),
+            },
+            notifications: NotificationsConfig {
+                max_attempts: 5,
+                retry_backoff: "200ms".to_owned(),
+                sinks: vec![SinkConfig::Console { name: console_name() }],
+            },
+            portal: PortalConfig { dir: PathBuf::from("frontend/dist") },
+            log: LogConfig { format: "text".to_owned(), level: "info".to_owned() },
+        }
+    }
+}
+
+/// The top-level keys; other `ITOSM_*` variables (e.g. the tests'
+/// `ITOSM_TEST_DATABASE_URL`) are not configuration.
+const SECTIONS: &[&str] = &[
+    "demo_data", "http", "database", "transport", "auth", "tickets", "graphql", "relay",
+    "notifications", "portal", "log",
+];
+
+/// Which transport carries events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// Inside this process (embedded default).
+    InProcess,
+    /// Through RabbitMQ.
+    RabbitMq,
+}
+
+impl Config {
+    /// Loads defaults < `file` (if given, it must exist; else
+    /// `config/itosm.toml` if present) < environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError::Load(format!("config file {} does not exist", path.display())));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
+        }
+        figment = figment.merge(
+            Env::prefixed("ITOSM_")
+                .split("__")
+                .filter(|key| SECTIONS.iter().any(|s| key.as_str().split('.').next() == Some(*s))),
+        );
+        Self::from_figment(figment)
+    }
+
+    /// Loads from an explicit figment (tests compose their own).
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            if key.is_empty() {
+                ConfigError::Load(e.to_string())
+            } else {
+                ConfigError::Invalid { key, message: e.kind.to_string() }
+            }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value that serde's types do not.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.http_addr()?;
+        if !(1024..=16 * 1024 * 1024).contains(&self.http.max_body_bytes) {
+            return Err(ConfigError::invalid("http.max_body_bytes", "must be between 1024 and 16777216"));
+        }
+        parse_duration("http.request_timeout", &self.http.request_timeout)?;
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::invalid("database.url", "must start with sqlite:, postgres:// or postgresql://"));
+        }
+        let kind = self.transport_kind()?;
+        if kind == TransportKind::RabbitMq
+            && !(self.transport.amqp_url.starts_with("amqp://") || self.transport.amqp_url.starts_with("amqps://"))
+        {
+            return Err(ConfigError::invalid("transport.amqp_url", "must start with amqp:// or amqps://"));
+        }
+        if let Some(secret) = &self.auth.token_secret
+            && secret.len() < MIN_SECRET_BYTES
+        {
+            return Err(ConfigError::invalid(
+                "auth.token_secret",
+                format!("must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"),
+            ));
+        }
+        if self.auth.token_secret.is_none() && !self.is_embedded_database() {
+            return Err(ConfigError::invalid(
+                "auth.token_secret",
+                "is required when database.url is not SQLite (set ITOSM_AUTH__TOKEN_SECRET)",
+            ));
+        }
+        let ttl = parse_duration("auth.token_ttl", &self.auth.token_ttl)?;
+        if ttl < Duration::from_secs(60) || ttl > Duration::from_secs(30 * 24 * 3600) {
+            return Err(ConfigError::invalid("auth.token_ttl", "must be between 1m and 30d"));
+        }
+        TicketNumberFormat::parse(&self.tickets.number_format)
+            .map_err(|e| ConfigError::invalid("tickets.number_format", e.reason))?;
+        if !(1..=100_000).contains(&self.tickets.max_description_chars) {
+            return Err(ConfigError::invalid("tickets.max_description_chars", "must be between 1 and 100000"));
+        }
+        if !(2..=64).contains(&self.graphql.max_depth) {
+            return Err(ConfigError::invalid("graphql.max_depth", "must be between 2 and 64"));
+        }
+        if !(10..=100_000).contains(&self.graphql.max_complexity) {
+            return Err(ConfigError::invalid("graphql.max_complexity", "must be between 10 and 100000"));
+        }
+        if !(1..=1000).contains(&self.graphql.max_page_size) {
+            return Err(ConfigError::invalid("graphql.max_page_size", "must be between 1 and 1000"));
+        }
+        if !(1..=10_000).contains(&self.relay.batch_size) {
+            return Err(ConfigError::invalid("relay.batch_size", "must be between 1 and 10000"));
+        }
+        parse_duration("relay.sweep_interval", &self.relay.sweep_interval)?;
+        parse_duration("relay.claim_lease", &self.relay.claim_lease)?;
+        if !(1..=100).contains(&self.notifications.max_attempts) {
+            return Err(ConfigError::invalid("notifications.max_attempts", "must be between 1 and 100"));
+        }
+        parse_duration("notifications.retry_backoff", &self.notifications.retry_backoff)?;
+        let mut names = std::collections::HashSet::new();
+        for (i, sink) in self.notifications.sinks.iter().enumerate() {
+            let SinkConfig::Console { name } = sink;
+            if name.is_empty() || !names.insert(name.clone()) {
+                return Err(ConfigError::invalid(
+                    &format!("notifications.sinks[{i}].name"),
+                    "must be non-empty and unique",
+                ));
+            }
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError::invalid("log.format", "must be `text` or `json`"));
+        }
+        Ok(())
+    }
+
+    /// The listen address.
+    pub fn http_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.http
+            .addr
+            .parse()
+            .map_err(|_| ConfigError::invalid("http.addr", format!("{:?} is not an address like 127.0.0.1:8080", self.http.addr)))
+    }
+
+    /// The transport kind.
+    pub fn transport_kind(&self) -> Result<TransportKind, ConfigError> {
+        match self.transport.kind.as_str() {
+            "in-process" => Ok(TransportKind::InProcess),
+            "rabbitmq" => Ok(TransportKind::RabbitMq),
+            other => Err(ConfigError::invalid(
+                "transport.kind",
+                format!("unknown transport {other:?}; use `in-process` or `rabbitmq`"),
+            )),
+        }
+    }
+
+    /// Whether the database is the embedded SQLite.
+    pub fn is_embedded_database(&self) -> bool {
+        self.database.url.starts_with("sqlite:")
+    }
+
+    /// A duration key, already validated.
+    pub fn duration(&self, key: &str) -> Duration {
+        let value = match key {
+            "http.request_timeout" => &self.http.request_timeout,
+            "auth.token_ttl" => &self.auth.token_ttl,
+            "relay.sweep_interval" => &self.relay.sweep_interval,
+            "relay.claim_lease" => &self.relay.claim_lease,
+            "notifications.retry_backoff" => &self.notifications.retry_backoff,
+            _ => return Duration::from_secs(1),
+        };
+        parse_duration(key, value).unwrap_or(Duration::from_secs(1))
+    }
+}
+
+/// Parses `250ms`, `30s`, `15m`, `12h`, `7d`.
+pub fn parse_duration(key: &str, value: &str) -> Result<Duration, ConfigError> {
+    let bad = || ConfigError::invalid(key, format!("{value:?} is not a duration like 250ms, 30s, 15m, 12h or 7d"));
+    let split = value.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = value.split_at(split);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let millis = match unit {
+        "ms" => number,
+        "s" => number.checked_mul(1000).ok_or_else(bad)?,
+        "m" => number.checked_mul(60_000).ok_or_else(bad)?,
+        "h" => number.checked_mul(3_600_000).ok_or_else(bad)?,
+        "d" => number.checked_mul(86_400_000).ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    Ok(Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(toml: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
+        )
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_default() {
+        let config = with("").expect("defaults are valid");
+        assert_eq!(config.http.addr, "127.0.0.1:8080");
+        assert!(config.is_embedded_database());
+        assert_eq!(config.transport_kind().ok(), Some(TransportKind::InProcess));
+        assert!(config.demo_data);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("[transport]\nkind = \"kafka\"", "transport.kind"),
+            ("[transport]\nkind = \"rabbitmq\"\namqp_url = \"http://x\"", "transport.amqp_url"),
+            ("[http]\naddr = \"nowhere\"", "http.addr"),
+            ("[http]\nmax_body_bytes = \"lots\"", "http.max_body_bytes"),
+            ("[database]\nurl = \"mysql://x\"", "database.url"),
+            ("[database]\nurl = \"postgres://x/y\"", "auth.token_secret"),
+            ("[auth]\ntoken_secret = \"short\"", "auth.token_secret"),
+            ("[auth]\ntoken_ttl = \"forever\"", "auth.token_ttl"),
+            ("[tickets]\nnumber_format = \"INC-{year}\"", "tickets.number_format"),
+            ("[graphql]\nmax_page_size = 0", "graphql.max_page_size"),
+            ("[http]\nadr = \"127.0.0.1:1\"", "http"),
+            ("[[notifications.sinks]]\nkind = \"pigeon\"", "notifications.sinks"),
+        ];
+        for (toml, key) in cases {
+            let error = with(toml).expect_err(toml).to_string();
+            assert!(error.contains(key), "{toml:?} gave {error:?}, which does not name {key}");
+        }
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("k", "250ms").ok(), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("k", "12h").ok(), Some(Duration::from_secs(43200)));
+        for bad in ["", "12", "h", "1.5s", "-1s", "99999999999999999999d"] {
+            assert!(parse_duration("k", bad).is_err(), "{bad}");
+        }
+    }
+}

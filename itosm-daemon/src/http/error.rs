@@ -1,0 +1,57 @@
+//! REST errors: one JSON shape, one status per code. Internal and
+//! unavailable errors are logged and answered without detail.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use itosm_core::{CoreError, ErrorCode};
+use serde_json::json;
+
+/// An error answered by a REST route.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The stable code, e.g. `BAD_USER_INPUT`.
+    pub code: ErrorCode,
+    /// A message safe to show.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A client error with its own status.
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(error: CoreError) -> Self {
+        let code = error.code();
+        // UNAUTHENTICATED → 401, FORBIDDEN → 403, BAD_USER_INPUT → 400,
+        // NOT_FOUND → 404, CONFLICT → 409, UNAVAILABLE → 503, INTERNAL → 500.
+        let status = match code {
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
+            tracing::error!(%error, "request failed");
+        }
+        ApiError { status, code, message: error.public_message() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": { "code": self.code.as_str(), "message": self.message } })),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,13 @@
+//! # itosm-daemon
+//!
+//! The `itosm` binary's library: config, HTTP server, transports, outbox
+//! relay, notifier, sinks. `main.rs` is only the CLI.
+
+pub mod app;
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod notifier;
+pub mod relay;
+pub mod sinks;
+pub mod transport;

@@ -1,0 +1,108 @@
+//! The outbox relay: the only publisher. It claims unsent outbox rows, oldest
+//! first, publishes each with confirmation, and marks a row sent only after
+//! its confirm. It wakes at once when this process commits a ticket, and
+//! sweeps periodically for rows committed elsewhere or released after errors.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use itosm_core::event::EventEnvelope;
+use itosm_core::store::Store;
+use itosm_core::transport::EventPublisher;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+
+/// Relay settings.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// Rows claimed per round.
+    pub batch_size: u64,
+    /// Sweep interval without wake-ups.
+    pub sweep_interval: Duration,
+    /// How long a claim is held.
+    pub claim_lease: Duration,
+}
+
+/// Runs the relay until `shutdown` fires.
+pub async fn run(
+    store: Arc<dyn Store>,
+    publisher: Arc<dyn EventPublisher>,
+    wakeup: Arc<Notify>,
+    settings: RelaySettings,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) {
+    let lease = chrono::Duration::from_std(settings.claim_lease).unwrap_or(chrono::Duration::seconds(30));
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let claimed = match store.claim_outbox(settings.batch_size, lease, Utc::now()).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                tracing::warn!(%error, "relay could not claim outbox rows; retrying");
+                if sleep_or_shutdown(backoff, &shutdown).await {
+                    return;
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        let full_batch = claimed.len() as u64 >= settings.batch_size;
+        let mut failed = false;
+        for row in claimed {
+            let event = match EventEnvelope::from_json(row.payload.as_bytes()) {
+                Ok(event) => event,
+                Err(error) => {
+                    // A row we cannot read will never publish: keep it for an
+                    // operator rather than looping on it.
+                    tracing::error!(%error, outbox_id = row.id, ticket = %row.ticket_number, "unreadable outbox payload");
+                    let _ = store.release_outbox(row.id, &format!("unreadable payload: {error}")).await;
+                    continue;
+                }
+            };
+            match publisher.publish(&event).await {
+                Ok(()) => {
+                    if let Err(error) = store.mark_outbox_sent(row.id, Utc::now()).await {
+                        // The event went out; it may go out again after the
+                        // lease, which sinks absorb by event id.
+                        tracing::warn!(%error, event_id = %event.event_id, "published but not marked sent");
+                    }
+                    metrics.events_published.inc();
+                    tracing::debug!(ticket = %event.ticket.number, event_id = %event.event_id, "event published");
+                }
+                Err(error) => {
+                    failed = true;
+                    tracing::warn!(%error, ticket = %event.ticket.number, event_id = %event.event_id, attempts = row.attempts, "publish failed; will retry");
+                    let _ = store.release_outbox(row.id, &error.to_string()).await;
+                    break;
+                }
+            }
+        }
+        if failed {
+            if sleep_or_shutdown(backoff, &shutdown).await {
+                return;
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+            continue;
+        }
+        backoff = Duration::from_millis(100);
+        if full_batch {
+            continue;
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = wakeup.notified() => {}
+            _ = tokio::time::sleep(settings.sweep_interval) => {}
+        }
+    }
+}
+
+/// Sleeps; returns true if shutdown fired meanwhile.
+async fn sleep_or_shutdown(duration: Duration, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => true,
+        _ = tokio::time::sleep(duration) => false,
+    }
+}
