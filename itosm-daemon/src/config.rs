@@ -247,6 +247,16 @@ const SECTIONS: &[&str] = &[
     "notifications", "portal", "log",
 ];
 
+/// Whether an `ITOSM_…` variable (prefix stripped, before or after the
+/// `__` split) names a configuration key.
+fn is_config_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECTIONS.iter().any(|section| {
+        key == *section
+            || key.strip_prefix(section).is_some_and(|rest| rest.starts_with('.') || rest.starts_with("__"))
+    })
+}
+
 /// Which transport carries events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportKind {
@@ -273,7 +283,7 @@ impl Config {
         figment = figment.merge(
             Env::prefixed("ITOSM_")
                 .split("__")
-                .filter(|key| SECTIONS.iter().any(|s| key.as_str().split('.').next() == Some(*s))),
+                .filter(|key| is_config_key(key.as_str())),
         );
         Self::from_figment(figment)
     }
@@ -461,6 +471,15 @@ mod tests {
             let error = with(toml).expect_err(toml).to_string();
             assert!(error.contains(key), "{toml:?} gave {error:?}, which does not name {key}");
         }
+    }
+
+    #[test]
+    fn only_section_variables_are_configuration() {
+        assert!(is_config_key("http__addr"));
+        assert!(is_config_key("DATABASE.url"));
+        assert!(is_config_key("demo_data"));
+        assert!(!is_config_key("test_database_url"));
+        assert!(!is_config_key("httpx__addr"));
     }
 
     #[test]

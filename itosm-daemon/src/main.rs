@@ -38,7 +38,7 @@ enum Command {
 }
 
 fn init_tracing(config: &Config) {
-    let filter = EnvFilter::try_from_env("ITOSM_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if config.log.format == "json" {
         builder.json().init();

@@ -1,0 +1,271 @@
+//! Test support: runs the real `itosm` binary on a free port against a fresh
+//! database, and talks to it over HTTP and WebSocket like a client would.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Which database the daemon runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// A SQLite file in a temporary directory (the embedded default).
+    Sqlite,
+    /// A fresh PostgreSQL database (see itosm-testkit).
+    Postgres,
+}
+
+/// A running daemon.
+pub struct App {
+    pub base: String,
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _db: Option<itosm_testkit::TestDatabase>,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl App {
+    pub async fn spawn(backend: Backend) -> App {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    pub async fn spawn_with(backend: Backend, extra_env: &[(&str, &str)]) -> App {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (url, db) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("itosm.db").display()), None),
+            Backend::Postgres => {
+                let db = itosm_testkit::TestDatabase::create().await;
+                (db.url.clone(), Some(db))
+            }
+        };
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_itosm"));
+        command
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("ITOSM_HTTP__ADDR", format!("127.0.0.1:{port}"))
+            .env("ITOSM_DATABASE__URL", &url)
+            .env("ITOSM_PORTAL__DIR", dir.path().join("no-portal"))
+            .env("ITOSM_LOG__LEVEL", "warn")
+            .env("ITOSM_RELAY__SWEEP_INTERVAL", "200ms")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if matches!(backend, Backend::Postgres) {
+            command.env("ITOSM_AUTH__TOKEN_SECRET", "0123456789abcdef0123456789abcdef-test-secret");
+        }
+        for (key, value) in extra_env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("the itosm binary starts");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        if let Some(out) = child.stdout.take() {
+            let sink = Arc::clone(&stdout);
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    let mut text = sink.lock().unwrap_or_else(|p| p.into_inner());
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            });
+        }
+        let app = App {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            stdout,
+            http: reqwest::Client::new(),
+            _dir: dir,
+            _db: db,
+        };
+        for _ in 0..300 {
+            if let Ok(response) = app.http.get(format!("{}/readyz", app.base)).send().await
+                && response.status().is_success()
+            {
+                return app;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("itosm did not become ready on {}", app.base);
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn console(&self) -> String {
+        self.stdout.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Waits (bounded) until the console sink printed something about `number`.
+    pub async fn wait_for_console(&self, number: &str) -> String {
+        for _ in 0..100 {
+            let text = self.console();
+            if text.contains(number) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the console sink never printed {number}; it printed:\n{}", self.console());
+    }
+
+    pub async fn login(&self, username: &str, employee_id: &str) -> String {
+        let response = self
+            .graphql_with(
+                None,
+                "mutation($u: String!, $e: String!) { login(username: $u, employeeId: $e) { token user { username role } } }",
+                json!({ "u": username, "e": employee_id }),
+            )
+            .await;
+        response["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login of {username} failed: {response}"))
+            .to_owned()
+    }
+
+    pub async fn graphql(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.graphql_with(Some(token), query, variables).await
+    }
+
+    pub async fn graphql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self.http.post(format!("{}/graphql", self.base)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            let value = if token.starts_with("Bearer ") { token.to_owned() } else { format!("Bearer {token}") };
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("graphql request");
+        assert_eq!(response.status(), 200, "GraphQL answers 200 with errors in the body");
+        response.json().await.expect("graphql json")
+    }
+
+    pub async fn rest_get(&self, token: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .expect("rest get");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn rest_get_raw(&self, path: &str) -> (u16, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("get");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    pub async fn rest_post(&self, token: Option<&str>, path: &str, body: Value) -> (u16, Value) {
+        self.rest_post_raw(token, path, body.to_string()).await.into()
+    }
+
+    pub async fn rest_post_raw(&self, token: Option<&str>, path: &str, body: String) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.expect("rest post");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn subscribe(&self, token: &str, query: &str) -> Subscription {
+        Subscription::open(&self.base, Some(token), query).await
+    }
+
+    pub async fn subscribe_anonymous(&self, query: &str) -> Subscription {
+        Subscription::open(&self.base, None, query).await
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One graphql-transport-ws subscription.
+pub struct Subscription {
+    socket: Socket,
+}
+
+impl Subscription {
+    async fn open(base: &str, token: Option<&str>, query: &str) -> Subscription {
+        let url = format!("{}/graphql/ws", base.replacen("http://", "ws://", 1));
+        let mut request = url.into_client_request().expect("ws request");
+        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+        let payload = match token {
+            Some(token) => json!({ "token": token }),
+            None => json!({}),
+        };
+        send(&mut socket, json!({ "type": "connection_init", "payload": payload })).await;
+        let ack = recv(&mut socket).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query } })).await;
+        Subscription { socket }
+    }
+
+    /// The next `next` payload (bounded wait).
+    pub async fn next_payload(&mut self) -> Value {
+        loop {
+            let message = recv(&mut self.socket).await;
+            match message["type"].as_str() {
+                Some("next") => return message["payload"].clone(),
+                Some("ping") => send(&mut self.socket, json!({ "type": "pong" })).await,
+                Some("pong") | Some("ka") => {}
+                _ => panic!("unexpected message {message}"),
+            }
+        }
+    }
+
+    /// The code of the next error (as `next` with errors, or `error`).
+    pub async fn next_error_code(&mut self) -> String {
+        loop {
+            let message = recv(&mut self.socket).await;
+            let errors = match message["type"].as_str() {
+                Some("next") => message["payload"]["errors"].clone(),
+                Some("error") => message["payload"].clone(),
+                Some("ping") | Some("pong") => continue,
+                _ => panic!("unexpected message {message}"),
+            };
+            return errors[0]["extensions"]["code"].as_str().unwrap_or_default().to_owned();
+        }
+    }
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket.send(Message::Text(message.to_string().into())).await.expect("ws send");
+}
+
+async fn recv(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("a WebSocket message within 15s")
+            .expect("socket open")
+            .expect("ws message");
+        match message {
+            Message::Text(text) => return serde_json::from_str(&text).expect("json message"),
+            Message::Close(frame) => panic!("socket closed: {frame:?}"),
+            _ => {}
+        }
+    }
+}
