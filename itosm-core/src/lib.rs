@@ -37,6 +37,6 @@ pub mod transport;
 pub use domain::*;
 pub use error::{CoreError, ErrorCode};
 pub use service::{
-    AuthSession, CreateTicketInput, Itosm, ServiceConfig, TicketFilterInput, TicketPage,
-    TicketView, MAX_NUMBER_CHARS,
+    AuthSession, CreateTicketInput, Itosm, MAX_NUMBER_CHARS, ServiceConfig, TicketFilterInput,
+    TicketPage, TicketView,
 };

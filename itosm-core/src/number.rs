@@ -52,15 +52,17 @@ impl TicketNumberFormat {
         let mut rest = format;
         while !rest.is_empty() {
             if let Some(after_brace) = rest.strip_prefix('{') {
-                let end = after_brace
-                    .find('}')
-                    .ok_or_else(|| fail("unclosed '{'"))?;
+                let end = after_brace.find('}').ok_or_else(|| fail("unclosed '{'"))?;
                 let placeholder = &after_brace[..end];
                 parts.push(match placeholder {
                     "year" => Part::Year,
                     "seq" => Part::Seq { width: 1 },
                     other => match other.strip_prefix("seq:") {
-                        Some(width) if !width.is_empty() && width.len() <= 2 && width.bytes().all(|b| b.is_ascii_digit()) => {
+                        Some(width)
+                            if !width.is_empty()
+                                && width.len() <= 2
+                                && width.bytes().all(|b| b.is_ascii_digit()) =>
+                        {
                             let width: usize = width.parse().map_err(|_| fail("bad seq width"))?;
                             if !(1..=12).contains(&width) {
                                 return Err(fail("seq width must be 1-12"));
@@ -86,7 +88,10 @@ impl TicketNumberFormat {
                 rest = &rest[end..];
             }
         }
-        let seqs = parts.iter().filter(|p| matches!(p, Part::Seq { .. })).count();
+        let seqs = parts
+            .iter()
+            .filter(|p| matches!(p, Part::Seq { .. }))
+            .count();
         let years = parts.iter().filter(|p| matches!(p, Part::Year)).count();
         if seqs != 1 {
             return Err(fail("must contain exactly one {seq}"));

@@ -41,7 +41,9 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
         ));
     };
     if !actor.user.active {
-        return Err(CoreError::Unauthenticated("this account is deactivated".to_owned()));
+        return Err(CoreError::Unauthenticated(
+            "this account is deactivated".to_owned(),
+        ));
     }
     let staff = actor.user.role.is_staff();
     let allowed = match action {
@@ -117,18 +119,36 @@ mod tests {
         let agent = actor(3, Role::Agent, true);
         let admin = actor(4, Role::Admin, true);
         let gone = actor(1, Role::Admin, false);
-        let code = |a: Option<&Actor>, action| authorize(a, action).err().map(|e| e.code().as_str());
+        let code =
+            |a: Option<&Actor>, action| authorize(a, action).err().map(|e| e.code().as_str());
 
-        for action in [Action::ViewCatalog, Action::CreateTicket, Action::ListAllTickets, Action::ViewTicket(&mine)] {
+        for action in [
+            Action::ViewCatalog,
+            Action::CreateTicket,
+            Action::ListAllTickets,
+            Action::ViewTicket(&mine),
+        ] {
             assert_eq!(code(None, action), Some("UNAUTHENTICATED"));
             assert_eq!(code(Some(&gone), action), Some("UNAUTHENTICATED"));
         }
         assert_eq!(code(Some(&requester), Action::CreateTicket), None);
         assert_eq!(code(Some(&requester), Action::ViewTicket(&mine)), None);
-        assert_eq!(code(Some(&requester), Action::ViewTicket(&others)), Some("NOT_FOUND"));
-        assert_eq!(code(Some(&requester), Action::ListAllTickets), Some("FORBIDDEN"));
-        assert_eq!(code(Some(&requester), Action::SubscribeAllTickets), Some("FORBIDDEN"));
-        assert_eq!(code(Some(&requester), Action::ViewInternalNotes), Some("FORBIDDEN"));
+        assert_eq!(
+            code(Some(&requester), Action::ViewTicket(&others)),
+            Some("NOT_FOUND")
+        );
+        assert_eq!(
+            code(Some(&requester), Action::ListAllTickets),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(
+            code(Some(&requester), Action::SubscribeAllTickets),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(
+            code(Some(&requester), Action::ViewInternalNotes),
+            Some("FORBIDDEN")
+        );
         for staff in [&agent, &admin] {
             assert_eq!(code(Some(staff), Action::ViewTicket(&others)), None);
             assert_eq!(code(Some(staff), Action::ListAllTickets), None);

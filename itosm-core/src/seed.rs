@@ -6,9 +6,27 @@ use crate::{NewUser, Role};
 
 /// The demo users: `(username, employee ID, display name, email, role)`.
 pub const DEMO_USERS: &[(&str, &str, &str, &str, Role)] = &[
-    ("john.doe", "EMP123", "John Doe", "john.doe@example.com", Role::Requester),
-    ("jane.smith", "EMP124", "Jane Smith", "jane.smith@example.com", Role::Requester),
-    ("admin.user", "ADMIN01", "Admin User", "admin.user@example.com", Role::Admin),
+    (
+        "john.doe",
+        "EMP123",
+        "John Doe",
+        "john.doe@example.com",
+        Role::Requester,
+    ),
+    (
+        "jane.smith",
+        "EMP124",
+        "Jane Smith",
+        "jane.smith@example.com",
+        Role::Requester,
+    ),
+    (
+        "admin.user",
+        "ADMIN01",
+        "Admin User",
+        "admin.user@example.com",
+        Role::Admin,
+    ),
 ];
 
 /// The demo software catalog: `(name, version)`.

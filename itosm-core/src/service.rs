@@ -133,7 +133,9 @@ pub struct Itosm {
 
 impl std::fmt::Debug for Itosm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Itosm").field("config", &self.config.number_format).finish_non_exhaustive()
+        f.debug_struct("Itosm")
+            .field("config", &self.config.number_format)
+            .finish_non_exhaustive()
     }
 }
 
@@ -183,22 +185,35 @@ impl Itosm {
         validate_username(username)?;
         validate_employee_id(employee_id)?;
         let refused = || CoreError::Unauthenticated("unknown username or employee ID".to_owned());
-        let user = self.store.find_user_by_username(username).await?.ok_or_else(refused)?;
+        let user = self
+            .store
+            .find_user_by_username(username)
+            .await?
+            .ok_or_else(refused)?;
         if !constant_time_eq(user.employee_id.as_bytes(), employee_id.as_bytes()) || !user.active {
             return Err(refused());
         }
         let (token, expires_at) = self.signer.issue(user.id, user.role, self.clock.now());
         tracing::info!(username = %user.username, "login");
-        Ok(AuthSession { token, expires_at, user })
+        Ok(AuthSession {
+            token,
+            expires_at,
+            user,
+        })
     }
 
     /// Turns a bearer token into the caller, loaded fresh from the store so
     /// that deactivation and role changes take effect at once.
     pub async fn authenticate(&self, token: &str) -> Result<Actor, CoreError> {
-        let claims = self.signer.verify(token, self.clock.now()).map_err(|e| match e {
-            TokenError::Expired => CoreError::Unauthenticated("token expired: log in again".to_owned()),
-            TokenError::Invalid => CoreError::Unauthenticated("invalid token".to_owned()),
-        })?;
+        let claims = self
+            .signer
+            .verify(token, self.clock.now())
+            .map_err(|e| match e {
+                TokenError::Expired => {
+                    CoreError::Unauthenticated("token expired: log in again".to_owned())
+                }
+                TokenError::Invalid => CoreError::Unauthenticated("invalid token".to_owned()),
+            })?;
         let user = self
             .store
             .users_by_ids(&[claims.user_id()])
@@ -206,12 +221,19 @@ impl Itosm {
             .into_iter()
             .next()
             .filter(|u| u.active)
-            .ok_or_else(|| CoreError::Unauthenticated("this account no longer exists or is deactivated".to_owned()))?;
+            .ok_or_else(|| {
+                CoreError::Unauthenticated(
+                    "this account no longer exists or is deactivated".to_owned(),
+                )
+            })?;
         Ok(Actor { user })
     }
 
     /// The software catalog.
-    pub async fn software_catalog(&self, actor: Option<&Actor>) -> Result<Vec<Software>, CoreError> {
+    pub async fn software_catalog(
+        &self,
+        actor: Option<&Actor>,
+    ) -> Result<Vec<Software>, CoreError> {
         policy::authorize(actor, Action::ViewCatalog)?;
         Ok(self.store.list_software().await?)
     }
@@ -254,7 +276,10 @@ impl Itosm {
             now: self.clock.now(),
             event_id: Uuid::now_v7(),
         };
-        let (ticket, event) = self.store.create_ticket(&self.config.number_format, new).await?;
+        let (ticket, event) = self
+            .store
+            .create_ticket(&self.config.number_format, new)
+            .await?;
         self.outbox_wakeup.notify_one();
         tracing::info!(
             ticket = %ticket.number,
@@ -285,7 +310,10 @@ impl Itosm {
                 ),
             ));
         }
-        if description.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        if description
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
             return Err(CoreError::bad_input(
                 "description",
                 "must not contain control characters",
@@ -296,11 +324,17 @@ impl Itosm {
 
     /// One ticket by number. A ticket the caller may not see is reported
     /// exactly like one that does not exist.
-    pub async fn get_ticket(&self, actor: Option<&Actor>, number: &str) -> Result<TicketView, CoreError> {
+    pub async fn get_ticket(
+        &self,
+        actor: Option<&Actor>,
+        number: &str,
+    ) -> Result<TicketView, CoreError> {
         // Authenticate before looking anything up.
         policy::authorize(actor, Action::ViewCatalog)?;
         if number.is_empty() || number.chars().count() > MAX_NUMBER_CHARS {
-            return Err(policy::ticket_not_found(number.get(..MAX_NUMBER_CHARS).unwrap_or("")));
+            return Err(policy::ticket_not_found(
+                number.get(..MAX_NUMBER_CHARS).unwrap_or(""),
+            ));
         }
         let ticket = self
             .store
@@ -309,7 +343,9 @@ impl Itosm {
             .ok_or_else(|| policy::ticket_not_found(number))?;
         policy::authorize(actor, Action::ViewTicket(&ticket))?;
         let mut views = self.views(vec![ticket]).await?;
-        views.pop().ok_or_else(|| CoreError::Internal("ticket vanished while loading".to_owned()))
+        views
+            .pop()
+            .ok_or_else(|| CoreError::Internal("ticket vanished while loading".to_owned()))
     }
 
     /// Lists tickets newest first: a requester's own, or (for staff) all.
@@ -327,13 +363,19 @@ impl Itosm {
         let max = i64::from(self.config.max_page_size);
         let first = first.unwrap_or(i64::from(self.config.default_page_size));
         if !(1..=max).contains(&first) {
-            return Err(CoreError::bad_input("first", format!("must be between 1 and {max}")));
+            return Err(CoreError::bad_input(
+                "first",
+                format!("must be between 1 and {max}"),
+            ));
         }
         let before = after.map(decode_cursor).transpose()?;
         if let Some(number) = &filter.number
             && number.chars().count() > MAX_NUMBER_CHARS
         {
-            return Err(CoreError::bad_input("filter.number", format!("at most {MAX_NUMBER_CHARS} characters")));
+            return Err(CoreError::bad_input(
+                "filter.number",
+                format!("at most {MAX_NUMBER_CHARS} characters"),
+            ));
         }
         let sees_all = policy::authorize(Some(actor), Action::ListAllTickets).is_ok();
         let requester = (filter.mine || !sees_all).then_some(actor.user.id);
@@ -355,7 +397,10 @@ impl Itosm {
             .into_iter()
             .map(|view| (encode_cursor(view.ticket.id), view))
             .collect();
-        Ok(TicketPage { items, has_next_page })
+        Ok(TicketPage {
+            items,
+            has_next_page,
+        })
     }
 
     /// A ticket's history, oldest first, with each actor resolved.
@@ -403,7 +448,13 @@ impl Itosm {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        Ok(self.store.users_by_ids(&ids).await?.into_iter().map(|u| (u.id, u)).collect())
+        Ok(self
+            .store
+            .users_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect())
     }
 
     async fn views(&self, tickets: Vec<Ticket>) -> Result<Vec<TicketView>, CoreError> {
@@ -412,8 +463,14 @@ impl Itosm {
             .flat_map(|t| std::iter::once(t.requester).chain(t.assignee))
             .collect();
         let users = self.users_map(&ids).await?;
-        let catalog: HashMap<SoftwareId, Software> = if tickets.iter().any(|t| t.software.is_some()) {
-            self.store.list_software().await?.into_iter().map(|s| (s.id, s)).collect()
+        let catalog: HashMap<SoftwareId, Software> = if tickets.iter().any(|t| t.software.is_some())
+        {
+            self.store
+                .list_software()
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s))
+                .collect()
         } else {
             HashMap::new()
         };
@@ -445,7 +502,10 @@ fn decode_cursor(cursor: &str) -> Result<TicketId, CoreError> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| malformed())?;
     let text = std::str::from_utf8(&bytes).map_err(|_| malformed())?;
-    let id: i64 = text.strip_prefix("t:").and_then(|n| n.parse().ok()).ok_or_else(malformed)?;
+    let id: i64 = text
+        .strip_prefix("t:")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(malformed)?;
     if id <= 0 {
         return Err(malformed());
     }
@@ -465,7 +525,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_junk_is_refused() {
-        assert_eq!(decode_cursor(&encode_cursor(TicketId(42))).ok(), Some(TicketId(42)));
+        assert_eq!(
+            decode_cursor(&encode_cursor(TicketId(42))).ok(),
+            Some(TicketId(42))
+        );
         for junk in ["", "x", "dDo=", "dDotMQ", "dDphYmM", &"A".repeat(100)] {
             let error = decode_cursor(junk).expect_err(junk);
             assert_eq!(error.code().as_str(), "BAD_USER_INPUT");

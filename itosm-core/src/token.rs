@@ -131,7 +131,9 @@ impl TokenSigner {
         mac.update(body.as_bytes());
         mac.verify_slice(&signature)
             .map_err(|_| TokenError::Invalid)?;
-        let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| TokenError::Invalid)?;
+        let json = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| TokenError::Invalid)?;
         let claims: Claims = serde_json::from_slice(&json).map_err(|_| TokenError::Invalid)?;
         if claims.exp <= now.timestamp() {
             return Err(TokenError::Expired);
@@ -185,14 +187,31 @@ mod tests {
         // Swap in claims that promote the bearer, keeping the old signature.
         let pieces: Vec<&str> = token.split('.').collect();
         let forged_claims = URL_SAFE_NO_PAD.encode(
-            serde_json::to_vec(&Claims { sub: 1, role: Role::Admin, iat: 0, exp: i64::MAX })
-                .expect("json"),
+            serde_json::to_vec(&Claims {
+                sub: 1,
+                role: Role::Admin,
+                iat: 0,
+                exp: i64::MAX,
+            })
+            .expect("json"),
         );
         let forged = format!("v1.{forged_claims}.{}", pieces[2]);
         assert_eq!(signer().verify(&forged, now), Err(TokenError::Invalid));
 
-        for junk in ["", "v1", "v1..", "v2.a.b", "v1.a.b.c", "Bearer x", &"a".repeat(5000)] {
-            assert_eq!(signer().verify(junk, now), Err(TokenError::Invalid), "{junk}");
+        for junk in [
+            "",
+            "v1",
+            "v1..",
+            "v2.a.b",
+            "v1.a.b.c",
+            "Bearer x",
+            &"a".repeat(5000),
+        ] {
+            assert_eq!(
+                signer().verify(junk, now),
+                Err(TokenError::Invalid),
+                "{junk}"
+            );
         }
     }
 

@@ -1,5 +1,6 @@
 //! One conformance suite, run against every store: memory, SQLite and
 //! PostgreSQL (a fresh database per test from `ITOSM_TEST_DATABASE_URL`).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,38 +21,74 @@ struct Subject {
 }
 
 async fn memory() -> Subject {
-    Subject { store: Arc::new(MemoryStore::new()), _keep: Box::new(()) }
+    Subject {
+        store: Arc::new(MemoryStore::new()),
+        _keep: Box::new(()),
+    }
 }
 
 async fn sqlite() -> Subject {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("itosm.db").display());
-    let store = SeaStore::connect(SeaStoreOptions::new(url)).await.expect("sqlite connects");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("itosm.db").display()
+    );
+    let store = SeaStore::connect(SeaStoreOptions::new(url))
+        .await
+        .expect("sqlite connects");
     store.migrate().await.expect("migrations run on SQLite");
-    Subject { store: Arc::new(store), _keep: Box::new(dir) }
+    Subject {
+        store: Arc::new(store),
+        _keep: Box::new(dir),
+    }
 }
 
 async fn postgres() -> Subject {
     let db = TestDatabase::create().await;
-    let store = SeaStore::connect(SeaStoreOptions::new(db.url.clone())).await.expect("postgres connects");
+    let store = SeaStore::connect(SeaStoreOptions::new(db.url.clone()))
+        .await
+        .expect("postgres connects");
     store.migrate().await.expect("migrations run on PostgreSQL");
-    Subject { store: Arc::new(store), _keep: Box::new(db) }
+    Subject {
+        store: Arc::new(store),
+        _keep: Box::new(db),
+    }
 }
 
 async fn seeded(subject: &Subject) -> (User, User, Vec<Software>) {
     load_demo_data(subject.store.as_ref()).await.expect("seed");
     // Seeding twice changes nothing.
-    load_demo_data(subject.store.as_ref()).await.expect("seed again");
-    let john = subject.store.find_user_by_username("john.doe").await.unwrap().expect("john");
-    let jane = subject.store.find_user_by_username("jane.smith").await.unwrap().expect("jane");
+    load_demo_data(subject.store.as_ref())
+        .await
+        .expect("seed again");
+    let john = subject
+        .store
+        .find_user_by_username("john.doe")
+        .await
+        .unwrap()
+        .expect("john");
+    let jane = subject
+        .store
+        .find_user_by_username("jane.smith")
+        .await
+        .unwrap()
+        .expect("jane");
     let catalog = subject.store.list_software().await.unwrap();
     (john, jane, catalog)
 }
 
-fn new_ticket(requester: &User, software: Option<&Software>, at: chrono::DateTime<Utc>) -> NewTicket {
+fn new_ticket(
+    requester: &User,
+    software: Option<&Software>,
+    at: chrono::DateTime<Utc>,
+) -> NewTicket {
     NewTicket {
         requester: requester.clone(),
-        request_type: if software.is_some() { RequestType::SoftwareInstall } else { RequestType::Other },
+        request_type: if software.is_some() {
+            RequestType::SoftwareInstall
+        } else {
+            RequestType::Other
+        },
         software: software.cloned(),
         description: "Please install <b>this</b> — thanks 'n' \"quotes\"".to_owned(),
         priority: Priority::Medium,
@@ -61,20 +98,38 @@ fn new_ticket(requester: &User, software: Option<&Software>, at: chrono::DateTim
 }
 
 fn at(year: i32) -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(year, 6, 1, 12, 0, 0).single().expect("valid date")
+    Utc.with_ymd_and_hms(year, 6, 1, 12, 0, 0)
+        .single()
+        .expect("valid date")
 }
 
 async fn seed_and_catalog(s: Subject) {
     let (john, _, catalog) = seeded(&s).await;
     assert_eq!(john.employee_id, "EMP123");
-    let admin = s.store.find_user_by_username("admin.user").await.unwrap().expect("admin");
+    let admin = s
+        .store
+        .find_user_by_username("admin.user")
+        .await
+        .unwrap()
+        .expect("admin");
     assert_eq!(admin.role, itosm_core::Role::Admin);
     let labels: Vec<String> = catalog.iter().map(Software::label).collect();
     assert_eq!(
         labels,
-        ["AVEVA E3D Design 3.2", "Autodesk AutoCAD 2025", "Autodesk Revit 2025", "Leica Cyclone 3DR 2024.1"]
+        [
+            "AVEVA E3D Design 3.2",
+            "Autodesk AutoCAD 2025",
+            "Autodesk Revit 2025",
+            "Leica Cyclone 3DR 2024.1"
+        ]
     );
-    assert!(s.store.find_user_by_username("nobody").await.unwrap().is_none());
+    assert!(
+        s.store
+            .find_user_by_username("nobody")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let by_id = s.store.get_software(catalog[1].id).await.unwrap();
     assert_eq!(by_id.as_ref(), Some(&catalog[1]));
 }
@@ -90,9 +145,17 @@ async fn create_writes_ticket_history_and_outbox(s: Subject) {
     assert_eq!(ticket.number, "INC-2026-0001");
     assert_eq!(ticket.status, TicketStatus::Start);
     assert_eq!(event.ticket.number, ticket.number);
-    assert_eq!(event.ticket.software.as_deref(), Some("Autodesk AutoCAD 2025"));
+    assert_eq!(
+        event.ticket.software.as_deref(),
+        Some("Autodesk AutoCAD 2025")
+    );
 
-    let stored = s.store.get_ticket("INC-2026-0001").await.unwrap().expect("stored");
+    let stored = s
+        .store
+        .get_ticket("INC-2026-0001")
+        .await
+        .unwrap()
+        .expect("stored");
     assert_eq!(stored, ticket, "text is stored as given");
     let history = s.store.ticket_history(ticket.id).await.unwrap();
     assert_eq!(history.len(), 1);
@@ -100,7 +163,11 @@ async fn create_writes_ticket_history_and_outbox(s: Subject) {
     assert_eq!(history[0].actor, Some(john.id));
     assert_eq!(s.store.count_unsent_outbox().await.unwrap(), 1);
 
-    let claimed = s.store.claim_outbox(10, Duration::seconds(30), Utc::now()).await.unwrap();
+    let claimed = s
+        .store
+        .claim_outbox(10, Duration::seconds(30), Utc::now())
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].event_id, event.event_id);
     let payload: serde_json::Value = serde_json::from_str(&claimed[0].payload).unwrap();
@@ -112,13 +179,34 @@ async fn create_writes_ticket_history_and_outbox(s: Subject) {
 
 async fn failed_create_writes_nothing(s: Subject) {
     let (john, _, _) = seeded(&s).await;
-    let ghost = User { id: UserId(999_999), ..john.clone() };
+    let ghost = User {
+        id: UserId(999_999),
+        ..john.clone()
+    };
     let format = TicketNumberFormat::default();
-    assert!(s.store.create_ticket(&format, new_ticket(&ghost, None, at(2026))).await.is_err());
-    assert!(s.store.list_tickets(&TicketQuery { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+    assert!(
+        s.store
+            .create_ticket(&format, new_ticket(&ghost, None, at(2026)))
+            .await
+            .is_err()
+    );
+    assert!(
+        s.store
+            .list_tickets(&TicketQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(s.store.count_unsent_outbox().await.unwrap(), 0);
     // The next good ticket still gets a valid, unique number.
-    let (ticket, _) = s.store.create_ticket(&format, new_ticket(&john, None, at(2026))).await.unwrap();
+    let (ticket, _) = s
+        .store
+        .create_ticket(&format, new_ticket(&john, None, at(2026)))
+        .await
+        .unwrap();
     assert!(ticket.number.starts_with("INC-2026-"));
 }
 
@@ -129,22 +217,48 @@ async fn concurrent_numbers_are_distinct_and_increasing(s: Subject) {
         .map(|i| {
             let store = Arc::clone(&s.store);
             let format = Arc::clone(&format);
-            let who = if i % 2 == 0 { john.clone() } else { jane.clone() };
-            tokio::spawn(async move { store.create_ticket(&format, new_ticket(&who, None, at(2026))).await })
+            let who = if i % 2 == 0 {
+                john.clone()
+            } else {
+                jane.clone()
+            };
+            tokio::spawn(async move {
+                store
+                    .create_ticket(&format, new_ticket(&who, None, at(2026)))
+                    .await
+            })
         })
         .collect();
     let mut seqs = Vec::new();
     for task in tasks {
-        let (ticket, _) = task.await.expect("task").expect("every concurrent creation succeeds");
-        let seq: i64 = ticket.number.trim_start_matches("INC-2026-").parse().expect("numeric");
+        let (ticket, _) = task
+            .await
+            .expect("task")
+            .expect("every concurrent creation succeeds");
+        let seq: i64 = ticket
+            .number
+            .trim_start_matches("INC-2026-")
+            .parse()
+            .expect("numeric");
         seqs.push((ticket.id, seq));
     }
     let distinct: HashSet<i64> = seqs.iter().map(|(_, s)| *s).collect();
     assert_eq!(distinct.len(), 64, "64 distinct numbers");
-    assert_eq!(distinct, (1..=64).collect(), "no gaps when nothing rolls back");
+    assert_eq!(
+        distinct,
+        (1..=64).collect(),
+        "no gaps when nothing rolls back"
+    );
     // Later tickets (by row id) carry higher numbers only if they allocated later;
     // on a single-writer store the two orders agree exactly.
-    let listed = s.store.list_tickets(&TicketQuery { limit: 100, ..Default::default() }).await.unwrap();
+    let listed = s
+        .store
+        .list_tickets(&TicketQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 64);
     let (_, last_seq) = seqs.iter().max_by_key(|(_, seq)| *seq).expect("some");
     assert_eq!(*last_seq, 64);
@@ -155,12 +269,29 @@ async fn numbers_restart_each_year_and_follow_the_format(s: Subject) {
     let format = TicketNumberFormat::default();
     let mut numbers = Vec::new();
     for year in [2026, 2026, 2027, 2027, 2026] {
-        let (ticket, _) = s.store.create_ticket(&format, new_ticket(&john, None, at(year))).await.unwrap();
+        let (ticket, _) = s
+            .store
+            .create_ticket(&format, new_ticket(&john, None, at(year)))
+            .await
+            .unwrap();
         numbers.push(ticket.number);
     }
-    assert_eq!(numbers, ["INC-2026-0001", "INC-2026-0002", "INC-2027-0001", "INC-2027-0002", "INC-2026-0003"]);
+    assert_eq!(
+        numbers,
+        [
+            "INC-2026-0001",
+            "INC-2026-0002",
+            "INC-2027-0001",
+            "INC-2027-0002",
+            "INC-2026-0003"
+        ]
+    );
     let other = TicketNumberFormat::parse("REQ-{seq:06}").unwrap();
-    let (ticket, _) = s.store.create_ticket(&other, new_ticket(&john, None, at(2028))).await.unwrap();
+    let (ticket, _) = s
+        .store
+        .create_ticket(&other, new_ticket(&john, None, at(2028)))
+        .await
+        .unwrap();
     assert_eq!(ticket.number, "REQ-000001");
 }
 
@@ -170,56 +301,125 @@ async fn listing_filters_and_pages_by_keyset(s: Subject) {
     for i in 0..5 {
         let who = if i < 3 { &john } else { &jane };
         let software = (i % 2 == 0).then_some(&catalog[0]);
-        s.store.create_ticket(&format, new_ticket(who, software, at(2026))).await.unwrap();
+        s.store
+            .create_ticket(&format, new_ticket(who, software, at(2026)))
+            .await
+            .unwrap();
     }
-    let all = s.store.list_tickets(&TicketQuery { limit: 10, ..Default::default() }).await.unwrap();
+    let all = s
+        .store
+        .list_tickets(&TicketQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let numbers: Vec<&str> = all.iter().map(|t| t.number.as_str()).collect();
-    assert_eq!(numbers, ["INC-2026-0005", "INC-2026-0004", "INC-2026-0003", "INC-2026-0002", "INC-2026-0001"]);
+    assert_eq!(
+        numbers,
+        [
+            "INC-2026-0005",
+            "INC-2026-0004",
+            "INC-2026-0003",
+            "INC-2026-0002",
+            "INC-2026-0001"
+        ]
+    );
 
-    let johns = s.store.list_tickets(&TicketQuery { requester: Some(john.id), limit: 10, ..Default::default() }).await.unwrap();
+    let johns = s
+        .store
+        .list_tickets(&TicketQuery {
+            requester: Some(john.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(johns.len(), 3);
     assert!(johns.iter().all(|t| t.requester == john.id));
 
     let installs = s
         .store
-        .list_tickets(&TicketQuery { request_type: Some(RequestType::SoftwareInstall), limit: 10, ..Default::default() })
+        .list_tickets(&TicketQuery {
+            request_type: Some(RequestType::SoftwareInstall),
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(installs.len(), 3);
     let started = s
         .store
-        .list_tickets(&TicketQuery { status: Some(TicketStatus::Resolved), limit: 10, ..Default::default() })
+        .list_tickets(&TicketQuery {
+            status: Some(TicketStatus::Resolved),
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(started.is_empty());
     let one = s
         .store
-        .list_tickets(&TicketQuery { number: Some("INC-2026-0002".into()), limit: 10, ..Default::default() })
+        .list_tickets(&TicketQuery {
+            number: Some("INC-2026-0002".into()),
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(one.len(), 1);
     let hostile = s
         .store
-        .list_tickets(&TicketQuery { number: Some("' OR '1'='1".into()), limit: 10, ..Default::default() })
+        .list_tickets(&TicketQuery {
+            number: Some("' OR '1'='1".into()),
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(hostile.is_empty(), "SQL metacharacters are just text");
 
-    let first = s.store.list_tickets(&TicketQuery { limit: 2, ..Default::default() }).await.unwrap();
-    let second = s
+    let first = s
         .store
-        .list_tickets(&TicketQuery { limit: 2, before: Some(first[1].id), ..Default::default() })
+        .list_tickets(&TicketQuery {
+            limit: 2,
+            ..Default::default()
+        })
         .await
         .unwrap();
-    let paged: Vec<&str> = first.iter().chain(&second).map(|t| t.number.as_str()).collect();
-    assert_eq!(paged, ["INC-2026-0005", "INC-2026-0004", "INC-2026-0003", "INC-2026-0002"]);
+    let second = s
+        .store
+        .list_tickets(&TicketQuery {
+            limit: 2,
+            before: Some(first[1].id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let paged: Vec<&str> = first
+        .iter()
+        .chain(&second)
+        .map(|t| t.number.as_str())
+        .collect();
+    assert_eq!(
+        paged,
+        [
+            "INC-2026-0005",
+            "INC-2026-0004",
+            "INC-2026-0003",
+            "INC-2026-0002"
+        ]
+    );
 }
 
 async fn outbox_claims_lease_release_and_mark_sent(s: Subject) {
     let (john, _, _) = seeded(&s).await;
     let format = TicketNumberFormat::default();
     for _ in 0..3 {
-        s.store.create_ticket(&format, new_ticket(&john, None, at(2026))).await.unwrap();
+        s.store
+            .create_ticket(&format, new_ticket(&john, None, at(2026)))
+            .await
+            .unwrap();
     }
     let now = Utc::now();
     let lease = Duration::seconds(30);
@@ -229,24 +429,48 @@ async fn outbox_claims_lease_release_and_mark_sent(s: Subject) {
     assert_eq!(first[0].attempts, 1);
     let second = s.store.claim_outbox(10, lease, now).await.unwrap();
     assert_eq!(second.len(), 1, "leased rows are not claimed twice");
-    assert!(s.store.claim_outbox(10, lease, now).await.unwrap().is_empty());
+    assert!(
+        s.store
+            .claim_outbox(10, lease, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     s.store.mark_outbox_sent(first[0].id, now).await.unwrap();
-    s.store.release_outbox(first[1].id, "broker down").await.unwrap();
+    s.store
+        .release_outbox(first[1].id, "broker down")
+        .await
+        .unwrap();
     let again = s.store.claim_outbox(10, lease, now).await.unwrap();
-    assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), [first[1].id]);
+    assert_eq!(
+        again.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [first[1].id]
+    );
     assert_eq!(again[0].attempts, 2);
 
     // After the lease runs out, an unsent row is claimable again.
-    let later = s.store.claim_outbox(10, lease, now + Duration::seconds(31)).await.unwrap();
+    let later = s
+        .store
+        .claim_outbox(10, lease, now + Duration::seconds(31))
+        .await
+        .unwrap();
     let ids: HashSet<i64> = later.iter().map(|r| r.id).collect();
     assert_eq!(ids, [first[1].id, second[0].id].into_iter().collect());
     assert_eq!(s.store.count_unsent_outbox().await.unwrap(), 2);
 }
 
 async fn settings_are_inserted_once(s: Subject) {
-    let first = s.store.setting_or_insert("auth.token_secret", "one").await.unwrap();
-    let second = s.store.setting_or_insert("auth.token_secret", "two").await.unwrap();
+    let first = s
+        .store
+        .setting_or_insert("auth.token_secret", "one")
+        .await
+        .unwrap();
+    let second = s
+        .store
+        .setting_or_insert("auth.token_secret", "two")
+        .await
+        .unwrap();
     assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
     s.store.ping().await.unwrap();
 }

@@ -39,7 +39,11 @@ pub struct Roles(pub BTreeSet<Role>);
 impl Roles {
     /// Every role (the default).
     pub fn all() -> Self {
-        Roles([Role::Api, Role::Relay, Role::Notifier].into_iter().collect())
+        Roles(
+            [Role::Api, Role::Relay, Role::Notifier]
+                .into_iter()
+                .collect(),
+        )
     }
 
     /// Parses a comma-separated list.
@@ -153,14 +157,20 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
     config.validate()?;
     let kind = config.transport_kind()?;
     if kind == TransportKind::InProcess && *roles != Roles::all() {
-        bail!("config key `transport.kind`: the in-process transport runs api, relay and notifier together; use rabbitmq to split roles");
+        bail!(
+            "config key `transport.kind`: the in-process transport runs api, relay and notifier together; use rabbitmq to split roles"
+        );
     }
     if kind == TransportKind::RabbitMq {
-        bail!("config key `transport.kind`: the rabbitmq transport is not available in this build yet; use `in-process`");
+        bail!(
+            "config key `transport.kind`: the rabbitmq transport is not available in this build yet; use `in-process`"
+        );
     }
     let store = open_store(&config).await?;
     if config.demo_data {
-        itosm_core::seed::load_demo_data(store.as_ref()).await.context("loading demo data")?;
+        itosm_core::seed::load_demo_data(store.as_ref())
+            .await
+            .context("loading demo data")?;
     }
     let dyn_store: Arc<dyn Store> = store.clone();
     let itosm = services(&config, Arc::clone(&dyn_store)).await?;
@@ -208,7 +218,19 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
     let schema = itosm_graphql::build_schema(
         Arc::clone(&itosm),
         Arc::clone(&feed),
-        SchemaLimits { max_depth: config.graphql.max_depth, max_complexity: config.graphql.max_complexity },
+        SchemaLimits {
+            max_depth: config.graphql.max_depth,
+            max_complexity: config.graphql.max_complexity,
+        },
     );
-    Ok(Running { config, itosm, store, feed, schema, metrics, shutdown, tasks })
+    Ok(Running {
+        config,
+        itosm,
+        store,
+        feed,
+        schema,
+        metrics,
+        shutdown,
+        tasks,
+    })
 }

@@ -34,7 +34,10 @@ pub enum ConfigError {
 
 impl ConfigError {
     fn invalid(key: &str, message: impl Into<String>) -> Self {
-        ConfigError::Invalid { key: key.to_owned(), message: message.into() }
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -114,7 +117,10 @@ pub struct AuthConfig {
 impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthConfig")
-            .field("token_secret", &self.token_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "token_secret",
+                &self.token_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("token_ttl", &self.token_ttl)
             .finish()
     }
@@ -218,12 +224,19 @@ impl Default for Config {
                 kind: "in-process".to_owned(),
                 amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned(),
             },
-            auth: AuthConfig { token_secret: None, token_ttl: "12h".to_owned() },
+            auth: AuthConfig {
+                token_secret: None,
+                token_ttl: "12h".to_owned(),
+            },
             tickets: TicketsConfig {
                 number_format: itosm_core::number::DEFAULT_FORMAT.to_owned(),
                 max_description_chars: 4000,
             },
-            graphql: GraphqlConfig { max_depth: 12, max_complexity: 2000, max_page_size: 100 },
+            graphql: GraphqlConfig {
+                max_depth: 12,
+                max_complexity: 2000,
+                max_page_size: 100,
+            },
             relay: RelayConfig {
                 batch_size: 100,
                 sweep_interval: "1s".to_owned(),
@@ -232,10 +245,17 @@ impl Default for Config {
             notifications: NotificationsConfig {
                 max_attempts: 5,
                 retry_backoff: "200ms".to_owned(),
-                sinks: vec![SinkConfig::Console { name: console_name() }],
+                sinks: vec![SinkConfig::Console {
+                    name: console_name(),
+                }],
             },
-            portal: PortalConfig { dir: PathBuf::from("frontend/dist") },
-            log: LogConfig { format: "text".to_owned(), level: "info".to_owned() },
+            portal: PortalConfig {
+                dir: PathBuf::from("frontend/dist"),
+            },
+            log: LogConfig {
+                format: "text".to_owned(),
+                level: "info".to_owned(),
+            },
         }
     }
 }
@@ -243,8 +263,17 @@ impl Default for Config {
 /// The top-level keys; other `ITOSM_*` variables (e.g. the tests'
 /// `ITOSM_TEST_DATABASE_URL`) are not configuration.
 const SECTIONS: &[&str] = &[
-    "demo_data", "http", "database", "transport", "auth", "tickets", "graphql", "relay",
-    "notifications", "portal", "log",
+    "demo_data",
+    "http",
+    "database",
+    "transport",
+    "auth",
+    "tickets",
+    "graphql",
+    "relay",
+    "notifications",
+    "portal",
+    "log",
 ];
 
 /// Whether an `ITOSM_…` variable (prefix stripped, before or after the
@@ -253,7 +282,9 @@ fn is_config_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     SECTIONS.iter().any(|section| {
         key == *section
-            || key.strip_prefix(section).is_some_and(|rest| rest.starts_with('.') || rest.starts_with("__"))
+            || key
+                .strip_prefix(section)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with("__"))
     })
 }
 
@@ -274,7 +305,10 @@ impl Config {
         match file {
             Some(path) => {
                 if !path.is_file() {
-                    return Err(ConfigError::Load(format!("config file {} does not exist", path.display())));
+                    return Err(ConfigError::Load(format!(
+                        "config file {} does not exist",
+                        path.display()
+                    )));
                 }
                 figment = figment.merge(Toml::file_exact(path));
             }
@@ -295,7 +329,10 @@ impl Config {
             if key.is_empty() {
                 ConfigError::Load(e.to_string())
             } else {
-                ConfigError::Invalid { key, message: e.kind.to_string() }
+                ConfigError::Invalid {
+                    key,
+                    message: e.kind.to_string(),
+                }
             }
         })?;
         config.validate()?;
@@ -306,18 +343,31 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.http_addr()?;
         if !(1024..=16 * 1024 * 1024).contains(&self.http.max_body_bytes) {
-            return Err(ConfigError::invalid("http.max_body_bytes", "must be between 1024 and 16777216"));
+            return Err(ConfigError::invalid(
+                "http.max_body_bytes",
+                "must be between 1024 and 16777216",
+            ));
         }
         parse_duration("http.request_timeout", &self.http.request_timeout)?;
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(ConfigError::invalid("database.url", "must start with sqlite:, postgres:// or postgresql://"));
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::invalid(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
         }
         let kind = self.transport_kind()?;
         if kind == TransportKind::RabbitMq
-            && !(self.transport.amqp_url.starts_with("amqp://") || self.transport.amqp_url.starts_with("amqps://"))
+            && !(self.transport.amqp_url.starts_with("amqp://")
+                || self.transport.amqp_url.starts_with("amqps://"))
         {
-            return Err(ConfigError::invalid("transport.amqp_url", "must start with amqp:// or amqps://"));
+            return Err(ConfigError::invalid(
+                "transport.amqp_url",
+                "must start with amqp:// or amqps://",
+            ));
         }
         if let Some(secret) = &self.auth.token_secret
             && secret.len() < MIN_SECRET_BYTES
@@ -335,31 +385,55 @@ impl Config {
         }
         let ttl = parse_duration("auth.token_ttl", &self.auth.token_ttl)?;
         if ttl < Duration::from_secs(60) || ttl > Duration::from_secs(30 * 24 * 3600) {
-            return Err(ConfigError::invalid("auth.token_ttl", "must be between 1m and 30d"));
+            return Err(ConfigError::invalid(
+                "auth.token_ttl",
+                "must be between 1m and 30d",
+            ));
         }
         TicketNumberFormat::parse(&self.tickets.number_format)
             .map_err(|e| ConfigError::invalid("tickets.number_format", e.reason))?;
         if !(1..=100_000).contains(&self.tickets.max_description_chars) {
-            return Err(ConfigError::invalid("tickets.max_description_chars", "must be between 1 and 100000"));
+            return Err(ConfigError::invalid(
+                "tickets.max_description_chars",
+                "must be between 1 and 100000",
+            ));
         }
         if !(2..=64).contains(&self.graphql.max_depth) {
-            return Err(ConfigError::invalid("graphql.max_depth", "must be between 2 and 64"));
+            return Err(ConfigError::invalid(
+                "graphql.max_depth",
+                "must be between 2 and 64",
+            ));
         }
         if !(10..=100_000).contains(&self.graphql.max_complexity) {
-            return Err(ConfigError::invalid("graphql.max_complexity", "must be between 10 and 100000"));
+            return Err(ConfigError::invalid(
+                "graphql.max_complexity",
+                "must be between 10 and 100000",
+            ));
         }
         if !(1..=1000).contains(&self.graphql.max_page_size) {
-            return Err(ConfigError::invalid("graphql.max_page_size", "must be between 1 and 1000"));
+            return Err(ConfigError::invalid(
+                "graphql.max_page_size",
+                "must be between 1 and 1000",
+            ));
         }
         if !(1..=10_000).contains(&self.relay.batch_size) {
-            return Err(ConfigError::invalid("relay.batch_size", "must be between 1 and 10000"));
+            return Err(ConfigError::invalid(
+                "relay.batch_size",
+                "must be between 1 and 10000",
+            ));
         }
         parse_duration("relay.sweep_interval", &self.relay.sweep_interval)?;
         parse_duration("relay.claim_lease", &self.relay.claim_lease)?;
         if !(1..=100).contains(&self.notifications.max_attempts) {
-            return Err(ConfigError::invalid("notifications.max_attempts", "must be between 1 and 100"));
+            return Err(ConfigError::invalid(
+                "notifications.max_attempts",
+                "must be between 1 and 100",
+            ));
         }
-        parse_duration("notifications.retry_backoff", &self.notifications.retry_backoff)?;
+        parse_duration(
+            "notifications.retry_backoff",
+            &self.notifications.retry_backoff,
+        )?;
         let mut names = std::collections::HashSet::new();
         for (i, sink) in self.notifications.sinks.iter().enumerate() {
             let SinkConfig::Console { name } = sink;
@@ -371,17 +445,22 @@ impl Config {
             }
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
-            return Err(ConfigError::invalid("log.format", "must be `text` or `json`"));
+            return Err(ConfigError::invalid(
+                "log.format",
+                "must be `text` or `json`",
+            ));
         }
         Ok(())
     }
 
     /// The listen address.
     pub fn http_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.http
-            .addr
-            .parse()
-            .map_err(|_| ConfigError::invalid("http.addr", format!("{:?} is not an address like 127.0.0.1:8080", self.http.addr)))
+        self.http.addr.parse().map_err(|_| {
+            ConfigError::invalid(
+                "http.addr",
+                format!("{:?} is not an address like 127.0.0.1:8080", self.http.addr),
+            )
+        })
     }
 
     /// The transport kind.
@@ -417,7 +496,12 @@ impl Config {
 
 /// Parses `250ms`, `30s`, `15m`, `12h`, `7d`.
 pub fn parse_duration(key: &str, value: &str) -> Result<Duration, ConfigError> {
-    let bad = || ConfigError::invalid(key, format!("{value:?} is not a duration like 250ms, 30s, 15m, 12h or 7d"));
+    let bad = || {
+        ConfigError::invalid(
+            key,
+            format!("{value:?} is not a duration like 250ms, 30s, 15m, 12h or 7d"),
+        )
+    };
     let split = value.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (number, unit) = value.split_at(split);
     let number: u64 = number.parse().map_err(|_| bad())?;
@@ -455,21 +539,33 @@ mod tests {
     fn bad_values_name_their_key() {
         let cases = [
             ("[transport]\nkind = \"kafka\"", "transport.kind"),
-            ("[transport]\nkind = \"rabbitmq\"\namqp_url = \"http://x\"", "transport.amqp_url"),
+            (
+                "[transport]\nkind = \"rabbitmq\"\namqp_url = \"http://x\"",
+                "transport.amqp_url",
+            ),
             ("[http]\naddr = \"nowhere\"", "http.addr"),
             ("[http]\nmax_body_bytes = \"lots\"", "http.max_body_bytes"),
             ("[database]\nurl = \"mysql://x\"", "database.url"),
             ("[database]\nurl = \"postgres://x/y\"", "auth.token_secret"),
             ("[auth]\ntoken_secret = \"short\"", "auth.token_secret"),
             ("[auth]\ntoken_ttl = \"forever\"", "auth.token_ttl"),
-            ("[tickets]\nnumber_format = \"INC-{year}\"", "tickets.number_format"),
+            (
+                "[tickets]\nnumber_format = \"INC-{year}\"",
+                "tickets.number_format",
+            ),
             ("[graphql]\nmax_page_size = 0", "graphql.max_page_size"),
             ("[http]\nadr = \"127.0.0.1:1\"", "http"),
-            ("[[notifications.sinks]]\nkind = \"pigeon\"", "notifications.sinks"),
+            (
+                "[[notifications.sinks]]\nkind = \"pigeon\"",
+                "notifications.sinks",
+            ),
         ];
         for (toml, key) in cases {
             let error = with(toml).expect_err(toml).to_string();
-            assert!(error.contains(key), "{toml:?} gave {error:?}, which does not name {key}");
+            assert!(
+                error.contains(key),
+                "{toml:?} gave {error:?}, which does not name {key}"
+            );
         }
     }
 
@@ -484,8 +580,14 @@ mod tests {
 
     #[test]
     fn durations_parse() {
-        assert_eq!(parse_duration("k", "250ms").ok(), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("k", "12h").ok(), Some(Duration::from_secs(43200)));
+        assert_eq!(
+            parse_duration("k", "250ms").ok(),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse_duration("k", "12h").ok(),
+            Some(Duration::from_secs(43200))
+        );
         for bad in ["", "12", "h", "1.5s", "-1s", "99999999999999999999d"] {
             assert!(parse_duration("k", bad).is_err(), "{bad}");
         }

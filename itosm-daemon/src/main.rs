@@ -38,8 +38,11 @@ enum Command {
 }
 
 fn init_tracing(config: &Config) {
-    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log.format == "json" {
         builder.json().init();
     } else {
@@ -68,7 +71,12 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::CheckConfig => {
             config.transport_kind()?;
-            println!("config ok: http.addr={} database={} transport={}", config.http.addr, redact(&config.database.url), config.transport.kind);
+            println!(
+                "config ok: http.addr={} database={} transport={}",
+                config.http.addr,
+                redact(&config.database.url),
+                config.transport.kind
+            );
             Ok(())
         }
         Command::Migrate => {
@@ -82,7 +90,9 @@ async fn run() -> anyhow::Result<()> {
         Command::Seed => {
             init_tracing(&config);
             let store = app::open_store(&config).await?;
-            itosm_core::seed::load_demo_data(store.as_ref()).await.context("loading demo data")?;
+            itosm_core::seed::load_demo_data(store.as_ref())
+                .await
+                .context("loading demo data")?;
             println!("demo data loaded");
             Ok(())
         }

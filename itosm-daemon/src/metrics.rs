@@ -38,17 +38,35 @@ impl Metrics {
     pub fn render(&self, outbox_unsent: Option<u64>) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, value: u64| {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+            ));
         };
-        counter("itosm_events_published_total", "Events confirmed by the transport.", self.events_published.get());
-        counter("itosm_notifications_delivered_total", "Notifications delivered by sinks.", self.notifications_delivered.get());
-        counter("itosm_notifications_failed_total", "Failed notification attempts.", self.notifications_failed.get());
+        counter(
+            "itosm_events_published_total",
+            "Events confirmed by the transport.",
+            self.events_published.get(),
+        );
+        counter(
+            "itosm_notifications_delivered_total",
+            "Notifications delivered by sinks.",
+            self.notifications_delivered.get(),
+        );
+        counter(
+            "itosm_notifications_failed_total",
+            "Failed notification attempts.",
+            self.notifications_failed.get(),
+        );
         counter(
             "itosm_notifications_deduplicated_total",
             "Notifications skipped as already delivered.",
             self.notifications_deduplicated.get(),
         );
-        counter("itosm_http_requests_total", "HTTP requests answered.", self.http_requests.get());
+        counter(
+            "itosm_http_requests_total",
+            "HTTP requests answered.",
+            self.http_requests.get(),
+        );
         if let Some(unsent) = outbox_unsent {
             out.push_str(&format!(
                 "# HELP itosm_outbox_unsent Outbox rows not yet published.\n# TYPE itosm_outbox_unsent gauge\nitosm_outbox_unsent {unsent}\n"

@@ -52,8 +52,19 @@ pub struct Notifier {
 
 impl Notifier {
     /// A notifier over `sinks`.
-    pub fn new(sinks: Vec<Arc<dyn NotificationSink>>, max_attempts: u32, backoff: Duration, metrics: Arc<Metrics>) -> Self {
-        Notifier { sinks, max_attempts: max_attempts.max(1), backoff, delivered: Mutex::new(Delivered::default()), metrics }
+    pub fn new(
+        sinks: Vec<Arc<dyn NotificationSink>>,
+        max_attempts: u32,
+        backoff: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Notifier {
+            sinks,
+            max_attempts: max_attempts.max(1),
+            backoff,
+            delivered: Mutex::new(Delivered::default()),
+            metrics,
+        }
     }
 
     /// Runs every sink for `event`; returns the sinks that failed for good.
@@ -61,7 +72,12 @@ impl Notifier {
         let mut failed = Vec::new();
         for sink in &self.sinks {
             let key = (event.event_id, sink.name().to_owned());
-            if self.delivered.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
+            if self
+                .delivered
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&key)
+            {
                 self.metrics.notifications_deduplicated.inc();
                 continue;
             }
@@ -71,7 +87,10 @@ impl Notifier {
             loop {
                 match sink.deliver(&notification).await {
                     DeliveryOutcome::Delivered => {
-                        self.delivered.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+                        self.delivered
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(key);
                         self.metrics.notifications_delivered.inc();
                         break;
                     }

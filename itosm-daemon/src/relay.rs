@@ -35,10 +35,14 @@ pub async fn run(
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) {
-    let lease = chrono::Duration::from_std(settings.claim_lease).unwrap_or(chrono::Duration::seconds(30));
+    let lease =
+        chrono::Duration::from_std(settings.claim_lease).unwrap_or(chrono::Duration::seconds(30));
     let mut backoff = Duration::from_millis(100);
     loop {
-        let claimed = match store.claim_outbox(settings.batch_size, lease, Utc::now()).await {
+        let claimed = match store
+            .claim_outbox(settings.batch_size, lease, Utc::now())
+            .await
+        {
             Ok(rows) => rows,
             Err(error) => {
                 tracing::warn!(%error, "relay could not claim outbox rows; retrying");
@@ -58,7 +62,9 @@ pub async fn run(
                     // A row we cannot read will never publish: keep it for an
                     // operator rather than looping on it.
                     tracing::error!(%error, outbox_id = row.id, ticket = %row.ticket_number, "unreadable outbox payload");
-                    let _ = store.release_outbox(row.id, &format!("unreadable payload: {error}")).await;
+                    let _ = store
+                        .release_outbox(row.id, &format!("unreadable payload: {error}"))
+                        .await;
                     continue;
                 }
             };

@@ -61,7 +61,9 @@ impl Caller {
         match self {
             Caller::Authenticated(actor) => Ok(Some(actor)),
             Caller::Anonymous => Ok(None),
-            Caller::Refused(reason) => Err(to_graphql_error(CoreError::Unauthenticated(reason.clone()))),
+            Caller::Refused(reason) => {
+                Err(to_graphql_error(CoreError::Unauthenticated(reason.clone())))
+            }
         }
     }
 }

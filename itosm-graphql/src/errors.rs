@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe,
+};
 use async_graphql::{Error, ErrorExtensions, Response, ServerError};
 use futures::stream::{BoxStream, StreamExt};
 use itosm_core::{CoreError, ErrorCode};
@@ -56,7 +58,10 @@ fn code_errors(mut response: Response) -> Response {
 }
 
 fn add_code(error: &mut ServerError) {
-    let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
     if !has_code {
         error
             .extensions

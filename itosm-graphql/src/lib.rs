@@ -12,7 +12,7 @@ mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, Object, Result, Schema, Subscription, ID};
+use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, Subscription};
 use futures::stream::{Stream, StreamExt};
 use itosm_core::event::EventType;
 use itosm_core::transport::{FeedItem, LiveFeed};
@@ -20,7 +20,10 @@ use itosm_core::{CreateTicketInput, Itosm, SoftwareId};
 
 pub use caller::Caller;
 pub use errors::{ErrorCodes, to_graphql_error};
-use types::{AuthPayload, CreateTicketGql, Limits, SoftwareNode, TicketConnection, TicketFilter, TicketNode, UserNode};
+use types::{
+    AuthPayload, CreateTicketGql, Limits, SoftwareNode, TicketConnection, TicketFilter, TicketNode,
+    UserNode,
+};
 
 /// The schema type the daemon serves.
 pub type ItosmSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -36,12 +39,19 @@ pub struct SchemaLimits {
 
 impl Default for SchemaLimits {
     fn default() -> Self {
-        SchemaLimits { max_depth: 12, max_complexity: 2000 }
+        SchemaLimits {
+            max_depth: 12,
+            max_complexity: 2000,
+        }
     }
 }
 
 /// Builds the schema over `itosm` with live events from `feed`.
-pub fn build_schema(itosm: Arc<Itosm>, feed: Arc<dyn LiveFeed>, limits: SchemaLimits) -> ItosmSchema {
+pub fn build_schema(
+    itosm: Arc<Itosm>,
+    feed: Arc<dyn LiveFeed>,
+    limits: SchemaLimits,
+) -> ItosmSchema {
     Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(itosm)
         .data(feed)
@@ -53,7 +63,9 @@ pub fn build_schema(itosm: Arc<Itosm>, feed: Arc<dyn LiveFeed>, limits: SchemaLi
 
 /// The schema's SDL, as `itosm schema` prints it.
 pub fn schema_sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot).finish().sdl()
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        .finish()
+        .sdl()
 }
 
 fn services<'a>(ctx: &Context<'a>) -> Result<(&'a Arc<Itosm>, &'a Caller)> {
@@ -71,13 +83,18 @@ impl QueryRoot {
     /// The logged-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<UserNode> {
         let (_, caller) = services(ctx)?;
-        Ok(UserNode(caller.actor().map_err(to_graphql_error)?.user.clone()))
+        Ok(UserNode(
+            caller.actor().map_err(to_graphql_error)?.user.clone(),
+        ))
     }
 
     /// Software titles that can be requested.
     async fn software_catalog(&self, ctx: &Context<'_>) -> Result<Vec<SoftwareNode>> {
         let (itosm, caller) = services(ctx)?;
-        let catalog = itosm.software_catalog(caller.actor_opt()?).await.map_err(to_graphql_error)?;
+        let catalog = itosm
+            .software_catalog(caller.actor_opt()?)
+            .await
+            .map_err(to_graphql_error)?;
         Ok(catalog.into_iter().map(SoftwareNode).collect())
     }
 
@@ -130,9 +147,17 @@ pub struct MutationRoot;
 #[Object]
 impl MutationRoot {
     /// Logs in with username and employee ID; returns a bearer token.
-    async fn login(&self, ctx: &Context<'_>, username: String, employee_id: String) -> Result<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        employee_id: String,
+    ) -> Result<AuthPayload> {
         let (itosm, _) = services(ctx)?;
-        let session = itosm.login(&username, &employee_id).await.map_err(to_graphql_error)?;
+        let session = itosm
+            .login(&username, &employee_id)
+            .await
+            .map_err(to_graphql_error)?;
         Ok(AuthPayload::from(session))
     }
 
@@ -174,10 +199,15 @@ pub struct SubscriptionRoot;
 #[Subscription]
 impl SubscriptionRoot {
     /// Every ticket created anywhere (agents and admins only).
-    async fn ticket_created(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Result<TicketNode>>> {
+    async fn ticket_created(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<TicketNode>>> {
         let (itosm, caller) = services(ctx)?;
         let actor = caller.actor().map_err(to_graphql_error)?.clone();
-        itosm.authorize_feed(Some(&actor)).map_err(to_graphql_error)?;
+        itosm
+            .authorize_feed(Some(&actor))
+            .map_err(to_graphql_error)?;
         let feed = ctx.data::<Arc<dyn LiveFeed>>()?;
         let itosm = Arc::clone(itosm);
         Ok(feed.subscribe().filter_map(move |item| {

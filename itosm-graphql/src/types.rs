@@ -1,6 +1,6 @@
 //! GraphQL object, input and enum types, thin wrappers over core's.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use itosm_core::{
     AuthSession, HistoryEntry, Software, TicketFilterInput, TicketPage, TicketView, User,
@@ -193,7 +193,10 @@ impl TicketNode {
             .ticket_history(caller.actor_opt()?, &self.0.ticket)
             .await
             .map_err(to_graphql_error)?;
-        Ok(rows.into_iter().map(|(entry, actor)| HistoryNode(entry, actor)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(entry, actor)| HistoryNode(entry, actor))
+            .collect())
     }
 }
 
@@ -226,7 +229,11 @@ pub struct TicketConnection(pub TicketPage);
 #[Object]
 impl TicketConnection {
     async fn edges(&self) -> Vec<TicketEdge> {
-        self.0.items.iter().map(|(cursor, view)| TicketEdge(cursor.clone(), view.clone())).collect()
+        self.0
+            .items
+            .iter()
+            .map(|(cursor, view)| TicketEdge(cursor.clone(), view.clone()))
+            .collect()
     }
     async fn page_info(&self) -> PageInfo {
         PageInfo {

@@ -44,7 +44,9 @@ pub async fn postgres_admin_url() -> String {
             }
             let container = GenericImage::new("postgres", "15")
                 .with_exposed_port(5432.tcp())
-                .with_wait_for(WaitFor::message_on_stderr("database system is ready to accept connections"))
+                .with_wait_for(WaitFor::message_on_stderr(
+                    "database system is ready to accept connections",
+                ))
                 .with_env_var("POSTGRES_HOST_AUTH_METHOD", "trust")
                 .start()
                 .await
@@ -53,7 +55,10 @@ pub async fn postgres_admin_url() -> String {
                 .get_host_port_ipv4(5432.tcp())
                 .await
                 .unwrap_or_else(|e| panic!("postgres port: {e}"));
-            (format!("postgres://postgres@127.0.0.1:{port}/postgres"), Some(container))
+            (
+                format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+                Some(container),
+            )
         })
         .await;
     url.clone()
@@ -82,7 +87,10 @@ pub async fn amqp_url() -> String {
                 .get_host_port_ipv4(5672.tcp())
                 .await
                 .unwrap_or_else(|e| panic!("rabbitmq port: {e}"));
-            (format!("amqp://guest:guest@127.0.0.1:{port}/%2f"), Some(container))
+            (
+                format!("amqp://guest:guest@127.0.0.1:{port}/%2f"),
+                Some(container),
+            )
         })
         .await;
     url.clone()
@@ -117,7 +125,10 @@ impl TestDatabase {
             .rsplit_once('/')
             .map(|(base, _)| base.to_owned())
             .unwrap_or_else(|| admin_url.clone());
-        let query = admin_url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+        let query = admin_url
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
         TestDatabase {
             url: format!("{base}/{name}{query}"),
             admin_url,
@@ -132,7 +143,10 @@ impl Drop for TestDatabase {
         let name = self.name.clone();
         // Drop runs outside async: do the cleanup on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {

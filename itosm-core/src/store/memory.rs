@@ -5,7 +5,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, Utc};
 
-use super::{CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts};
+use super::{
+    CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts,
+};
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
 use crate::{HistoryEntry, NewUser, Software, SoftwareId, Ticket, TicketId, User, UserId};
@@ -61,7 +63,13 @@ impl Store for MemoryStore {
     }
 
     async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
-        Ok(self.with(|s| s.users.iter().filter(|u| ids.contains(&u.id)).cloned().collect()))
+        Ok(self.with(|s| {
+            s.users
+                .iter()
+                .filter(|u| ids.contains(&u.id))
+                .cloned()
+                .collect()
+        }))
     }
 
     async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError> {
@@ -98,7 +106,11 @@ impl Store for MemoryStore {
 
     async fn upsert_software(&self, name: &str, version: &str) -> Result<Software, StoreError> {
         Ok(self.with(|s| {
-            if let Some(found) = s.software.iter().find(|x| x.name == name && x.version == version) {
+            if let Some(found) = s
+                .software
+                .iter()
+                .find(|x| x.name == name && x.version == version)
+            {
                 return found.clone();
             }
             let software = Software {
@@ -182,7 +194,13 @@ impl Store for MemoryStore {
     }
 
     async fn ticket_history(&self, ticket: TicketId) -> Result<Vec<HistoryEntry>, StoreError> {
-        Ok(self.with(|s| s.history.iter().filter(|h| h.ticket == ticket).cloned().collect()))
+        Ok(self.with(|s| {
+            s.history
+                .iter()
+                .filter(|h| h.ticket == ticket)
+                .cloned()
+                .collect()
+        }))
     }
 
     async fn claim_outbox(
@@ -194,7 +212,9 @@ impl Store for MemoryStore {
         Ok(self.with(|s| {
             s.outbox
                 .iter_mut()
-                .filter(|row| row.sent_at.is_none() && row.claimed_until.is_none_or(|until| until < now))
+                .filter(|row| {
+                    row.sent_at.is_none() && row.claimed_until.is_none_or(|until| until < now)
+                })
                 .take(usize::try_from(limit).unwrap_or(usize::MAX))
                 .map(|row| {
                     row.claimed_until = Some(now + lease);

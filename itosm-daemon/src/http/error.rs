@@ -21,7 +21,11 @@ pub struct ApiError {
 impl ApiError {
     /// A client error with its own status.
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -42,7 +46,11 @@ impl From<CoreError> for ApiError {
         if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
             tracing::error!(%error, "request failed");
         }
-        ApiError { status, code, message: error.public_message() }
+        ApiError {
+            status,
+            code,
+            message: error.public_message(),
+        }
     }
 }
 

@@ -21,14 +21,29 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
     state.metrics.http_requests.inc();
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let caller = Caller::from_authorization(&state.itosm, authorization).await;
-    state.schema.execute(request.into_inner().data(caller)).await.into()
+    state
+        .schema
+        .execute(request.into_inner().data(caller))
+        .await
+        .into()
 }
 
 /// Subscriptions over graphql-transport-ws (and the legacy graphql-ws).

@@ -19,7 +19,10 @@ pub(super) fn router() -> Router<AppState> {
 /// Ready when the database answers.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(json!({ "status": "ready", "database": "ok" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(json!({ "status": "ready", "database": "ok" })),
+        ),
         Err(error) => {
             tracing::warn!(%error, "not ready: database");
             (

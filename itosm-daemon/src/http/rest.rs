@@ -8,7 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use itosm_core::policy::Actor;
-use itosm_core::{CoreError, CreateTicketInput, ErrorCode, RequestType, SoftwareId, TicketFilterInput, TicketStatus, TicketView, User};
+use itosm_core::{
+    CoreError, CreateTicketInput, ErrorCode, RequestType, SoftwareId, TicketFilterInput,
+    TicketStatus, TicketView, User,
+};
 use itosm_graphql::Caller;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -25,12 +28,18 @@ pub(super) fn router() -> Router<AppState> {
 
 fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, format!("invalid JSON body: {e}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            format!("invalid JSON body: {e}"),
+        )
     })
 }
 
 async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let caller = Caller::from_authorization(&state.itosm, authorization).await;
     Ok(caller.actor().map_err(ApiError::from)?.clone())
 }
@@ -86,9 +95,11 @@ async fn validate(State(state): State<AppState>, body: Bytes) -> Result<Response
             Ok((StatusCode::OK, Json(user)).into_response())
         }
         // The seed answers 404 for an unknown user or a wrong employee ID.
-        Err(CoreError::Unauthenticated(message)) => {
-            Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message))
-        }
+        Err(CoreError::Unauthenticated(message)) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            message,
+        )),
         Err(other) => Err(other.into()),
     }
 }
@@ -103,26 +114,42 @@ struct CreateTicketBody {
 }
 
 /// `POST /api/tickets`: 201 with the ticket.
-async fn create_ticket(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+async fn create_ticket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let actor = actor(&state, &headers).await?;
     let body: CreateTicketBody = parse_body(&body)?;
     let request_type = RequestType::parse(&body.request_type).ok_or_else(|| {
         ApiError::from(CoreError::bad_input(
             "requestType",
-            format!("unknown request type; use one of {}", names(RequestType::ALL)),
+            format!(
+                "unknown request type; use one of {}",
+                names(RequestType::ALL)
+            ),
         ))
     })?;
     let software_id = match body.software_id {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => Some(n.as_i64().filter(|n| *n > 0).ok_or_else(bad_software_id)?),
-        Some(Value::String(s)) => Some(s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(bad_software_id)?),
+        Some(Value::String(s)) => Some(
+            s.parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(bad_software_id)?,
+        ),
         Some(_) => return Err(bad_software_id()),
     };
     let view = state
         .itosm
         .create_ticket(
             Some(&actor),
-            CreateTicketInput { request_type, software_id: software_id.map(SoftwareId), description: body.description },
+            CreateTicketInput {
+                request_type,
+                software_id: software_id.map(SoftwareId),
+                description: body.description,
+            },
         )
         .await?;
     let location = HeaderValue::from_str(&format!("/api/tickets/{}", view.ticket.number)).ok();
@@ -138,7 +165,10 @@ fn bad_software_id() -> ApiError {
 }
 
 fn names<T: std::fmt::Display>(all: &[T]) -> String {
-    all.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    all.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Deserialize)]
@@ -160,21 +190,46 @@ async fn list_tickets(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let actor = actor(&state, &headers).await?;
-    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, e.body_text()))?;
+    let Query(query) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            e.body_text(),
+        )
+    })?;
     let status = match query.status.as_deref() {
         None => None,
-        Some(s) => Some(TicketStatus::parse(s).ok_or_else(|| ApiError::from(CoreError::bad_input("status", "unknown status")))?),
+        Some(s) => Some(
+            TicketStatus::parse(s)
+                .ok_or_else(|| ApiError::from(CoreError::bad_input("status", "unknown status")))?,
+        ),
     };
     let request_type = match query.request_type.as_deref() {
         None => None,
-        Some(s) => Some(RequestType::parse(s).ok_or_else(|| ApiError::from(CoreError::bad_input("requestType", "unknown request type")))?),
+        Some(s) => Some(RequestType::parse(s).ok_or_else(|| {
+            ApiError::from(CoreError::bad_input("requestType", "unknown request type"))
+        })?),
     };
-    let filter = TicketFilterInput { status, request_type, number: None, mine: query.mine.unwrap_or(false) };
-    let page = state.itosm.list_tickets(Some(&actor), filter, query.first, query.after.as_deref()).await?;
-    let body: Vec<Value> = page.items.iter().map(|(_, view)| ticket_json(view)).collect();
+    let filter = TicketFilterInput {
+        status,
+        request_type,
+        number: None,
+        mine: query.mine.unwrap_or(false),
+    };
+    let page = state
+        .itosm
+        .list_tickets(Some(&actor), filter, query.first, query.after.as_deref())
+        .await?;
+    let body: Vec<Value> = page
+        .items
+        .iter()
+        .map(|(_, view)| ticket_json(view))
+        .collect();
     let mut response = Json(body).into_response();
     if page.has_next_page
-        && let Some(cursor) = page.end_cursor().and_then(|c| HeaderValue::from_str(c).ok())
+        && let Some(cursor) = page
+            .end_cursor()
+            .and_then(|c| HeaderValue::from_str(c).ok())
     {
         response.headers_mut().insert("x-next-cursor", cursor);
     }
@@ -182,7 +237,11 @@ async fn list_tickets(
 }
 
 /// `GET /api/tickets/{ticketId}`: 200 or 404 (also for tickets not yours).
-async fn get_ticket(State(state): State<AppState>, headers: HeaderMap, Path(ticket_id): Path<String>) -> Result<Response, ApiError> {
+async fn get_ticket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(ticket_id): Path<String>,
+) -> Result<Response, ApiError> {
     let actor = actor(&state, &headers).await?;
     let view = state.itosm.get_ticket(Some(&actor), &ticket_id).await?;
     Ok(Json(ticket_json(&view)).into_response())

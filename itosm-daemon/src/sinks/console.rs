@@ -19,7 +19,10 @@ pub struct ConsoleSink {
 impl ConsoleSink {
     /// A console sink on standard output.
     pub fn stdout(name: String) -> Self {
-        ConsoleSink { name, output: Arc::new(Mutex::new(std::io::stdout())) }
+        ConsoleSink {
+            name,
+            output: Arc::new(Mutex::new(std::io::stdout())),
+        }
     }
 
     /// A console sink writing to `output` (tests).
@@ -63,7 +66,10 @@ impl NotificationSink for ConsoleSink {
     async fn deliver(&self, notification: &Notification) -> DeliveryOutcome {
         let block = render_block(notification);
         let mut output = self.output.lock().unwrap_or_else(|p| p.into_inner());
-        match output.write_all(block.as_bytes()).and_then(|()| output.flush()) {
+        match output
+            .write_all(block.as_bytes())
+            .and_then(|()| output.flush())
+        {
             Ok(()) => DeliveryOutcome::Delivered,
             Err(error) => DeliveryOutcome::Retryable(error.to_string()),
         }

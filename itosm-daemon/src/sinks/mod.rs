@@ -15,7 +15,9 @@ pub fn build(configs: &[SinkConfig]) -> Vec<Arc<dyn NotificationSink>> {
     configs
         .iter()
         .map(|config| match config {
-            SinkConfig::Console { name } => Arc::new(console::ConsoleSink::stdout(name.clone())) as Arc<dyn NotificationSink>,
+            SinkConfig::Console { name } => {
+                Arc::new(console::ConsoleSink::stdout(name.clone())) as Arc<dyn NotificationSink>
+            }
         })
         .collect()
 }
@@ -25,7 +27,9 @@ pub fn broadcast_notification(event: Arc<EventEnvelope>) -> Notification {
     let ticket = &event.ticket;
     let subject = match event.event_type {
         EventType::TicketCreated => format!("New Ticket Created: {}", ticket.number),
-        EventType::TicketStatusChanged => format!("Ticket {} is now {}", ticket.number, ticket.status.label()),
+        EventType::TicketStatusChanged => {
+            format!("Ticket {} is now {}", ticket.number, ticket.status.label())
+        }
         EventType::TicketAssigned => format!("Ticket {} assigned", ticket.number),
         EventType::TicketCommented => format!("New comment on {}", ticket.number),
     };

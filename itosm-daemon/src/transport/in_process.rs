@@ -33,7 +33,14 @@ impl InProcessTransport {
     /// A transport feeding `feed`; the notifier reads the returned receiver.
     pub fn new(feed: BroadcastFeed, confirm_timeout: Duration) -> (Self, mpsc::Receiver<Handoff>) {
         let (notifier, receiver) = mpsc::channel(256);
-        (InProcessTransport { feed, notifier, confirm_timeout }, receiver)
+        (
+            InProcessTransport {
+                feed,
+                notifier,
+                confirm_timeout,
+            },
+            receiver,
+        )
     }
 }
 
@@ -50,8 +57,12 @@ impl EventPublisher for InProcessTransport {
             .map_err(|_| TransportError::Unavailable("notifier is not running".to_owned()))?;
         match tokio::time::timeout(self.confirm_timeout, confirmed).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(TransportError::Unavailable("notifier dropped the event".to_owned())),
-            Err(_) => Err(TransportError::Unavailable("notifier did not confirm in time".to_owned())),
+            Ok(Err(_)) => Err(TransportError::Unavailable(
+                "notifier dropped the event".to_owned(),
+            )),
+            Err(_) => Err(TransportError::Unavailable(
+                "notifier did not confirm in time".to_owned(),
+            )),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Test support: runs the real `itosm` binary on a free port against a fresh
 //! database, and talks to it over HTTP and WebSocket like a client would.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -46,7 +46,13 @@ impl App {
     pub async fn spawn_with(backend: Backend, extra_env: &[(&str, &str)]) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
         let (url, db) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("itosm.db").display()), None),
+            Backend::Sqlite => (
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("itosm.db").display()
+                ),
+                None,
+            ),
             Backend::Postgres => {
                 let db = itosm_testkit::TestDatabase::create().await;
                 (db.url.clone(), Some(db))
@@ -65,7 +71,10 @@ impl App {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if matches!(backend, Backend::Postgres) {
-            command.env("ITOSM_AUTH__TOKEN_SECRET", "0123456789abcdef0123456789abcdef-test-secret");
+            command.env(
+                "ITOSM_AUTH__TOKEN_SECRET",
+                "0123456789abcdef0123456789abcdef-test-secret",
+            );
         }
         for (key, value) in extra_env {
             command.env(key, value);
@@ -107,7 +116,10 @@ impl App {
     }
 
     pub fn console(&self) -> String {
-        self.stdout.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.stdout
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Waits (bounded) until the console sink printed something about `number`.
@@ -119,7 +131,10 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the console sink never printed {number}; it printed:\n{}", self.console());
+        panic!(
+            "the console sink never printed {number}; it printed:\n{}",
+            self.console()
+        );
     }
 
     pub async fn login(&self, username: &str, employee_id: &str) -> String {
@@ -141,13 +156,24 @@ impl App {
     }
 
     pub async fn graphql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self.http.post(format!("{}/graphql", self.base)).json(&json!({ "query": query, "variables": variables }));
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
-            let value = if token.starts_with("Bearer ") { token.to_owned() } else { format!("Bearer {token}") };
+            let value = if token.starts_with("Bearer ") {
+                token.to_owned()
+            } else {
+                format!("Bearer {token}")
+            };
             request = request.header("authorization", value);
         }
         let response = request.send().await.expect("graphql request");
-        assert_eq!(response.status(), 200, "GraphQL answers 200 with errors in the body");
+        assert_eq!(
+            response.status(),
+            200,
+            "GraphQL answers 200 with errors in the body"
+        );
         response.json().await.expect("graphql json")
     }
 
@@ -164,17 +190,31 @@ impl App {
     }
 
     pub async fn rest_get_raw(&self, path: &str) -> (u16, String) {
-        let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("get");
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("get");
         let status = response.status().as_u16();
         (status, response.text().await.unwrap_or_default())
     }
 
     pub async fn rest_post(&self, token: Option<&str>, path: &str, body: Value) -> (u16, Value) {
-        self.rest_post_raw(token, path, body.to_string()).await.into()
+        self.rest_post_raw(token, path, body.to_string()).await
     }
 
-    pub async fn rest_post_raw(&self, token: Option<&str>, path: &str, body: String) -> (u16, Value) {
-        let mut request = self.http.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body);
+    pub async fn rest_post_raw(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: String,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
@@ -199,7 +239,8 @@ impl Drop for App {
     }
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// One graphql-transport-ws subscription.
 pub struct Subscription {
@@ -210,16 +251,29 @@ impl Subscription {
     async fn open(base: &str, token: Option<&str>, query: &str) -> Subscription {
         let url = format!("{}/graphql/ws", base.replacen("http://", "ws://", 1));
         let mut request = url.into_client_request().expect("ws request");
-        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects");
         let payload = match token {
             Some(token) => json!({ "token": token }),
             None => json!({}),
         };
-        send(&mut socket, json!({ "type": "connection_init", "payload": payload })).await;
+        send(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": payload }),
+        )
+        .await;
         let ack = recv(&mut socket).await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");
-        send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query } })).await;
+        send(
+            &mut socket,
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }),
+        )
+        .await;
         Subscription { socket }
     }
 
@@ -246,13 +300,19 @@ impl Subscription {
                 Some("ping") | Some("pong") => continue,
                 _ => panic!("unexpected message {message}"),
             };
-            return errors[0]["extensions"]["code"].as_str().unwrap_or_default().to_owned();
+            return errors[0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
         }
     }
 }
 
 async fn send(socket: &mut Socket, message: Value) {
-    socket.send(Message::Text(message.to_string().into())).await.expect("ws send");
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .expect("ws send");
 }
 
 async fn recv(socket: &mut Socket) -> Value {

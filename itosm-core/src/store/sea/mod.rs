@@ -17,13 +17,15 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectOptions, ConnectionTrait,
-    Database, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, RuntimeErr, Set, SqlErr, SqliteTransactionMode, Statement, TransactionOptions,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
+    DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    RuntimeErr, Set, SqlErr, SqliteTransactionMode, Statement, TransactionOptions,
     TransactionTrait, Value,
 };
 
-use super::{CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts};
+use super::{
+    CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts,
+};
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
 use crate::{
@@ -138,7 +140,11 @@ impl SeaStore {
 
     /// Makes sure the PostgreSQL sequence for (format, year) exists, outside
     /// any ticket transaction, and returns its name.
-    async fn ensure_sequence(&self, format: &TicketNumberFormat, year: i32) -> Result<String, StoreError> {
+    async fn ensure_sequence(
+        &self,
+        format: &TicketNumberFormat,
+        year: i32,
+    ) -> Result<String, StoreError> {
         let name = format!("ticket_number_seq_{}_{}", format.scope(), year.max(0));
         let known = self
             .known_sequences
@@ -181,7 +187,11 @@ fn classify(error: DbErr) -> StoreError {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
             e.as_ref(),
-            Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Tls(_)
+            Sqlx::Io(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+                | Sqlx::Tls(_)
         ),
         _ => false,
     };
@@ -218,7 +228,8 @@ fn ticket_from(row: tickets::Model) -> Result<Ticket, StoreError> {
         request_type: RequestType::parse(&row.request_type)
             .ok_or_else(|| corrupt("request type", &row.request_type))?,
         status: parse_status(&row.status)?,
-        priority: Priority::parse(&row.priority).ok_or_else(|| corrupt("priority", &row.priority))?,
+        priority: Priority::parse(&row.priority)
+            .ok_or_else(|| corrupt("priority", &row.priority))?,
         number: row.ticket_id,
         requester: UserId(row.user_id),
         software: row.software_id.map(SoftwareId),
@@ -233,7 +244,12 @@ fn ticket_from(row: tickets::Model) -> Result<Ticket, StoreError> {
 fn parse_status(value: &str) -> Result<TicketStatus, StoreError> {
     // The seed stored the initial status as "Start".
     TicketStatus::parse(value)
-        .or_else(|| TicketStatus::ALL.iter().copied().find(|s| s.label() == value))
+        .or_else(|| {
+            TicketStatus::ALL
+                .iter()
+                .copied()
+                .find(|s| s.label() == value)
+        })
         .ok_or_else(|| corrupt("status", value))
 }
 
@@ -557,7 +573,10 @@ impl Store for SeaStore {
         let _guard = self.write_guard().await;
         outbox::Entity::update_many()
             .col_expr(outbox::Column::SentAt, sea_orm::sea_query::Expr::value(now))
-            .col_expr(outbox::Column::LastError, sea_orm::sea_query::Expr::value(Option::<String>::None))
+            .col_expr(
+                outbox::Column::LastError,
+                sea_orm::sea_query::Expr::value(Option::<String>::None),
+            )
             .filter(outbox::Column::Id.eq(id))
             .exec(&self.db)
             .await
@@ -569,8 +588,14 @@ impl Store for SeaStore {
         let _guard = self.write_guard().await;
         let error: String = error.chars().take(1000).collect();
         outbox::Entity::update_many()
-            .col_expr(outbox::Column::ClaimedUntil, sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(outbox::Column::LastError, sea_orm::sea_query::Expr::value(error))
+            .col_expr(
+                outbox::Column::ClaimedUntil,
+                sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                outbox::Column::LastError,
+                sea_orm::sea_query::Expr::value(error),
+            )
             .filter(outbox::Column::Id.eq(id))
             .exec(&self.db)
             .await
