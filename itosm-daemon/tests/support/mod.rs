@@ -45,6 +45,15 @@ impl App {
 
     pub async fn spawn_with(backend: Backend, extra_env: &[(&str, &str)]) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
+        Self::spawn_in(dir, backend, extra_env).await
+    }
+
+    /// Runs the daemon with its working directory (and SQLite file) in `dir`.
+    pub async fn spawn_in(
+        dir: tempfile::TempDir,
+        backend: Backend,
+        extra_env: &[(&str, &str)],
+    ) -> App {
         let (url, db) = match backend {
             Backend::Sqlite => (
                 format!(
@@ -113,6 +122,14 @@ impl App {
     pub async fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Stops the daemon and hands back its directory, for a restart.
+    pub async fn stop_keeping_dir(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let placeholder = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self._dir, placeholder)
     }
 
     pub fn console(&self) -> String {
