@@ -1,0 +1,37 @@
+import { createBrowserRouter, RouterProvider, type RouteObject } from 'react-router';
+import { AppLayout } from '@/components/layout/app-layout';
+import { paths } from '@/config/paths';
+import { RequireAuth } from '@/lib/auth';
+import { AdminRoute } from './routes/admin';
+import { HomeRoute } from './routes/home';
+import { LoginRoute } from './routes/login';
+import { MyTicketsRoute } from './routes/my-tickets';
+import { NewRequestRoute } from './routes/new-request';
+import { NotFoundRoute } from './routes/not-found';
+import { TicketRoute } from './routes/ticket';
+
+export const routes: RouteObject[] = [
+  { path: paths.login, element: <LoginRoute /> },
+  {
+    element: (
+      <RequireAuth>
+        <AppLayout />
+      </RequireAuth>
+    ),
+    children: [
+      { index: true, element: <HomeRoute /> },
+      { path: paths.newRequest, element: <NewRequestRoute /> },
+      { path: paths.myTickets, element: <MyTicketsRoute /> },
+      { path: paths.ticketPattern, element: <TicketRoute /> },
+      { path: paths.admin, element: <AdminRoute /> },
+      { path: '*', element: <NotFoundRoute /> },
+    ],
+  },
+];
+
+export function AppRouter() {
+  // One router for the app's lifetime.
+  return <RouterProvider router={router} />;
+}
+
+const router = createBrowserRouter(routes);

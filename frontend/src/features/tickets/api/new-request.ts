@@ -1,0 +1,29 @@
+import { graphql } from '@/gql';
+
+/** What the request form needs before it can be shown. */
+export const NewRequestDataQuery = graphql(`
+  query NewRequestData {
+    softwareCatalog {
+      id
+      name
+      version
+      label
+    }
+    limits {
+      maxDescriptionChars
+    }
+  }
+`);
+
+export const CreateTicketMutation = graphql(`
+  mutation CreateTicket($input: CreateTicketInput!) {
+    createTicket(input: $input) {
+      id
+      number
+      status
+      statusLabel
+      requestType
+      createdAt
+    }
+  }
+`);

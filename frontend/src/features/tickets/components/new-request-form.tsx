@@ -1,0 +1,166 @@
+import { useRef, useState, type FormEvent } from 'react';
+import { useMutation } from 'urql';
+import type { RequestType } from '@/gql/graphql';
+import { describeError } from '@/lib/errors';
+import { charCount, REQUEST_TYPE_LABELS, REQUEST_TYPES } from '@/utils/format';
+import { CreateTicketMutation } from '../api/new-request';
+import { needsSoftware, validateRequest, type RequestFormErrors, type RequestFormValues } from './request-form-rules';
+import styles from './new-request-form.module.css';
+
+export type SoftwareOption = { id: string; label: string };
+export type CreatedTicket = { number: string; statusLabel: string };
+
+export function NewRequestForm({
+  software,
+  maxDescriptionChars,
+  onCreated,
+}: {
+  software: ReadonlyArray<SoftwareOption>;
+  maxDescriptionChars: number;
+  onCreated: (ticket: CreatedTicket) => void;
+}) {
+  const [values, setValues] = useState<RequestFormValues>({ requestType: '', softwareId: '', description: '' });
+  const [submitted, setSubmitted] = useState(false);
+  const [serverError, setServerError] = useState<string | null>(null);
+  const [{ fetching }, createTicket] = useMutation(CreateTicketMutation);
+  const refs = {
+    requestType: useRef<HTMLSelectElement>(null),
+    softwareId: useRef<HTMLSelectElement>(null),
+    description: useRef<HTMLTextAreaElement>(null),
+  };
+
+  const errors: RequestFormErrors = validateRequest(values, maxDescriptionChars);
+  const count = charCount(values.description);
+  const over = count > maxDescriptionChars;
+  const showSoftware = needsSoftware(values.requestType);
+  // Field errors appear after the first submit; the length limit shows at once.
+  const shown = (k: keyof RequestFormValues) =>
+    submitted || (k === 'description' && over) ? errors[k] : undefined;
+
+  const set = <K extends keyof RequestFormValues>(k: K, v: RequestFormValues[K]) =>
+    setValues((prev) => ({ ...prev, [k]: v }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setSubmitted(true);
+    setServerError(null);
+    const first = (['requestType', 'softwareId', 'description'] as const).find((k) => errors[k]);
+    if (first) {
+      refs[first].current?.focus();
+      return;
+    }
+    const requestType = values.requestType as RequestType;
+    const result = await createTicket({
+      input: {
+        requestType,
+        description: values.description,
+        ...(needsSoftware(requestType) ? { softwareId: values.softwareId } : {}),
+      },
+    });
+    if (result.error || !result.data) {
+      setServerError(describeError(result.error) || 'The ticket could not be created.');
+      return;
+    }
+    onCreated(result.data.createTicket);
+  };
+
+  return (
+    <form onSubmit={submit} noValidate className="card" data-testid="new-request-form">
+      <div className="field">
+        <label htmlFor="request-type">Request type</label>
+        <select
+          id="request-type"
+          name="requestType"
+          ref={refs.requestType}
+          required
+          value={values.requestType}
+          onChange={(e) => {
+            const t = e.target.value as RequestType | '';
+            setValues((prev) => ({ ...prev, requestType: t, softwareId: needsSoftware(t) ? prev.softwareId : '' }));
+          }}
+          aria-invalid={shown('requestType') ? true : undefined}
+          aria-describedby={shown('requestType') ? 'request-type-error' : undefined}
+        >
+          <option value="">Choose a request type…</option>
+          {REQUEST_TYPES.map((t) => (
+            <option key={t} value={t}>
+              {REQUEST_TYPE_LABELS[t]}
+            </option>
+          ))}
+        </select>
+        {shown('requestType') && (
+          <span id="request-type-error" className="field-error">
+            {shown('requestType')}
+          </span>
+        )}
+      </div>
+
+      {showSoftware && (
+        <div className="field">
+          <label htmlFor="software">Software</label>
+          <select
+            id="software"
+            name="softwareId"
+            ref={refs.softwareId}
+            required
+            value={values.softwareId}
+            onChange={(e) => set('softwareId', e.target.value)}
+            aria-invalid={shown('softwareId') ? true : undefined}
+            aria-describedby={shown('softwareId') ? 'software-error' : undefined}
+          >
+            <option value="">Choose software…</option>
+            {software.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+          {software.length === 0 && <span className="hint">The software catalog is empty.</span>}
+          {shown('softwareId') && (
+            <span id="software-error" className="field-error">
+              {shown('softwareId')}
+            </span>
+          )}
+        </div>
+      )}
+
+      <div className="field">
+        <label htmlFor="description">Description</label>
+        <textarea
+          id="description"
+          name="description"
+          ref={refs.description}
+          required
+          rows={6}
+          value={values.description}
+          onChange={(e) => set('description', e.target.value)}
+          aria-invalid={shown('description') ? true : undefined}
+          aria-describedby={`description-count${shown('description') ? ' description-error' : ''}`}
+        />
+        <span
+          id="description-count"
+          className={`${styles.counter} ${over ? styles.over : ''}`}
+          data-testid="description-count"
+        >
+          {count} / {maxDescriptionChars} characters
+        </span>
+        {shown('description') && (
+          <span id="description-error" className="field-error">
+            {shown('description')}
+          </span>
+        )}
+      </div>
+
+      {serverError && (
+        <p role="alert" className="field-error" data-testid="create-error">
+          {serverError}
+        </p>
+      )}
+      <div className="form-actions">
+        <button type="submit" className="button" disabled={fetching}>
+          {fetching ? 'Sending…' : 'Submit request'}
+        </button>
+      </div>
+    </form>
+  );
+}

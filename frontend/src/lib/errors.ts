@@ -1,0 +1,50 @@
+import type { CombinedError } from 'urql';
+
+/** The codes the daemon puts in `extensions.code`. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export function errorCodes(error: CombinedError | undefined | null): string[] {
+  if (!error) return [];
+  return error.graphQLErrors
+    .map((e) => e.extensions?.code)
+    .filter((c): c is string => typeof c === 'string');
+}
+
+export function hasCode(error: CombinedError | undefined | null, code: ErrorCode): boolean {
+  return errorCodes(error).includes(code);
+}
+
+/** A sentence a person can act on; never a stack trace. */
+export function describeError(error: CombinedError | undefined | null): string {
+  if (!error) return '';
+  if (error.networkError && error.graphQLErrors.length === 0) {
+    return 'Cannot reach the itosm server. Check your connection and try again.';
+  }
+  const first = error.graphQLErrors[0];
+  const code = first?.extensions?.code;
+  switch (code) {
+    case 'UNAUTHENTICATED':
+      return 'Your session has ended. Please log in again.';
+    case 'FORBIDDEN':
+      return 'You are not allowed to do that.';
+    case 'NOT_FOUND':
+      return 'Not found.';
+    case 'CONFLICT':
+      return 'Someone else changed this meanwhile. Reload and try again.';
+    case 'UNAVAILABLE':
+      return 'The service is temporarily unavailable. Please try again in a moment.';
+    case 'INTERNAL':
+      return 'Something went wrong on the server. Please try again.';
+    case 'BAD_USER_INPUT':
+      return first?.message || 'Some of the input was not accepted.';
+    default:
+      return first?.message || 'Something went wrong. Please try again.';
+  }
+}

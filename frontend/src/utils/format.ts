@@ -1,0 +1,46 @@
+import type { RequestType, TicketStatus } from '@/gql/graphql';
+
+// Records keyed by the generated enums: a value added to or removed from the
+// schema breaks the build here until it gets a label.
+export const REQUEST_TYPE_LABELS: Record<RequestType, string> = {
+  SOFTWARE_INSTALL: 'Software install',
+  ACCESS_REQUEST: 'Access request',
+  HARDWARE: 'Hardware',
+  INCIDENT: 'Incident',
+  OTHER: 'Other',
+};
+
+export const REQUEST_TYPES = Object.keys(REQUEST_TYPE_LABELS) as RequestType[];
+
+/** For filters only; rows show the server's `statusLabel`. */
+export const STATUS_LABELS: Record<TicketStatus, string> = {
+  START: 'Start',
+  IN_PROGRESS: 'In progress',
+  ON_HOLD: 'On hold',
+  RESOLVED: 'Resolved',
+  CLOSED: 'Closed',
+  CANCELLED: 'Cancelled',
+};
+
+export const STATUSES = Object.keys(STATUS_LABELS) as TicketStatus[];
+
+export function requestTypeLabel(t: RequestType): string {
+  return REQUEST_TYPE_LABELS[t] ?? t;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function formatDateTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateFormat.format(d);
+}
+
+/** Characters as the server counts them (Unicode scalar values, not UTF-16 units). */
+export function charCount(text: string): number {
+  return Array.from(text).length;
+}
+
+/** Ticket numbers are upper-case, e.g. INC-2026-0001; people type them loosely. */
+export function normalizeTicketNumber(input: string): string {
+  return input.trim().toUpperCase();
+}
