@@ -46,6 +46,9 @@ pub enum FeedItem {
         /// How many events were dropped.
         missed: u64,
     },
+    /// The feed's source (e.g. the broker connection) was interrupted and
+    /// events may have been missed meanwhile; resynchronise.
+    Interrupted,
 }
 
 /// A fan-out of published events to live subscribers.
@@ -58,7 +61,7 @@ pub trait LiveFeed: Send + Sync + 'static {
 /// to fan events out to the subscribers inside one process.
 #[derive(Debug, Clone)]
 pub struct BroadcastFeed {
-    sender: broadcast::Sender<Arc<EventEnvelope>>,
+    sender: broadcast::Sender<FeedItem>,
 }
 
 impl BroadcastFeed {
@@ -71,7 +74,12 @@ impl BroadcastFeed {
     /// Sends `event` to every current subscriber (none is fine).
     pub fn send(&self, event: Arc<EventEnvelope>) {
         // An error only means nobody is subscribed right now.
-        let _ = self.sender.send(event);
+        let _ = self.sender.send(FeedItem::Event(event));
+    }
+
+    /// Tells every subscriber that events may have been missed.
+    pub fn interrupted(&self) {
+        let _ = self.sender.send(FeedItem::Interrupted);
     }
 
     /// How many subscribers are connected.
@@ -84,7 +92,7 @@ impl LiveFeed for BroadcastFeed {
     fn subscribe(&self) -> BoxStream<'static, FeedItem> {
         BroadcastStream::new(self.sender.subscribe())
             .map(|item| match item {
-                Ok(event) => FeedItem::Event(event),
+                Ok(item) => item,
                 Err(BroadcastStreamRecvError::Lagged(missed)) => FeedItem::Lagged { missed },
             })
             .boxed()

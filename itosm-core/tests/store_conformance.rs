@@ -475,6 +475,59 @@ async fn settings_are_inserted_once(s: Subject) {
     s.store.ping().await.unwrap();
 }
 
+async fn delivery_log_deduplicates_and_accumulates(s: Subject) {
+    use itosm_core::store::{DeliveryRecord, DeliveryStatus};
+    let event_id = uuid::Uuid::new_v4();
+    let record = |status, attempts, error: Option<&str>| DeliveryRecord {
+        event_id,
+        event_type: "ticket.created".into(),
+        ticket_number: "INC-2026-0001".into(),
+        sink: "it-admins".into(),
+        recipient: "it-admin-group@example.com".into(),
+        status,
+        attempts,
+        last_error: error.map(str::to_owned),
+        at: Utc::now(),
+    };
+    let seen = |recipient: &'static str| {
+        let store = Arc::clone(&s.store);
+        async move {
+            store
+                .was_delivered(event_id, "it-admins", recipient)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!seen("it-admin-group@example.com").await);
+    s.store
+        .record_delivery(&record(DeliveryStatus::Failed, 2, Some("421 try later")))
+        .await
+        .unwrap();
+    assert!(
+        !seen("it-admin-group@example.com").await,
+        "a failed delivery is not a delivery"
+    );
+    s.store
+        .record_delivery(&record(DeliveryStatus::Delivered, 1, None))
+        .await
+        .unwrap();
+    assert!(seen("it-admin-group@example.com").await);
+    assert!(
+        !seen("someone-else@example.com").await,
+        "deduplication is per recipient"
+    );
+    let log = s
+        .store
+        .deliveries_for_ticket("INC-2026-0001")
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].status, log[0].attempts, log[0].last_error.as_deref()),
+        (DeliveryStatus::Delivered, 3, None)
+    );
+}
+
 macro_rules! conformance {
     ($($case:ident),+ $(,)?) => {
         mod memory_store {
@@ -504,4 +557,37 @@ conformance!(
     listing_filters_and_pages_by_keyset,
     outbox_claims_lease_release_and_mark_sent,
     settings_are_inserted_once,
+    delivery_log_deduplicates_and_accumulates,
 );
+
+/// PostgreSQL wakes relays in other processes when outbox rows commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_notifies_outbox_commits() {
+    let db = TestDatabase::create().await;
+    let store = SeaStore::connect(SeaStoreOptions::new(db.url.clone()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    load_demo_data(&store).await.unwrap();
+    let mut listener = store
+        .listen_outbox()
+        .await
+        .unwrap()
+        .expect("PostgreSQL listens");
+    let john = store
+        .find_user_by_username("john.doe")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .create_ticket(
+            &TicketNumberFormat::default(),
+            new_ticket(&john, None, at(2026)),
+        )
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), listener.wait())
+        .await
+        .expect("a notification within 10s")
+        .expect("listener healthy");
+}

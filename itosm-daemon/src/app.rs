@@ -17,9 +17,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, TransportKind};
 use crate::metrics::Metrics;
-use crate::notifier::Notifier;
+use crate::notifier::{Notifier, Outcome};
 use crate::relay::{self, RelaySettings};
 use crate::transport::in_process::InProcessTransport;
+use crate::transport::rabbitmq::{self, AmqpSettings, BrokerHealth, RabbitPublisher};
 
 /// What a daemon instance does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -128,6 +129,10 @@ pub struct Running {
     pub schema: ItosmSchema,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The broker's health, with the rabbitmq transport.
+    pub broker: Option<Arc<BrokerHealth>>,
+    /// The roles this instance runs.
+    pub roles: Roles,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -152,6 +157,17 @@ impl Running {
     }
 }
 
+/// The broker settings from config.
+pub fn amqp_settings(config: &Config) -> AmqpSettings {
+    AmqpSettings {
+        url: config.transport.amqp_url.clone(),
+        exchange: config.transport.exchange.clone(),
+        queue: config.transport.queue.clone(),
+        prefetch: config.transport.prefetch,
+        connect_timeout: config.duration("transport.connect_timeout"),
+    }
+}
+
 /// Starts the daemon's roles from `config`.
 pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
     config.validate()?;
@@ -161,10 +177,17 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
             "config key `transport.kind`: the in-process transport runs api, relay and notifier together; use rabbitmq to split roles"
         );
     }
+    let amqp = amqp_settings(&config);
     if kind == TransportKind::RabbitMq {
-        bail!(
-            "config key `transport.kind`: the rabbitmq transport is not available in this build yet; use `in-process`"
-        );
+        // Fail fast on a wrong URL; later outages are ridden out.
+        let connection = rabbitmq::connect(&amqp).await.map_err(|e| {
+            anyhow::anyhow!("config key `transport.amqp_url`: cannot reach the broker: {e}")
+        })?;
+        let channel = connection.create_channel().await?;
+        rabbitmq::declare_topology(&channel, &amqp)
+            .await
+            .map_err(|e| anyhow::anyhow!("declaring the broker topology: {e}"))?;
+        let _ = connection.close(200, "topology declared".into()).await;
     }
     let store = open_store(&config).await?;
     if config.demo_data {
@@ -180,40 +203,76 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
 
     let broadcast = BroadcastFeed::new(1024);
     let feed: Arc<dyn LiveFeed> = Arc::new(broadcast.clone());
-    let (transport, mut handoffs) = InProcessTransport::new(broadcast, Duration::from_secs(120));
-    let publisher: Arc<dyn EventPublisher> = Arc::new(transport);
-
     let notifier = Arc::new(Notifier::new(
         crate::sinks::build(&config.notifications.sinks),
+        Arc::clone(&dyn_store),
         config.notifications.max_attempts,
         config.duration("notifications.retry_backoff"),
         Arc::clone(&metrics),
     ));
-    {
-        let shutdown = shutdown.clone();
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let handoff = tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    handoff = handoffs.recv() => match handoff { Some(h) => h, None => return },
-                };
-                notifier.handle(Arc::clone(&handoff.event)).await;
-                let _ = handoff.confirm.send(());
+    let broker = (kind == TransportKind::RabbitMq).then(|| Arc::new(BrokerHealth::default()));
+
+    let publisher: Arc<dyn EventPublisher> = match &broker {
+        None => {
+            let (transport, mut handoffs) =
+                InProcessTransport::new(broadcast.clone(), Duration::from_secs(120));
+            let notifier = Arc::clone(&notifier);
+            let shutdown = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let handoff = tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        handoff = handoffs.recv() => match handoff { Some(h) => h, None => return },
+                    };
+                    // In-process there is no DLQ: failures stay in the
+                    // delivery log; only an unreadable log holds the event.
+                    if notifier.deliver(Arc::clone(&handoff.event)).await != Outcome::Retry {
+                        let _ = handoff.confirm.send(());
+                    }
+                }
+            }));
+            Arc::new(transport)
+        }
+        Some(health) => {
+            if roles.has(Role::Notifier) {
+                tasks.push(tokio::spawn(rabbitmq::run_notifier_consumer(
+                    amqp.clone(),
+                    notifier.clone(),
+                    Arc::clone(health),
+                    shutdown.clone(),
+                )));
             }
-        }));
+            if roles.has(Role::Api) {
+                tasks.push(tokio::spawn(rabbitmq::run_feed_consumer(
+                    amqp.clone(),
+                    broadcast.clone(),
+                    Arc::clone(health),
+                    shutdown.clone(),
+                )));
+            }
+            Arc::new(RabbitPublisher::new(amqp.clone(), Arc::clone(health)))
+        }
+    };
+
+    if roles.has(Role::Relay) {
+        tasks.push(tokio::spawn(relay::run(
+            Arc::clone(&dyn_store),
+            publisher,
+            itosm.outbox_wakeup(),
+            RelaySettings {
+                batch_size: config.relay.batch_size,
+                sweep_interval: config.duration("relay.sweep_interval"),
+                claim_lease: config.duration("relay.claim_lease"),
+            },
+            Arc::clone(&metrics),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(relay::listen_for_commits(
+            Arc::clone(&store),
+            itosm.outbox_wakeup(),
+            shutdown.clone(),
+        )));
     }
-    tasks.push(tokio::spawn(relay::run(
-        Arc::clone(&dyn_store),
-        publisher,
-        itosm.outbox_wakeup(),
-        RelaySettings {
-            batch_size: config.relay.batch_size,
-            sweep_interval: config.duration("relay.sweep_interval"),
-            claim_lease: config.duration("relay.claim_lease"),
-        },
-        Arc::clone(&metrics),
-        shutdown.clone(),
-    )));
 
     let schema = itosm_graphql::build_schema(
         Arc::clone(&itosm),
@@ -230,6 +289,8 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
         feed,
         schema,
         metrics,
+        broker,
+        roles: roles.clone(),
         shutdown,
         tasks,
     })

@@ -101,6 +101,14 @@ pub struct TransportConfig {
     pub kind: String,
     /// Broker URL for `rabbitmq`.
     pub amqp_url: String,
+    /// The durable topic exchange events are published to.
+    pub exchange: String,
+    /// The notifier's durable queue (its DLQ is `<queue>.dlq`).
+    pub queue: String,
+    /// Unacked deliveries per notifier (1..=1000).
+    pub prefetch: u16,
+    /// How long to wait for the broker to answer a connect.
+    pub connect_timeout: String,
 }
 
 /// `[auth]`
@@ -182,6 +190,22 @@ pub enum SinkConfig {
         #[serde(default = "console_name")]
         name: String,
     },
+    /// Appends one JSON line per event to a file (an audit trail).
+    File {
+        /// Unique sink name.
+        name: String,
+        /// The file; its directory must exist.
+        path: PathBuf,
+    },
+}
+
+impl SinkConfig {
+    /// The sink's unique name.
+    pub fn name(&self) -> &str {
+        match self {
+            SinkConfig::Console { name } | SinkConfig::File { name, .. } => name,
+        }
+    }
 }
 
 fn console_name() -> String {
@@ -223,6 +247,10 @@ impl Default for Config {
             transport: TransportConfig {
                 kind: "in-process".to_owned(),
                 amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned(),
+                exchange: "ticket_exchange".to_owned(),
+                queue: "notification_queue".to_owned(),
+                prefetch: 200,
+                connect_timeout: "5s".to_owned(),
             },
             auth: AuthConfig {
                 token_secret: None,
@@ -434,13 +462,44 @@ impl Config {
             "notifications.retry_backoff",
             &self.notifications.retry_backoff,
         )?;
+        for (key, name) in [
+            ("transport.exchange", &self.transport.exchange),
+            ("transport.queue", &self.transport.queue),
+        ] {
+            if name.is_empty()
+                || name.len() > 200
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            {
+                return Err(ConfigError::invalid(
+                    key,
+                    "must be 1-200 characters of letters, digits, '.', '_' or '-'",
+                ));
+            }
+        }
+        if !(1..=1000).contains(&self.transport.prefetch) {
+            return Err(ConfigError::invalid(
+                "transport.prefetch",
+                "must be between 1 and 1000",
+            ));
+        }
+        parse_duration("transport.connect_timeout", &self.transport.connect_timeout)?;
         let mut names = std::collections::HashSet::new();
         for (i, sink) in self.notifications.sinks.iter().enumerate() {
-            let SinkConfig::Console { name } = sink;
-            if name.is_empty() || !names.insert(name.clone()) {
+            let name = sink.name();
+            if let SinkConfig::File { path, .. } = sink
+                && path.as_os_str().is_empty()
+            {
+                return Err(ConfigError::invalid(
+                    &format!("notifications.sinks[{i}].path"),
+                    "must not be empty",
+                ));
+            }
+            if name.is_empty() || name.len() > 64 || !names.insert(name.to_owned()) {
                 return Err(ConfigError::invalid(
                     &format!("notifications.sinks[{i}].name"),
-                    "must be non-empty and unique",
+                    "must be 1-64 characters and unique",
                 ));
             }
         }
@@ -488,6 +547,7 @@ impl Config {
             "relay.sweep_interval" => &self.relay.sweep_interval,
             "relay.claim_lease" => &self.relay.claim_lease,
             "notifications.retry_backoff" => &self.notifications.retry_backoff,
+            "transport.connect_timeout" => &self.transport.connect_timeout,
             _ => return Duration::from_secs(1),
         };
         parse_duration(key, value).unwrap_or(Duration::from_secs(1))
@@ -559,6 +619,8 @@ mod tests {
                 "[[notifications.sinks]]\nkind = \"pigeon\"",
                 "notifications.sinks",
             ),
+            ("[transport]\nprefetch = 0", "transport.prefetch"),
+            ("[transport]\nqueue = \"bad queue\"", "transport.queue"),
         ];
         for (toml, key) in cases {
             let error = with(toml).expect_err(toml).to_string();

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use itosm_daemon::app::{self, Roles};
+use itosm_daemon::app::{self, Role, Roles};
 use itosm_daemon::config::Config;
+use itosm_daemon::transport::rabbitmq;
 use tracing_subscriber::EnvFilter;
 
 /// itosm: IT ticketing core.
@@ -35,6 +36,19 @@ enum Command {
     CheckConfig,
     /// Prints the GraphQL schema (SDL).
     Schema,
+    /// Inspects or replays the notifier's dead-letter queue (rabbitmq).
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqAction {
+    /// Lists the events waiting in the dead-letter queue.
+    List,
+    /// Republishes every dead-lettered event for the notifier to retry.
+    Replay,
 }
 
 fn init_tracing(config: &Config) {
@@ -102,21 +116,65 @@ async fn run() -> anyhow::Result<()> {
             let addr = config.http_addr()?;
             let running = app::start(config, &roles).await?;
             let shutdown = running.shutdown_token();
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("config key `http.addr`: cannot listen on {addr}"))?;
-            tracing::info!(%addr, "itosm listening; portal at http://{addr}/");
-            let router = running.router();
             let signal_shutdown = shutdown.clone();
             tokio::spawn(async move {
                 let _ = tokio::signal::ctrl_c().await;
                 signal_shutdown.cancel();
             });
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await
-                .context("HTTP server failed")?;
+            if roles.has(Role::Api) {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("config key `http.addr`: cannot listen on {addr}"))?;
+                tracing::info!(%addr, "itosm listening; portal at http://{addr}/");
+                axum::serve(listener, running.router())
+                    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                    .await
+                    .context("HTTP server failed")?;
+            } else {
+                tracing::info!(roles = ?roles.0, "itosm running without HTTP");
+                shutdown.cancelled().await;
+            }
             running.shutdown().await;
+            Ok(())
+        }
+        Command::Dlq { action } => {
+            init_tracing(&config);
+            if config.transport_kind()? != itosm_daemon::config::TransportKind::RabbitMq {
+                anyhow::bail!(
+                    "config key `transport.kind`: the dead-letter queue exists only with `rabbitmq`"
+                );
+            }
+            let settings = app::amqp_settings(&config);
+            match action {
+                DlqAction::List => {
+                    let letters = rabbitmq::dlq_list(&settings)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("config key `transport.amqp_url`: {e}"))?;
+                    for letter in &letters {
+                        match &letter.event {
+                            Some(event) => println!(
+                                "{}\t{}\t{}\t{}",
+                                event.event_id,
+                                event.event_type.as_str(),
+                                event.ticket.number,
+                                event.occurred_at.to_rfc3339()
+                            ),
+                            None => println!("(unreadable)\t{} bytes", letter.body.len()),
+                        }
+                    }
+                    println!(
+                        "{} dead-lettered event(s) in {}",
+                        letters.len(),
+                        settings.dlq()
+                    );
+                }
+                DlqAction::Replay => {
+                    let replayed = rabbitmq::dlq_replay(&settings)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("config key `transport.amqp_url`: {e}"))?;
+                    println!("replayed {replayed} event(s) from {}", settings.dlq());
+                }
+            }
             Ok(())
         }
         Command::Schema => Ok(()),

@@ -1,115 +1,140 @@
-//! The notifier: takes each event from the transport, hands it to every
-//! configured sink, retries retryable failures with backoff, and confirms
-//! the event only after every sink has answered. Deliveries are deduplicated
-//! by (event id, sink name), so a redelivered event is not sent twice.
+//! The notifier: hands each event to every configured sink, retries
+//! retryable failures with backoff, and records every outcome in the
+//! delivery log (`notification_deliveries`). A delivery already logged as
+//! delivered is skipped, so a redelivered event is never sent twice.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use chrono::Utc;
 use itosm_core::event::EventEnvelope;
 use itosm_core::sink::{DeliveryOutcome, NotificationSink};
-use uuid::Uuid;
+use itosm_core::store::{DeliveryRecord, DeliveryStatus, Store};
 
 use crate::metrics::Metrics;
 use crate::sinks::broadcast_notification;
+use crate::transport::rabbitmq::DeliveryHandler;
 
-/// How many recent deliveries the in-memory dedupe remembers.
-const DEDUPE_CAPACITY: usize = 100_000;
-
-/// Remembers recent (event, sink) deliveries.
-#[derive(Debug, Default)]
-struct Delivered {
-    seen: HashSet<(Uuid, String)>,
-    order: VecDeque<(Uuid, String)>,
-}
-
-impl Delivered {
-    fn contains(&self, key: &(Uuid, String)) -> bool {
-        self.seen.contains(key)
-    }
-
-    fn insert(&mut self, key: (Uuid, String)) {
-        if self.seen.insert(key.clone()) {
-            self.order.push_back(key);
-            if self.order.len() > DEDUPE_CAPACITY
-                && let Some(old) = self.order.pop_front()
-            {
-                self.seen.remove(&old);
-            }
-        }
-    }
+/// What to do with an event after the sinks answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every sink delivered (or had delivered before): acknowledge.
+    Done,
+    /// A sink failed for good or after every retry: dead-letter it.
+    DeadLetter,
+    /// The delivery log could not be read or written: try again later.
+    Retry,
 }
 
 /// Delivers events to sinks.
 pub struct Notifier {
     sinks: Vec<Arc<dyn NotificationSink>>,
+    store: Arc<dyn Store>,
     max_attempts: u32,
     backoff: Duration,
-    delivered: Mutex<Delivered>,
     metrics: Arc<Metrics>,
 }
 
 impl Notifier {
-    /// A notifier over `sinks`.
+    /// A notifier over `sinks`, logging deliveries to `store`.
     pub fn new(
         sinks: Vec<Arc<dyn NotificationSink>>,
+        store: Arc<dyn Store>,
         max_attempts: u32,
         backoff: Duration,
         metrics: Arc<Metrics>,
     ) -> Self {
         Notifier {
             sinks,
+            store,
             max_attempts: max_attempts.max(1),
             backoff,
-            delivered: Mutex::new(Delivered::default()),
             metrics,
         }
     }
 
-    /// Runs every sink for `event`; returns the sinks that failed for good.
-    pub async fn handle(&self, event: Arc<EventEnvelope>) -> Vec<String> {
-        let mut failed = Vec::new();
+    /// Runs every sink for `event`.
+    pub async fn deliver(&self, event: Arc<EventEnvelope>) -> Outcome {
+        let mut outcome = Outcome::Done;
         for sink in &self.sinks {
-            let key = (event.event_id, sink.name().to_owned());
-            if self
-                .delivered
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .contains(&key)
-            {
-                self.metrics.notifications_deduplicated.inc();
-                continue;
-            }
             let notification = broadcast_notification(Arc::clone(&event));
+            let recipient = notification.recipient.to_string();
+            match self
+                .store
+                .was_delivered(event.event_id, sink.name(), &recipient)
+                .await
+            {
+                Ok(true) => {
+                    self.metrics.notifications_deduplicated.inc();
+                    tracing::debug!(sink = sink.name(), ticket = %event.ticket.number, event_id = %event.event_id, "already delivered");
+                    continue;
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, event_id = %event.event_id, "delivery log unavailable");
+                    return Outcome::Retry;
+                }
+            }
             let mut delay = self.backoff;
-            let mut attempt = 1;
-            loop {
+            let mut attempts = 0;
+            let (status, last_error) = loop {
+                attempts += 1;
                 match sink.deliver(&notification).await {
                     DeliveryOutcome::Delivered => {
-                        self.delivered
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .insert(key);
                         self.metrics.notifications_delivered.inc();
-                        break;
+                        break (DeliveryStatus::Delivered, None);
                     }
-                    DeliveryOutcome::Retryable(error) if attempt < self.max_attempts => {
+                    DeliveryOutcome::Retryable(error) if attempts < self.max_attempts => {
                         self.metrics.notifications_failed.inc();
-                        tracing::warn!(sink = sink.name(), ticket = %event.ticket.number, event_id = %event.event_id, attempt, %error, "delivery failed; retrying");
+                        tracing::warn!(sink = sink.name(), ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery failed; retrying");
                         tokio::time::sleep(delay).await;
                         delay = (delay * 2).min(Duration::from_secs(30));
-                        attempt += 1;
                     }
                     DeliveryOutcome::Retryable(error) | DeliveryOutcome::Permanent(error) => {
                         self.metrics.notifications_failed.inc();
-                        tracing::error!(sink = sink.name(), ticket = %event.ticket.number, event_id = %event.event_id, attempt, %error, "delivery failed for good");
-                        failed.push(sink.name().to_owned());
-                        break;
+                        tracing::error!(sink = sink.name(), ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery failed for good");
+                        break (DeliveryStatus::Failed, Some(error));
                     }
                 }
+            };
+            let record = DeliveryRecord {
+                event_id: event.event_id,
+                event_type: event.event_type.as_str().to_owned(),
+                ticket_number: event.ticket.number.clone(),
+                sink: sink.name().to_owned(),
+                recipient,
+                status,
+                attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
+                last_error,
+                at: Utc::now(),
+            };
+            if let Err(error) = self.store.record_delivery(&record).await {
+                // Delivered but not logged: a redelivery may send it again,
+                // which at-least-once allows; retry the bookkeeping.
+                tracing::warn!(%error, event_id = %event.event_id, "delivery log write failed");
+                return Outcome::Retry;
+            }
+            if status == DeliveryStatus::Failed {
+                outcome = Outcome::DeadLetter;
             }
         }
-        failed
+        outcome
+    }
+}
+
+#[async_trait]
+impl DeliveryHandler for Notifier {
+    async fn handle(&self, event: Arc<EventEnvelope>) -> bool {
+        match self.deliver(event).await {
+            Outcome::Done => true,
+            Outcome::DeadLetter => false,
+            Outcome::Retry => {
+                // Hold the message back briefly, then dead-letter it for
+                // replay rather than spin on a broken database.
+                tokio::time::sleep(self.backoff).await;
+                false
+            }
+        }
     }
 }

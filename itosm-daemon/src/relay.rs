@@ -112,3 +112,42 @@ async fn sleep_or_shutdown(duration: Duration, shutdown: &CancellationToken) -> 
         _ = tokio::time::sleep(duration) => false,
     }
 }
+
+/// Wakes the relay when another process commits outbox rows (PostgreSQL
+/// `LISTEN`), reconnecting with backoff. Does nothing on SQLite.
+pub async fn listen_for_commits(
+    store: Arc<itosm_core::store::sea::SeaStore>,
+    wakeup: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(200);
+    while !shutdown.is_cancelled() {
+        match store.listen_outbox().await {
+            Ok(None) => return,
+            Ok(Some(mut listener)) => {
+                backoff = Duration::from_millis(200);
+                // Rows may have committed while we were not listening.
+                wakeup.notify_one();
+                loop {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        woke = listener.wait() => match woke {
+                            Ok(()) => wakeup.notify_one(),
+                            Err(error) => {
+                                tracing::warn!(%error, "outbox listener lost; reconnecting");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for outbox commits; relying on sweeps")
+            }
+        }
+        if sleep_or_shutdown(backoff, &shutdown).await {
+            return;
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}

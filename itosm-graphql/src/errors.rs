@@ -38,6 +38,14 @@ pub(crate) fn lagged(missed: u64) -> Error {
     })
 }
 
+/// The error a live subscriber gets when the feed's source was interrupted.
+pub(crate) fn interrupted() -> Error {
+    Error::new(
+        "the live feed was interrupted and may have missed events; re-query to resynchronise",
+    )
+    .extend_with(|_, ext| ext.set("code", ErrorCode::Unavailable.as_str()))
+}
+
 /// Gives a code to errors raised by the GraphQL engine itself (parse and
 /// validation errors, depth and complexity limits, bad enum values): they are
 /// the client's mistakes, so `BAD_USER_INPUT`.

@@ -223,6 +223,7 @@ impl SubscriptionRoot {
                         .map(|view| view.map(TicketNode)),
                     FeedItem::Event(_) => None,
                     FeedItem::Lagged { missed } => Some(Err(errors::lagged(missed))),
+                    FeedItem::Interrupted => Some(Err(errors::interrupted())),
                 }
             }
         }))

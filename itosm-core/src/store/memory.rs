@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use super::{
     CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts,
 };
+use super::{DeliveryRecord, DeliveryStatus};
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
 use crate::{HistoryEntry, NewUser, Software, SoftwareId, Ticket, TicketId, User, UserId};
@@ -29,6 +30,7 @@ struct State {
     outbox: Vec<OutboxRow>,
     counters: std::collections::HashMap<(String, i32), i64>,
     settings: std::collections::HashMap<String, String>,
+    deliveries: Vec<DeliveryRecord>,
 }
 
 /// Everything in one mutex: every operation is trivially atomic.
@@ -254,6 +256,51 @@ impl Store for MemoryStore {
                 .entry(key.to_owned())
                 .or_insert_with(|| default.to_owned())
                 .clone()
+        }))
+    }
+
+    async fn was_delivered(
+        &self,
+        event_id: uuid::Uuid,
+        sink: &str,
+        recipient: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|s| {
+            s.deliveries.iter().any(|d| {
+                d.event_id == event_id
+                    && d.sink == sink
+                    && d.recipient == recipient
+                    && d.status == DeliveryStatus::Delivered
+            })
+        }))
+    }
+
+    async fn record_delivery(&self, record: &DeliveryRecord) -> Result<(), StoreError> {
+        self.with(|s| {
+            match s.deliveries.iter_mut().find(|d| {
+                d.event_id == record.event_id
+                    && d.sink == record.sink
+                    && d.recipient == record.recipient
+            }) {
+                Some(row) => {
+                    row.status = record.status;
+                    row.attempts += record.attempts;
+                    row.last_error = record.last_error.clone();
+                    row.at = record.at;
+                }
+                None => s.deliveries.push(record.clone()),
+            }
+        });
+        Ok(())
+    }
+
+    async fn deliveries_for_ticket(&self, number: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
+        Ok(self.with(|s| {
+            s.deliveries
+                .iter()
+                .filter(|d| d.ticket_number == number)
+                .cloned()
+                .collect()
         }))
     }
 }

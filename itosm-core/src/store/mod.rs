@@ -86,6 +86,57 @@ pub struct OutboxRecord {
     pub attempts: i32,
 }
 
+/// How one delivery (event × sink × recipient) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    /// The sink accepted it; never send again.
+    Delivered,
+    /// The sink refused it (for good, or after every retry).
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Delivered => "DELIVERED",
+            DeliveryStatus::Failed => "FAILED",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "DELIVERED" => Some(DeliveryStatus::Delivered),
+            "FAILED" => Some(DeliveryStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One row of the delivery log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// The event delivered.
+    pub event_id: Uuid,
+    /// Its type, e.g. `ticket.created`.
+    pub event_type: String,
+    /// The ticket it is about.
+    pub ticket_number: String,
+    /// The sink's configured name.
+    pub sink: String,
+    /// Who it was for (`*` for broadcast sinks).
+    pub recipient: String,
+    /// How it stands.
+    pub status: DeliveryStatus,
+    /// Attempts made so far (accumulated across redeliveries).
+    pub attempts: i32,
+    /// The last error, if any.
+    pub last_error: Option<String>,
+    /// When this row last changed.
+    pub at: DateTime<Utc>,
+}
+
 /// Persistence for itosm. Implementations must make [`Store::create_ticket`]
 /// atomic: ticket, first history row and outbox event commit together or not
 /// at all, and numbers are unique and increasing under any concurrency.
@@ -136,6 +187,18 @@ pub trait Store: Send + Sync + 'static {
     async fn release_outbox(&self, id: i64, error: &str) -> Result<(), StoreError>;
     /// How many outbox rows are not yet sent.
     async fn count_unsent_outbox(&self) -> Result<u64, StoreError>;
+
+    /// Whether `event_id` was already delivered by `sink` to `recipient`.
+    async fn was_delivered(
+        &self,
+        event_id: Uuid,
+        sink: &str,
+        recipient: &str,
+    ) -> Result<bool, StoreError>;
+    /// Records an outcome: inserts the row, or updates it adding `attempts`.
+    async fn record_delivery(&self, record: &DeliveryRecord) -> Result<(), StoreError>;
+    /// The delivery log of one ticket, oldest first.
+    async fn deliveries_for_ticket(&self, number: &str) -> Result<Vec<DeliveryRecord>, StoreError>;
 
     /// Returns the setting `key`, storing `default` first if it is absent
     /// (atomically: concurrent callers all get the same value).

@@ -16,21 +16,30 @@ pub(super) fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers and, with the rabbitmq transport, the
+/// broker is connected.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(json!({ "status": "ready", "database": "ok" })),
-        ),
+    let database = match state.store.ping().await {
+        Ok(()) => true,
         Err(error) => {
             tracing::warn!(%error, "not ready: database");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(json!({ "status": "not ready", "database": "unavailable" })),
-            )
+            false
         }
-    }
+    };
+    let broker = state.broker.as_ref().map(|health| health.is_up());
+    let ready = database && broker.unwrap_or(true);
+    let word = |up: bool| if up { "ok" } else { "unavailable" };
+    let body = json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "database": word(database),
+        "broker": broker.map(word).unwrap_or("in-process"),
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body))
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -36,6 +36,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// Broker health, with the rabbitmq transport.
+    pub broker: Option<Arc<crate::transport::rabbitmq::BrokerHealth>>,
 }
 
 /// The whole router.
@@ -45,6 +47,7 @@ pub fn router(running: &Running) -> Router {
         schema: running.schema.clone(),
         store: running.store.clone(),
         metrics: Arc::clone(&running.metrics),
+        broker: running.broker.clone(),
     };
     let config = &running.config;
     let api = Router::new()

@@ -2,6 +2,7 @@
 //! notification for each.
 
 pub mod console;
+pub mod file;
 
 use std::sync::Arc;
 
@@ -17,6 +18,9 @@ pub fn build(configs: &[SinkConfig]) -> Vec<Arc<dyn NotificationSink>> {
         .map(|config| match config {
             SinkConfig::Console { name } => {
                 Arc::new(console::ConsoleSink::stdout(name.clone())) as Arc<dyn NotificationSink>
+            }
+            SinkConfig::File { name, path } => {
+                Arc::new(file::FileSink::new(name.clone(), path.clone()))
             }
         })
         .collect()

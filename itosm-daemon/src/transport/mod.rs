@@ -2,3 +2,4 @@
 //! the live feed.
 
 pub mod in_process;
+pub mod rabbitmq;

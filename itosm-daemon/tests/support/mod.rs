@@ -2,6 +2,8 @@
 //! database, and talks to it over HTTP and WebSocket like a client would.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod broker;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -67,10 +69,23 @@ impl App {
                 (db.url.clone(), Some(db))
             }
         };
+        Self::launch(dir, url, db, &["serve"], extra_env, true).await
+    }
+
+    /// Runs `itosm <args>` in `dir` on database `url`; waits for `/readyz`
+    /// when `wait_ready`.
+    pub async fn launch(
+        dir: tempfile::TempDir,
+        url: String,
+        db: Option<itosm_testkit::TestDatabase>,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+        wait_ready: bool,
+    ) -> App {
         let port = free_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_itosm"));
         command
-            .arg("serve")
+            .args(args)
             .current_dir(dir.path())
             .env("ITOSM_HTTP__ADDR", format!("127.0.0.1:{port}"))
             .env("ITOSM_DATABASE__URL", &url)
@@ -79,7 +94,7 @@ impl App {
             .env("ITOSM_RELAY__SWEEP_INTERVAL", "200ms")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if matches!(backend, Backend::Postgres) {
+        if !url.starts_with("sqlite:") {
             command.env(
                 "ITOSM_AUTH__TOKEN_SECRET",
                 "0123456789abcdef0123456789abcdef-test-secret",
@@ -108,6 +123,9 @@ impl App {
             _dir: dir,
             _db: db,
         };
+        if !wait_ready {
+            return app;
+        }
         for _ in 0..300 {
             if let Ok(response) = app.http.get(format!("{}/readyz", app.base)).send().await
                 && response.status().is_success()
@@ -130,6 +148,12 @@ impl App {
         let _ = self.child.wait();
         let placeholder = tempfile::tempdir().expect("tempdir");
         std::mem::replace(&mut self._dir, placeholder)
+    }
+
+    /// Kills the daemon at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn console(&self) -> String {

@@ -26,6 +26,7 @@ use sea_orm::{
 use super::{
     CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts,
 };
+use super::{DeliveryRecord, DeliveryStatus};
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
 use crate::{
@@ -34,6 +35,30 @@ use crate::{
 };
 use entity::{outbox, software_catalog, ticket_history, tickets, users};
 use itosm_migrations::{Migrator, MigratorTrait};
+
+/// The PostgreSQL channel notified when outbox rows commit.
+pub const OUTBOX_CHANNEL: &str = "itosm_outbox";
+
+/// Wake-ups from PostgreSQL `LISTEN itosm_outbox`. Notifications are lost
+/// while disconnected, so relays still sweep periodically.
+pub struct OutboxListener(sea_orm::sqlx::postgres::PgListener);
+
+impl std::fmt::Debug for OutboxListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutboxListener")
+    }
+}
+
+impl OutboxListener {
+    /// Waits for the next commit of outbox rows.
+    pub async fn wait(&mut self) -> Result<(), StoreError> {
+        self.0
+            .recv()
+            .await
+            .map(|_| ())
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+}
 
 /// How to open a [`SeaStore`].
 #[derive(Debug, Clone)]
@@ -63,6 +88,7 @@ impl SeaStoreOptions {
 #[derive(Debug)]
 pub struct SeaStore {
     db: DatabaseConnection,
+    url: String,
     backend: DbBackend,
     /// SQLite has one writer: serialising writers in-process avoids busy
     /// waits and keeps 64 concurrent creations from failing.
@@ -97,6 +123,7 @@ impl SeaStore {
         }
         Ok(SeaStore {
             db,
+            url: options.url.clone(),
             backend,
             sqlite_writer: tokio::sync::Mutex::new(()),
             known_sequences: Mutex::new(HashSet::new()),
@@ -106,6 +133,22 @@ impl SeaStore {
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.db, None).await.map_err(classify)
+    }
+
+    /// Listens for outbox commits (PostgreSQL); `None` on SQLite, whose
+    /// only writer is this process.
+    pub async fn listen_outbox(&self) -> Result<Option<OutboxListener>, StoreError> {
+        if self.is_sqlite() {
+            return Ok(None);
+        }
+        let mut listener = sea_orm::sqlx::postgres::PgListener::connect(&self.url)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        listener
+            .listen(OUTBOX_CHANNEL)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Some(OutboxListener(listener)))
     }
 
     /// The underlying connection, for embedders and tests.
@@ -459,6 +502,12 @@ impl Store for SeaStore {
         .await
         .map_err(classify)?;
 
+        if !self.is_sqlite() {
+            // Delivered at commit: wakes relays in other processes at once.
+            txn.execute_unprepared(&format!("NOTIFY {OUTBOX_CHANNEL}"))
+                .await
+                .map_err(classify)?;
+        }
         txn.commit().await.map_err(classify)?;
         Ok((ticket, event))
     }
@@ -632,5 +681,88 @@ impl Store for SeaStore {
             .ok_or_else(|| StoreError::Internal(format!("setting {key} vanished")))?
             .try_get("", "value")
             .map_err(classify)
+    }
+
+    async fn was_delivered(
+        &self,
+        event_id: uuid::Uuid,
+        sink: &str,
+        recipient: &str,
+    ) -> Result<bool, StoreError> {
+        let query = self.stmt(
+            "SELECT 1 AS one FROM notification_deliveries WHERE event_id = $1 AND sink = $2 AND recipient = $3 AND status = 'DELIVERED'",
+            "SELECT 1 AS one FROM notification_deliveries WHERE event_id = ? AND sink = ? AND recipient = ? AND status = 'DELIVERED'",
+            vec![event_id.into(), sink.into(), recipient.into()],
+        );
+        Ok(self
+            .db
+            .query_one_raw(query)
+            .await
+            .map_err(classify)?
+            .is_some())
+    }
+
+    async fn record_delivery(&self, record: &DeliveryRecord) -> Result<(), StoreError> {
+        let _guard = self.write_guard().await;
+        let error: Option<String> = record
+            .last_error
+            .as_ref()
+            .map(|e| e.chars().take(1000).collect());
+        let upsert = self.stmt(
+            "INSERT INTO notification_deliveries (event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+             ON CONFLICT (event_id, sink, recipient) DO UPDATE SET status = excluded.status, \
+             attempts = notification_deliveries.attempts + excluded.attempts, last_error = excluded.last_error, updated_at = excluded.updated_at",
+            "INSERT INTO notification_deliveries (event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (event_id, sink, recipient) DO UPDATE SET status = excluded.status, \
+             attempts = notification_deliveries.attempts + excluded.attempts, last_error = excluded.last_error, updated_at = excluded.updated_at",
+            if self.is_sqlite() {
+                vec![
+                    record.event_id.into(), record.event_type.clone().into(), record.ticket_number.clone().into(),
+                    record.sink.clone().into(), record.recipient.clone().into(), record.status.as_str().into(),
+                    record.attempts.into(), error.into(), record.at.into(), record.at.into(),
+                ]
+            } else {
+                vec![
+                    record.event_id.into(), record.event_type.clone().into(), record.ticket_number.clone().into(),
+                    record.sink.clone().into(), record.recipient.clone().into(), record.status.as_str().into(),
+                    record.attempts.into(), error.into(), record.at.into(),
+                ]
+            },
+        );
+        self.db.execute_raw(upsert).await.map_err(classify)?;
+        Ok(())
+    }
+
+    async fn deliveries_for_ticket(&self, number: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let query = self.stmt(
+            "SELECT event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, updated_at \
+             FROM notification_deliveries WHERE ticket_number = $1 ORDER BY id",
+            "SELECT event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, updated_at \
+             FROM notification_deliveries WHERE ticket_number = ? ORDER BY id",
+            vec![number.into()],
+        );
+        self.db
+            .query_all_raw(query)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(|row| {
+                let status: String = row.try_get("", "status").map_err(classify)?;
+                Ok(DeliveryRecord {
+                    event_id: row.try_get("", "event_id").map_err(classify)?,
+                    event_type: row.try_get("", "event_type").map_err(classify)?,
+                    ticket_number: row.try_get("", "ticket_number").map_err(classify)?,
+                    sink: row.try_get("", "sink").map_err(classify)?,
+                    recipient: row.try_get("", "recipient").map_err(classify)?,
+                    status: DeliveryStatus::parse(&status)
+                        .ok_or_else(|| corrupt("delivery status", &status))?,
+                    attempts: row.try_get("", "attempts").map_err(classify)?,
+                    last_error: row.try_get("", "last_error").map_err(classify)?,
+                    at: row.try_get("", "updated_at").map_err(classify)?,
+                })
+            })
+            .collect()
     }
 }

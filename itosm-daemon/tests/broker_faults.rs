@@ -1,0 +1,119 @@
+//! A broker outage loses nothing: with RabbitMQ stopped, tickets are still
+//! created (the events wait in the outbox); once it is back, every event is
+//! delivered exactly once to the sink. This binary holds one test, because
+//! it takes the shared broker down.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::HashSet;
+use std::process::Command;
+
+use serde_json::json;
+use support::App;
+use support::broker::{Broker, wait_lines};
+
+/// Starts the broker's app again even if the test fails midway.
+struct RestartOnDrop;
+
+impl Drop for RestartOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("rabbitmqctl").arg("start_app").output();
+    }
+}
+
+fn rabbitmqctl(action: &str) {
+    let output = Command::new("rabbitmqctl")
+        .arg(action)
+        .output()
+        .expect("rabbitmqctl runs (this test stops and starts the local broker)");
+    assert!(
+        output.status.success(),
+        "rabbitmqctl {action}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_outage_loses_no_ticket_and_no_event() {
+    let broker = Broker::new("outage").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let sinks = tempfile::tempdir().unwrap();
+    let audit = sinks.path().join("audit.log");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("itosm.toml");
+    std::fs::write(
+        &config,
+        broker.config(&format!(
+            "[[notifications.sinks]]\nkind = \"file\"\nname = \"audit\"\npath = \"{}\"\n",
+            audit.display()
+        )),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let app = App::launch(
+        dir,
+        db.url.clone(),
+        None,
+        &["serve", "--config", &config],
+        &[],
+        true,
+    )
+    .await;
+    let token = app.login("john.doe", "EMP123").await;
+    let create = |i: usize| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let (status, body) = app
+                .rest_post(
+                    Some(&token),
+                    "/api/tickets",
+                    json!({ "requestType": "OTHER", "description": format!("outage ticket {i}") }),
+                )
+                .await;
+            assert_eq!(
+                status, 201,
+                "ticket {i} is created whatever the broker: {body}"
+            );
+            body["ticketId"].as_str().unwrap().to_owned()
+        }
+    };
+    let mut numbers = vec![create(0).await];
+    wait_lines(&audit, 1, 30).await;
+
+    let _restart = RestartOnDrop;
+    rabbitmqctl("stop_app");
+    for i in 1..=10 {
+        numbers.push(create(i).await);
+    }
+    let (status, _) = app.rest_get_raw("/readyz").await;
+    assert_eq!(status, 503, "readiness reports the broker down");
+    rabbitmqctl("start_app");
+
+    let delivered = wait_lines(&audit, 11, 90).await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let delivered_again = support::broker::lines(&audit);
+    assert_eq!(
+        delivered_again.len(),
+        11,
+        "each event delivered once: {delivered:?}"
+    );
+    let seen: HashSet<String> = delivered_again
+        .iter()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["ticket"]["number"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        numbers.into_iter().collect::<HashSet<_>>(),
+        "none lost"
+    );
+    app.stop().await;
+    broker.cleanup().await;
+}

@@ -1,0 +1,245 @@
+//! The production transport against a real RabbitMQ and PostgreSQL: the
+//! outbox relay publishes with confirms, the notifier consumes with manual
+//! acks and deduplicates, failures dead-letter and replay, and API instances
+//! share the live feed through the broker. Each test uses its own exchange
+//! and queue names and deletes them afterwards.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::json;
+use support::App;
+use support::broker::{Broker, lines, wait_lines};
+
+fn write_config(dir: &Path, toml: &str) -> String {
+    let path = dir.join("itosm.toml");
+    std::fs::write(&path, toml).expect("config written");
+    path.display().to_string()
+}
+
+fn file_sink(name: &str, path: &Path) -> String {
+    format!(
+        "[[notifications.sinks]]\nkind = \"file\"\nname = \"{name}\"\npath = \"{}\"\n\n",
+        path.display()
+    )
+}
+
+/// Starts `itosm serve --roles <roles>` with `toml` on database `url`.
+async fn serve(url: &str, toml: &str, roles: &str, wait_ready: bool) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), toml);
+    App::launch(
+        dir,
+        url.to_owned(),
+        None,
+        &["serve", "--config", &config, "--roles", roles],
+        &[],
+        wait_ready,
+    )
+    .await
+}
+
+async fn create_ticket(app: &App, description: &str) -> String {
+    let token = app.login("john.doe", "EMP123").await;
+    let (status, body) = app
+        .rest_post(
+            Some(&token),
+            "/api/tickets",
+            json!({ "requestType": "OTHER", "description": description }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["ticketId"].as_str().unwrap().to_owned()
+}
+
+fn itosm(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_itosm"))
+        .args(args)
+        .output()
+        .expect("itosm runs");
+    assert!(
+        output.status.success(),
+        "itosm {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_ticket_reaches_the_queue_and_any_bound_client() {
+    let broker = Broker::new("envelope").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let (connection, channel) = broker.channel().await;
+    // No notifier runs, so the event waits in notification_queue.
+    let api = serve(&db.url, &broker.config(""), "api,relay", true).await;
+    let listener = broker.bind_listener(&channel).await;
+
+    let number = create_ticket(&api, "Please install Revit").await;
+
+    let (event, _) = broker.get_one(&channel, &broker.queue).await;
+    assert_eq!(event["type"], "ticket.created");
+    assert_eq!(event["schema_version"], 1);
+    assert!(uuid::Uuid::parse_str(event["event_id"].as_str().unwrap()).is_ok());
+    assert!(event["occurred_at"].as_str().is_some());
+    assert_eq!(event["ticket"]["number"], number.as_str());
+    assert_eq!(event["ticket"]["requester"], "john.doe");
+    assert_eq!(event["ticket"]["status"], "START");
+    assert_eq!(
+        event["ticketId"],
+        number.as_str(),
+        "the seed's TicketCreatedEvent fields"
+    );
+    assert_eq!(event["username"], "john.doe");
+    assert_eq!(event["requestType"], "OTHER");
+
+    let (seen, routing_key) = broker.get_one(&channel, &listener).await;
+    assert_eq!(routing_key, "ticket.created");
+    assert_eq!(seen["event_id"], event["event_id"]);
+
+    let (status, ready) = api.rest_get_raw("/readyz").await;
+    assert_eq!(status, 200, "{ready}");
+    assert!(ready.contains("\"broker\":\"ok\""), "{ready}");
+    api.stop().await;
+    let _ = connection.close(200, "done".into()).await;
+    broker.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notifier_killed_before_acking_gets_the_event_again_and_sinks_see_it_once() {
+    let broker = Broker::new("redeliver").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let sinks = tempfile::tempdir().unwrap();
+    let audit = sinks.path().join("audit.log");
+    let pending_dir = sinks.path().join("later");
+    let flaky = pending_dir.join("flaky.log");
+    let toml = broker.config(&format!(
+        "[notifications]\nmax_attempts = 100\nretry_backoff = \"100ms\"\n\n{}{}",
+        file_sink("audit", &audit),
+        file_sink("flaky", &flaky)
+    ));
+    let api = serve(&db.url, &toml, "api,relay", true).await;
+    let mut first = serve(&db.url, &toml, "notifier", false).await;
+
+    let number = create_ticket(&api, "Grant VPN access").await;
+    // The audit sink delivered; the flaky one keeps retrying (its directory
+    // is missing), so the message is received but not acked.
+    let delivered = wait_lines(&audit, 1, 30).await;
+    assert!(delivered[0].contains(&number));
+    first.kill();
+
+    std::fs::create_dir_all(&pending_dir).unwrap();
+    let second = serve(&db.url, &toml, "notifier", false).await;
+    let healed = wait_lines(&flaky, 1, 30).await;
+    assert!(
+        healed[0].contains(&number),
+        "the event was redelivered to the new notifier"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        lines(&audit).len(),
+        1,
+        "the audit sink saw the redelivered event once"
+    );
+    assert_eq!(lines(&flaky).len(), 1);
+
+    second.stop().await;
+    api.stop().await;
+    broker.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_that_keeps_failing_dead_letters_and_replay_delivers_it() {
+    let broker = Broker::new("dlq").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let sinks = tempfile::tempdir().unwrap();
+    let pending_dir = sinks.path().join("later");
+    let flaky = pending_dir.join("flaky.log");
+    let toml = broker.config(&format!(
+        "[notifications]\nmax_attempts = 2\nretry_backoff = \"50ms\"\n\n{}",
+        file_sink("flaky", &flaky)
+    ));
+    let api = serve(&db.url, &toml, "api,relay,notifier", true).await;
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = write_config(config_dir.path(), &toml);
+
+    let number = create_ticket(&api, "Replace the dock").await;
+    let mut listed = String::new();
+    for _ in 0..100 {
+        listed = itosm(&["dlq", "list", "--config", &config]);
+        if listed.contains(&number) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        listed.contains(&number),
+        "the event is in the DLQ: {listed}"
+    );
+    assert!(listed.contains("1 dead-lettered event(s)"), "{listed}");
+    // Listing does not consume.
+    assert!(itosm(&["dlq", "list", "--config", &config]).contains(&number));
+    assert!(lines(&flaky).is_empty());
+
+    std::fs::create_dir_all(&pending_dir).unwrap();
+    let replayed = itosm(&["dlq", "replay", "--config", &config]);
+    assert!(replayed.contains("replayed 1 event(s)"), "{replayed}");
+    let healed = wait_lines(&flaky, 1, 30).await;
+    assert!(healed[0].contains(&number));
+    assert!(itosm(&["dlq", "list", "--config", &config]).contains("0 dead-lettered event(s)"));
+
+    api.stop().await;
+    broker.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_on_one_instance_sees_tickets_created_on_another() {
+    let broker = Broker::new("feed").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let toml = broker.config("");
+    let a = serve(&db.url, &toml, "api,relay,notifier", true).await;
+    let b = serve(&db.url, &toml, "api", true).await;
+    let admin_on_b = b.login("admin.user", "ADMIN01").await;
+    let mut feed = b
+        .subscribe(
+            &admin_on_b,
+            "subscription { ticketCreated { number requester { username } } }",
+        )
+        .await;
+    // Let B's exclusive queue bind before publishing.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let number = create_ticket(&a, "Monitor flickers").await;
+    let pushed = feed.next_payload().await;
+    assert_eq!(
+        pushed["data"]["ticketCreated"]["number"],
+        number.as_str(),
+        "{pushed}"
+    );
+
+    b.stop().await;
+    a.stop().await;
+    broker.cleanup().await;
+}
+
+#[test]
+fn an_unreachable_broker_at_start_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_itosm"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("ITOSM_TRANSPORT__KIND", "rabbitmq")
+        .env(
+            "ITOSM_TRANSPORT__AMQP_URL",
+            "amqp://guest:guest@127.0.0.1:1/%2f",
+        )
+        .env("ITOSM_TRANSPORT__CONNECT_TIMEOUT", "2s")
+        .output()
+        .expect("itosm runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("transport.amqp_url"), "{stderr}");
+}
