@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { createBrowserRouter, RouterProvider, type RouteObject } from 'react-router';
 import { AppLayout } from '@/components/layout/app-layout';
 import { paths } from '@/config/paths';
@@ -31,7 +32,6 @@ export const routes: RouteObject[] = [
 
 export function AppRouter() {
   // One router for the app's lifetime.
+  const [router] = useState(() => createBrowserRouter(routes));
   return <RouterProvider router={router} />;
 }
-
-const router = createBrowserRouter(routes);

@@ -60,6 +60,8 @@ export function createGraphqlClient(opts: GraphqlClientOptions): GraphqlClientBu
   const client = new Client({
     url: GRAPHQL_PATH,
     requestPolicy: 'cache-and-network',
+    // The contract is `POST /graphql` (`GET /graphql` is GraphiQL).
+    preferGetMethod: false,
     fetchOptions: (): RequestInit => {
       const headers: Record<string, string> = {};
       if (token) headers.Authorization = `Bearer ${token}`;

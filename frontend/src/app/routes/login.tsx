@@ -1,15 +1,18 @@
-import { Navigate, useLocation, useNavigate } from 'react-router';
+import { Navigate, useLocation } from 'react-router';
 import { LoginForm } from '@/features/auth/components/login-form';
 import { homePathFor, useAuth } from '@/lib/auth';
 import styles from './login.module.css';
 
 export function LoginRoute() {
   const { session, signIn, notice } = useAuth();
-  const navigate = useNavigate();
   const location = useLocation();
   const from = (location.state as { from?: string } | null)?.from;
 
-  if (session) return <Navigate to={homePathFor(session.user.role)} replace />;
+  // Logged in (now or already): back to the page asked for, else home by role.
+  if (session) {
+    const target = from && from.startsWith('/') && !from.startsWith('//') && !from.startsWith('/login') ? from : homePathFor(session.user.role);
+    return <Navigate to={target} replace />;
+  }
 
   return (
     <main id="main" className={styles.page}>
@@ -21,13 +24,7 @@ export function LoginRoute() {
             {notice}
           </p>
         )}
-        <LoginForm
-          onSuccess={(s) => {
-            signIn(s);
-            const target = from && from !== '/login' && from.startsWith('/') ? from : homePathFor(s.user.role);
-            navigate(target, { replace: true });
-          }}
-        />
+        <LoginForm onSuccess={signIn} />
       </section>
     </main>
   );

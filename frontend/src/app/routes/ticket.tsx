@@ -20,7 +20,7 @@ export function TicketRoute() {
   // The server answers `null` both for a missing ticket and for someone else's:
   // the portal does not tell them apart either.
   const notFound =
-    !number || hasCode(error, 'NOT_FOUND') || hasCode(error, 'FORBIDDEN') || (data !== undefined && data.ticket === null);
+    !number || hasCode(error, 'NOT_FOUND') || hasCode(error, 'FORBIDDEN') || data?.ticket === null;
 
   if (notFound) {
     return (
