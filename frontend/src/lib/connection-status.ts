@@ -2,11 +2,11 @@ import { useSyncExternalStore } from 'react';
 
 /**
  * State of the live-feed WebSocket, fed by graphql-ws's lifecycle events.
- * `reconnects` counts how many times the socket came back after a drop, so a
- * view can resynchronise (refetch) what it may have missed meanwhile.
+ * `connects` counts every (re)connection and `reconnects` those after a drop,
+ * so a view can resynchronise (refetch) what it may have missed meanwhile.
  */
 export type LiveState = 'idle' | 'connecting' | 'connected' | 'reconnecting';
-export type ConnectionStatus = { state: LiveState; reconnects: number };
+export type ConnectionStatus = { state: LiveState; connects: number; reconnects: number };
 
 export type ConnectionStatusStore = {
   get(): ConnectionStatus;
@@ -15,19 +15,20 @@ export type ConnectionStatusStore = {
 };
 
 export function createConnectionStatusStore(): ConnectionStatusStore {
-  let status: ConnectionStatus = { state: 'idle', reconnects: 0 };
+  let status: ConnectionStatus = { state: 'idle', connects: 0, reconnects: 0 };
   let everConnected = false;
   const listeners = new Set<() => void>();
   return {
     get: () => status,
     set(state) {
       if (state === status.state) return;
-      let reconnects = status.reconnects;
+      let { connects, reconnects } = status;
       if (state === 'connected') {
+        connects += 1;
         if (everConnected) reconnects += 1;
         everConnected = true;
       }
-      status = { state, reconnects };
+      status = { state, connects, reconnects };
       listeners.forEach((l) => l());
     },
     subscribe(listener) {

@@ -47,9 +47,9 @@ describe('GraphQL client', () => {
     const s = createConnectionStatusStore();
     s.set('connecting');
     s.set('connected');
-    expect(s.get()).toEqual({ state: 'connected', reconnects: 0 });
+    expect(s.get()).toEqual({ state: 'connected', connects: 1, reconnects: 0 });
     s.set('reconnecting');
     s.set('connected');
-    expect(s.get()).toEqual({ state: 'connected', reconnects: 1 });
+    expect(s.get()).toEqual({ state: 'connected', connects: 2, reconnects: 1 });
   });
 });

@@ -33,7 +33,7 @@ function toResult(op: Operation, reply: Pushed): OperationResult {
       errors: [{ message: e.message ?? 'error', extensions: e.code ? { code: e.code } : {} }],
     });
   }
-  return makeResult(op, { data: reply.data });
+  return makeResult(op, { data: reply.data as Record<string, unknown> | null });
 }
 
 export function createMockClient(handlers: Record<string, Handler>) {

@@ -1,10 +1,11 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
+import type { Session } from '@/lib/session';
 import { gqlError, liveSource, type Handler } from '@/test/mock-client';
 import { connection, renderApp, sessions, ticketNode } from '@/test/render';
 
-function setupAdmin(list: Handler, session = sessions.admin) {
+function setupAdmin(list: Handler, session: Session = sessions.admin) {
   const feed = liveSource();
   const r = renderApp({
     path: '/admin',

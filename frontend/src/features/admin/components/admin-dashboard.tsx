@@ -28,8 +28,8 @@ export function AdminDashboard() {
   const { markKnown } = feed;
 
   useEffect(() => {
-    markKnown(pages.nodes.map((t) => t.number));
-  }, [pages.nodes, markKnown]);
+    if (!pages.fetching && !pages.error) markKnown(pages.nodes.map((t) => t.number));
+  }, [pages.nodes, pages.fetching, pages.error, markKnown]);
 
   // Live tickets on top, then the loaded pages, each ticket once.
   const rows = useMemo(() => {

@@ -9,8 +9,8 @@ import { matchesFilter, toTicketFilter, type AdminFilter, type AdminTicket } fro
 
 /**
  * Tickets pushed by the `ticketCreated` subscription since the page opened,
- * newest first. After the WebSocket comes back from a drop, the first page is
- * fetched again and any ticket created meanwhile is added as new too, so a
+ * newest first. Each time the WebSocket (re)connects, the first page is
+ * fetched again and any ticket not yet listed is added as new too, so a
  * dropped connection never silently loses one.
  */
 export function useLiveTickets(filter: AdminFilter, onNew?: (t: AdminTicket) => void) {
@@ -49,13 +49,15 @@ export function useLiveTickets(filter: AdminFilter, onNew?: (t: AdminTicket) => 
     return unsubscribe;
   }, [client]);
 
-  // Resynchronise after a reconnection: whatever was created while the socket was down.
+  // Resynchronise on every (re)connection once the list has loaded: whatever
+  // was created while the socket was down, or before the subscription began.
   const filterRef = useRef(filter);
   filterRef.current = filter;
-  const seenReconnects = useRef(status.reconnects);
+  const [ready, setReady] = useState(false);
+  const handledConnects = useRef(0);
   useEffect(() => {
-    if (status.reconnects === seenReconnects.current) return;
-    seenReconnects.current = status.reconnects;
+    if (!ready || status.connects === 0 || status.connects === handledConnects.current) return;
+    handledConnects.current = status.connects;
     void client
       .query(
         AdminTicketsQuery,
@@ -63,15 +65,13 @@ export function useLiveTickets(filter: AdminFilter, onNew?: (t: AdminTicket) => 
         { requestPolicy: 'network-only' },
       )
       .toPromise()
-      .then((r) => {
-        const nodes = r.data?.tickets.edges.map((e) => e.node) ?? [];
-        addRef.current(nodes);
-      });
-  }, [client, status.reconnects]);
+      .then((r) => addRef.current(r.data?.tickets.edges.map((e) => e.node) ?? []));
+  }, [client, ready, status.connects]);
 
-  /** Remember the rows already listed, so a resync does not flag them as new. */
+  /** The rows the list has loaded: a resync does not flag them as new. */
   const markKnown = useCallback((numbers: Iterable<string>) => {
     for (const n of numbers) knownRef.current.add(n);
+    setReady(true);
   }, []);
 
   const visible = useMemo(() => live.filter((t) => matchesFilter(t, filter)), [live, filter]);
