@@ -190,6 +190,11 @@ pub enum SinkConfig {
         #[serde(default = "console_name")]
         name: String,
     },
+    /// Accepts every notification and sends nothing (benchmarks, dry runs).
+    Noop {
+        /// Unique sink name.
+        name: String,
+    },
     /// Appends one JSON line per event to a file (an audit trail).
     File {
         /// Unique sink name.
@@ -203,7 +208,7 @@ impl SinkConfig {
     /// The sink's unique name.
     pub fn name(&self) -> &str {
         match self {
-            SinkConfig::Console { name } | SinkConfig::File { name, .. } => name,
+            SinkConfig::Console { name } | SinkConfig::Noop { name } | SinkConfig::File { name, .. } => name,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! relay, notifier, sinks. `main.rs` is only the CLI.
 
 pub mod app;
+pub mod bench;
 pub mod config;
 pub mod http;
 pub mod metrics;

@@ -36,10 +36,37 @@ enum Command {
     CheckConfig,
     /// Prints the GraphQL schema (SDL).
     Schema,
+    /// Measures itosm against this machine's limit (see docs/BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        kind: BenchKind,
+    },
     /// Inspects or replays the notifier's dead-letter queue (rabbitmq).
     Dlq {
         #[command(subcommand)]
         action: DlqAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchKind {
+    /// Creates tickets over GraphQL against a running daemon; compares with pgbench.
+    Tickets {
+        /// The daemon's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
+    /// Times a notifier (no-op sink) draining a pre-filled queue.
+    Notifier {
+        /// Events to pre-fill.
+        #[arg(long, default_value_t = 20000)]
+        events: u64,
     },
 }
 
@@ -136,6 +163,22 @@ async fn run() -> anyhow::Result<()> {
             }
             running.shutdown().await;
             Ok(())
+        }
+        Command::Bench { kind } => {
+            match kind {
+                BenchKind::Tickets { url, concurrency, seconds } => {
+                    if !(1..=1024).contains(&concurrency) || !(1..=3600).contains(&seconds) {
+                        anyhow::bail!("--concurrency must be 1-1024 and --seconds 1-3600");
+                    }
+                    itosm_daemon::bench::tickets(&config, &url, concurrency, std::time::Duration::from_secs(seconds)).await
+                }
+                BenchKind::Notifier { events } => {
+                    if !(1..=10_000_000).contains(&events) {
+                        anyhow::bail!("--events must be 1-10000000");
+                    }
+                    itosm_daemon::bench::notifier(&config, events).await
+                }
+            }
         }
         Command::Dlq { action } => {
             init_tracing(&config);

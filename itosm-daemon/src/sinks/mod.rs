@@ -22,8 +22,23 @@ pub fn build(configs: &[SinkConfig]) -> Vec<Arc<dyn NotificationSink>> {
             SinkConfig::File { name, path } => {
                 Arc::new(file::FileSink::new(name.clone(), path.clone()))
             }
+            SinkConfig::Noop { name } => Arc::new(NoopSink(name.clone())),
         })
         .collect()
+}
+
+/// Accepts everything and sends nothing.
+pub struct NoopSink(pub String);
+
+#[async_trait::async_trait]
+impl NotificationSink for NoopSink {
+    fn name(&self) -> &str {
+        &self.0
+    }
+
+    async fn deliver(&self, _notification: &Notification) -> itosm_core::sink::DeliveryOutcome {
+        itosm_core::sink::DeliveryOutcome::Delivered
+    }
 }
 
 /// The notification a broadcast sink (console) gets for `event`.

@@ -1,0 +1,319 @@
+//! `itosm bench`: load generators that measure itosm against the limit of
+//! the same machine in the same run.
+//!
+//! - `tickets`: creates tickets over GraphQL HTTP at a chosen concurrency
+//!   against a running daemon, reports tickets/s and latency percentiles,
+//!   the event lag (ticket commit → notifier delivery, from the delivery
+//!   log), and the ratio to pgbench running the same SQL as one ticket
+//!   creation at the same concurrency.
+//! - `notifier`: pre-fills the notification queue and measures how fast a
+//!   notifier with a no-op sink drains it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use itosm_core::event::{EventEnvelope, EventType, TicketSnapshot};
+use itosm_core::store::Store;
+use itosm_core::{Priority, RequestType, TicketStatus};
+use lapin::options::{ConfirmSelectOptions, QueuePurgeOptions};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::app;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::notifier::Notifier;
+use crate::sinks::NoopSink;
+use crate::transport::rabbitmq::{self, DeliveryHandler};
+
+/// Percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// Runs `itosm bench tickets`.
+pub async fn tickets(config: &Config, url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let graphql = format!("{}/graphql", url.trim_end_matches('/'));
+    let login: Value = client
+        .post(&graphql)
+        .json(&json!({ "query": "mutation { login(username: \"john.doe\", employeeId: \"EMP123\") { token } }" }))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {graphql}"))?
+        .json()
+        .await?;
+    let token = login["data"]["login"]["token"]
+        .as_str()
+        .context("login as john.doe failed: run the daemon with demo_data = true")?
+        .to_owned();
+
+    println!("itosm bench tickets: {concurrency} clients for {duration:?} against {graphql}");
+    let started_at = Utc::now();
+    let deadline = Instant::now() + duration;
+    let workers = (0..concurrency).map(|worker| {
+        let client = client.clone();
+        let graphql = graphql.clone();
+        let token = token.clone();
+        async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                n += 1;
+                let body = json!({
+                    "query": "mutation($d: String!) { createTicket(input: { requestType: OTHER, description: $d }) { number } }",
+                    "variables": { "d": format!("bench {worker}-{n}") },
+                });
+                let sent = Instant::now();
+                let response = client.post(&graphql).bearer_auth(&token).json(&body).send().await;
+                let ok = match response {
+                    Ok(r) => r.json::<Value>().await.ok().is_some_and(|v| v["data"]["createTicket"]["number"].is_string()),
+                    Err(_) => false,
+                };
+                if ok {
+                    latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    errors += 1;
+                }
+            }
+            (latencies, errors)
+        }
+    });
+    let measured = Instant::now();
+    let results = join_all(workers).await;
+    let elapsed = measured.elapsed().as_secs_f64();
+    let mut latencies: Vec<f64> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    let errors: u64 = results.iter().map(|(_, e)| e).sum();
+    latencies.sort_by(f64::total_cmp);
+    let created = latencies.len();
+    let tps = created as f64 / elapsed;
+    println!("tickets created: {created} ({errors} errors) in {elapsed:.1}s");
+    println!("itosm tickets/s: {tps:.1}");
+    println!(
+        "latency ms: p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}",
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 95.0),
+        percentile(&latencies, 99.0),
+        latencies.last().copied().unwrap_or(f64::NAN)
+    );
+
+    let store = app::open_store(config).await?;
+    event_lag(store.as_ref(), started_at, created).await?;
+
+    if config.is_embedded_database() {
+        println!("pgbench: skipped (database is SQLite)");
+        return Ok(());
+    }
+    let pg_tps = pgbench(config, store.as_ref(), concurrency, duration).await?;
+    println!("pgbench transactions/s (same SQL as one ticket creation, {concurrency} clients): {pg_tps:.1}");
+    println!("ratio itosm/pgbench: {:.2}", tps / pg_tps);
+    Ok(())
+}
+
+/// Event lag: from each ticket's commit to the notifier's first delivery.
+async fn event_lag(store: &itosm_core::store::sea::SeaStore, since: DateTime<Utc>, created: usize) -> anyhow::Result<()> {
+    let db = store.connection();
+    let backend = db.get_database_backend();
+    let wait_until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let unsent = store.count_unsent_outbox().await?;
+        if unsent == 0 || Instant::now() > wait_until {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let sql = if store.is_sqlite() {
+        "SELECT t.created_at AS created, MIN(d.created_at) AS delivered FROM tickets t \
+         JOIN notification_deliveries d ON d.ticket_number = t.ticket_id \
+         WHERE t.created_at >= ? AND d.status = 'DELIVERED' GROUP BY t.id, t.created_at"
+    } else {
+        "SELECT t.created_at AS created, MIN(d.created_at) AS delivered FROM tickets t \
+         JOIN notification_deliveries d ON d.ticket_number = t.ticket_id \
+         WHERE t.created_at >= $1 AND d.status = 'DELIVERED' GROUP BY t.id, t.created_at"
+    };
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, vec![since.into()])).await?;
+    let mut lags: Vec<f64> = rows
+        .iter()
+        .filter_map(|row| {
+            let created: DateTime<Utc> = row.try_get("", "created").ok()?;
+            let delivered: DateTime<Utc> = row.try_get("", "delivered").ok()?;
+            Some((delivered - created).num_microseconds()? as f64 / 1000.0)
+        })
+        .collect();
+    lags.sort_by(f64::total_cmp);
+    println!(
+        "event lag ms (commit -> notifier delivered, {} of {created} tickets): p50 {:.1}  p99 {:.1}",
+        lags.len(),
+        percentile(&lags, 50.0),
+        percentile(&lags, 99.0)
+    );
+    Ok(())
+}
+
+/// The same SQL as one ticket creation on PostgreSQL: number from a
+/// sequence, ticket, first history row, outbox row, NOTIFY, in one
+/// transaction. Outbox rows are born sent so no relay publishes them.
+const PGBENCH_SCRIPT: &str = r#"\set uid random(1, 3)
+BEGIN;
+SELECT nextval('itosm_pgbench_seq') AS seq \gset
+INSERT INTO tickets (ticket_id, user_id, request_type, software_id, description, status, priority, assignee_id, created_at, updated_at, version)
+  VALUES ('PGBENCH-' || :seq, (SELECT id FROM users ORDER BY id LIMIT 1), 'OTHER', NULL, 'pgbench ' || :seq, 'START', 'MEDIUM', NULL, now(), now(), 1) RETURNING id AS tid \gset
+INSERT INTO ticket_history (ticket_id, status, notes, actor_id, updated_at) VALUES (:tid, 'START', 'Ticket created', NULL, now());
+INSERT INTO outbox (event_id, event_type, ticket_number, payload, created_at, claimed_until, sent_at, attempts, last_error)
+  VALUES (md5(random()::text || :seq)::uuid, 'ticket.created', 'PGBENCH-' || :seq, repeat('x', 900), now(), NULL, now(), 0, NULL);
+NOTIFY itosm_pgbench;
+COMMIT;
+"#;
+
+async fn pgbench(config: &Config, store: &itosm_core::store::sea::SeaStore, clients: usize, duration: Duration) -> anyhow::Result<f64> {
+    let db = store.connection();
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_string(backend, "CREATE SEQUENCE IF NOT EXISTS itosm_pgbench_seq")).await?;
+    let script = std::env::temp_dir().join(format!("itosm-pgbench-{}.sql", std::process::id()));
+    std::fs::write(&script, PGBENCH_SCRIPT)?;
+    let output = tokio::process::Command::new("pgbench")
+        .args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", "2", "-T", &duration.as_secs().max(1).to_string(), "-f"])
+        .arg(&script)
+        .arg(&config.database.url)
+        .output()
+        .await
+        .context("running pgbench (install postgresql-client)")?;
+    let _ = std::fs::remove_file(&script);
+    for cleanup in [
+        "DELETE FROM ticket_history WHERE ticket_id IN (SELECT id FROM tickets WHERE ticket_id LIKE 'PGBENCH-%')",
+        "DELETE FROM tickets WHERE ticket_id LIKE 'PGBENCH-%'",
+        "DELETE FROM outbox WHERE ticket_number LIKE 'PGBENCH-%'",
+    ] {
+        db.execute_raw(Statement::from_string(backend, cleanup)).await?;
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("pgbench failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr));
+    }
+    stdout
+        .lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no tps in pgbench output: {stdout}"))
+}
+
+struct Counting {
+    inner: Notifier,
+    done: AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl DeliveryHandler for Counting {
+    async fn handle(&self, event: Arc<EventEnvelope>) -> bool {
+        let ok = self.inner.handle(event).await;
+        self.done.fetch_add(1, Ordering::Relaxed);
+        ok
+    }
+}
+
+/// Runs `itosm bench notifier`: pre-fills the queue with `events` and times
+/// a notifier (no-op sink, real delivery log) draining it.
+pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
+    let settings = app::amqp_settings(config);
+    let store = app::open_store(config).await?;
+    let connection = rabbitmq::connect(&settings).await.map_err(|e| anyhow::anyhow!("transport.amqp_url: {e}"))?;
+    let channel = connection.create_channel().await?;
+    rabbitmq::declare_topology(&channel, &settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    channel.queue_purge(settings.queue.as_str().into(), QueuePurgeOptions::default()).await?;
+    channel.confirm_select(ConfirmSelectOptions::default()).await?;
+    println!("itosm bench notifier: pre-filling {} with {events} events", settings.queue);
+    let now = Utc::now();
+    let mut confirms = Vec::new();
+    for n in 0..events {
+        let event = EventEnvelope::new(
+            EventType::TicketCreated,
+            uuid::Uuid::now_v7(),
+            now,
+            None,
+            TicketSnapshot {
+                number: format!("BENCH-{n:07}"),
+                requester: "john.doe".into(),
+                requester_name: "John Doe".into(),
+                requester_email: None,
+                request_type: RequestType::Other,
+                software: None,
+                description: "bench".into(),
+                status: TicketStatus::Start,
+                priority: Priority::Medium,
+                assignee: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            },
+        );
+        let payload = event.to_json();
+        let confirm = channel
+            .basic_publish(
+                settings.exchange.as_str().into(),
+                "ticket.created".into(),
+                lapin::options::BasicPublishOptions::default(),
+                payload.as_bytes(),
+                lapin::BasicProperties::default().with_delivery_mode(2),
+            )
+            .await?;
+        confirms.push(confirm);
+        if confirms.len() >= 1000 {
+            for confirm in join_all(confirms.drain(..)).await {
+                confirm?;
+            }
+        }
+    }
+    for confirm in join_all(confirms.drain(..)).await {
+        confirm?;
+    }
+    let _ = connection.close(200, "filled".into()).await;
+
+    let handler = Arc::new(Counting {
+        inner: Notifier::new(
+            vec![Arc::new(NoopSink("noop".into()))],
+            store.clone(),
+            1,
+            Duration::from_millis(10),
+            Arc::new(Metrics::default()),
+        ),
+        done: AtomicU64::new(0),
+    });
+    let shutdown = CancellationToken::new();
+    let started = Instant::now();
+    let consumer = tokio::spawn(rabbitmq::run_notifier_consumer(
+        settings.clone(),
+        handler.clone(),
+        Arc::new(rabbitmq::BrokerHealth::default()),
+        shutdown.clone(),
+    ));
+    while handler.done.load(Ordering::Relaxed) < events {
+        if started.elapsed() > Duration::from_secs(600) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    shutdown.cancel();
+    let _ = consumer.await;
+    let drained = handler.done.load(Ordering::Relaxed);
+    println!("drained {drained} events in {elapsed:.2}s: {:.0} events/s (prefetch {})", drained as f64 / elapsed, settings.prefetch);
+    let db = store.connection();
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "DELETE FROM notification_deliveries WHERE ticket_number LIKE 'BENCH-%'",
+    ))
+    .await?;
+    Ok(())
+}
