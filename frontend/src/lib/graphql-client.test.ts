@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { graphqlWsUrl } from '@/config/api';
 import { MyTicketsQuery } from '@/features/tickets/api/my-tickets';
 import { createConnectionStatusStore } from './connection-status';
-import { createGraphqlClient, retryDelay } from './graphql-client';
+import { createGraphqlClient, retryDelay, shouldReconnect } from './graphql-client';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -41,6 +41,14 @@ describe('GraphQL client', () => {
   it('backs off to at most about 5 s between reconnection attempts', () => {
     expect(retryDelay(0)).toBeLessThan(900);
     expect(retryDelay(20)).toBeLessThanOrEqual(5300);
+  });
+
+  it('reconnects after a drop, but not after the server refused the token', () => {
+    expect(shouldReconnect({ code: 1006 })).toBe(true);
+    expect(shouldReconnect({ code: 1001 })).toBe(true);
+    expect(shouldReconnect(new Error('socket error'))).toBe(true);
+    expect(shouldReconnect({ code: 4401 })).toBe(false);
+    expect(shouldReconnect({ code: 4403 })).toBe(false);
   });
 
   it('counts reconnections, not the first connection', () => {

@@ -17,6 +17,23 @@ export type GraphqlClientBundle = {
   dispose: () => void;
 };
 
+/**
+ * Close codes after which reconnecting cannot help: bad request, unauthorized
+ * (token refused or expired), forbidden, subprotocol not acceptable.
+ */
+const FATAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4406]);
+
+export function closeCode(event: unknown): number | undefined {
+  const code = (event as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Whether the live feed should try again after the socket closed this way. */
+export function shouldReconnect(event: unknown): boolean {
+  const code = closeCode(event);
+  return code === undefined || !FATAL_CLOSE_CODES.has(code);
+}
+
 /** 0.5 s, 1 s, 2 s, 4 s, then every 5 s, each with a little jitter. */
 export function retryDelay(retries: number): number {
   const base = Math.min(500 * 2 ** retries, 5000);
@@ -41,16 +58,17 @@ export function createGraphqlClient(opts: GraphqlClientOptions): GraphqlClientBu
       lazy: true,
       connectionParams: token ? { token, Authorization: `Bearer ${token}` } : {},
       retryAttempts: Number.POSITIVE_INFINITY,
-      shouldRetry: () => true,
+      shouldRetry: shouldReconnect,
       retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, retryDelay(retries))),
       keepAlive: 15_000,
       on: {
         connecting: (isRetry) => live.set(isRetry ? 'reconnecting' : 'connecting'),
         connected: () => live.set('connected'),
         closed: (event) => {
-          const code = (event as { code?: number } | undefined)?.code;
-          // 1000 is graphql-ws closing on purpose (last subscription gone).
-          live.set(code === 1000 ? 'idle' : 'reconnecting');
+          // 1000: graphql-ws closing on purpose (last subscription gone);
+          // a fatal code: the server refused us, so no reconnection follows.
+          const code = closeCode(event);
+          live.set(code === 1000 || !shouldReconnect(event) ? 'idle' : 'reconnecting');
         },
       },
     });
