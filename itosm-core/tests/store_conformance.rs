@@ -475,6 +475,28 @@ async fn settings_are_inserted_once(s: Subject) {
     s.store.ping().await.unwrap();
 }
 
+async fn concurrent_relays_claim_disjoint_rows(s: Subject) {
+    let (john, _, _) = seeded(&s).await;
+    let format = TicketNumberFormat::default();
+    for _ in 0..40 {
+        s.store.create_ticket(&format, new_ticket(&john, None, at(2026))).await.unwrap();
+    }
+    let now = Utc::now();
+    let relays: Vec<_> = (0..4)
+        .map(|_| {
+            let store = Arc::clone(&s.store);
+            tokio::spawn(async move { store.claim_outbox(10, Duration::seconds(30), now).await.unwrap() })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for relay in relays {
+        claimed.extend(relay.await.unwrap().into_iter().map(|r| r.id));
+    }
+    let distinct: HashSet<i64> = claimed.iter().copied().collect();
+    assert_eq!(distinct.len(), claimed.len(), "no row claimed by two relays");
+    assert_eq!(distinct.len(), 40, "together they claimed every row");
+}
+
 async fn delivery_log_deduplicates_and_accumulates(s: Subject) {
     use itosm_core::store::{DeliveryRecord, DeliveryStatus};
     let event_id = uuid::Uuid::new_v4();
@@ -558,6 +580,7 @@ conformance!(
     outbox_claims_lease_release_and_mark_sent,
     settings_are_inserted_once,
     delivery_log_deduplicates_and_accumulates,
+    concurrent_relays_claim_disjoint_rows,
 );
 
 /// PostgreSQL wakes relays in other processes when outbox rows commit.
