@@ -65,6 +65,15 @@ async function shot(page, name) {
   }
 }
 
+/** At phone width nothing may overflow sideways. */
+async function assertFitsWidth(page) {
+  const { scroll, view } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    view: window.innerWidth,
+  }));
+  assert(scroll <= view, `page is ${scroll}px wide in a ${view}px viewport`);
+}
+
 async function login(page, username, employeeId) {
   await page.goto(`${BASE}/login`);
   await page.getByLabel('Username').fill(username);
@@ -190,6 +199,7 @@ async function main() {
       assert(NUMBER_RE.test(number), `ticket number looks wrong: ${JSON.stringify(number)}`);
       assert(number !== state.janeNumber, 'same number as jane’s ticket');
       state.johnNumber = number;
+      await assertFitsWidth(john);
       await shot(john, '06-new-request-created');
     });
 
@@ -236,6 +246,7 @@ async function main() {
       assert(text.includes('Software install'), `row: ${text}`);
       assert(text.includes('Start'), `row: ${text}`);
       assert(!(await john.getByTestId(`ticket-row-${state.janeNumber}`).count()), 'jane’s ticket is listed for john');
+      await assertFitsWidth(john);
       await shot(john, '09-my-tickets');
     });
 
@@ -249,6 +260,7 @@ async function main() {
       assert((await description.locator('img, script').count()) === 0, 'the description produced elements');
       assert((await john.evaluate(() => typeof window.__xss)) === 'undefined', 'window.__xss is set');
       await john.getByTestId('ticket-history').getByText('Start').first().waitFor();
+      await assertFitsWidth(john);
       await shot(john, '10-ticket');
     });
 
