@@ -33,6 +33,28 @@ pub enum TransportError {
 pub trait EventPublisher: Send + Sync + 'static {
     /// Publishes one event and waits for its confirmation.
     async fn publish(&self, event: &EventEnvelope) -> Result<(), TransportError>;
+
+    /// Publishes events in order and reports each one's confirmation.
+    /// Transports that can pipeline (send all, then await the confirms)
+    /// override this; the default publishes one by one and stops at the
+    /// first failure, reporting the rest as not attempted.
+    async fn publish_batch(&self, events: &[EventEnvelope]) -> Vec<Result<(), TransportError>> {
+        let mut results = Vec::with_capacity(events.len());
+        for event in events {
+            let result = self.publish(event).await;
+            let failed = result.is_err();
+            results.push(result);
+            if failed {
+                break;
+            }
+        }
+        while results.len() < events.len() {
+            results.push(Err(TransportError::Unavailable(
+                "not attempted after an earlier failure".to_owned(),
+            )));
+        }
+        results
+    }
 }
 
 /// One item of a live feed.

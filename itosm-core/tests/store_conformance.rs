@@ -437,7 +437,7 @@ async fn outbox_claims_lease_release_and_mark_sent(s: Subject) {
             .is_empty()
     );
 
-    s.store.mark_outbox_sent(first[0].id, now).await.unwrap();
+    s.store.mark_outbox_sent(&[first[0].id], now).await.unwrap();
     s.store
         .release_outbox(first[1].id, "broker down")
         .await
@@ -479,13 +479,21 @@ async fn concurrent_relays_claim_disjoint_rows(s: Subject) {
     let (john, _, _) = seeded(&s).await;
     let format = TicketNumberFormat::default();
     for _ in 0..40 {
-        s.store.create_ticket(&format, new_ticket(&john, None, at(2026))).await.unwrap();
+        s.store
+            .create_ticket(&format, new_ticket(&john, None, at(2026)))
+            .await
+            .unwrap();
     }
     let now = Utc::now();
     let relays: Vec<_> = (0..4)
         .map(|_| {
             let store = Arc::clone(&s.store);
-            tokio::spawn(async move { store.claim_outbox(10, Duration::seconds(30), now).await.unwrap() })
+            tokio::spawn(async move {
+                store
+                    .claim_outbox(10, Duration::seconds(30), now)
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut claimed = Vec::new();
@@ -493,7 +501,11 @@ async fn concurrent_relays_claim_disjoint_rows(s: Subject) {
         claimed.extend(relay.await.unwrap().into_iter().map(|r| r.id));
     }
     let distinct: HashSet<i64> = claimed.iter().copied().collect();
-    assert_eq!(distinct.len(), claimed.len(), "no row claimed by two relays");
+    assert_eq!(
+        distinct.len(),
+        claimed.len(),
+        "no row claimed by two relays"
+    );
     assert_eq!(distinct.len(), 40, "together they claimed every row");
 }
 

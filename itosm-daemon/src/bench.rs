@@ -41,8 +41,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Runs `itosm bench tickets`.
-pub async fn tickets(config: &Config, url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+pub async fn tickets(
+    config: &Config,
+    url: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
     let graphql = format!("{}/graphql", url.trim_end_matches('/'));
     let login: Value = client
         .post(&graphql)
@@ -92,7 +99,10 @@ pub async fn tickets(config: &Config, url: &str, concurrency: usize, duration: D
     let measured = Instant::now();
     let results = join_all(workers).await;
     let elapsed = measured.elapsed().as_secs_f64();
-    let mut latencies: Vec<f64> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    let mut latencies: Vec<f64> = results
+        .iter()
+        .flat_map(|(l, _)| l.iter().copied())
+        .collect();
     let errors: u64 = results.iter().map(|(_, e)| e).sum();
     latencies.sort_by(f64::total_cmp);
     let created = latencies.len();
@@ -115,13 +125,19 @@ pub async fn tickets(config: &Config, url: &str, concurrency: usize, duration: D
         return Ok(());
     }
     let pg_tps = pgbench(config, store.as_ref(), concurrency, duration).await?;
-    println!("pgbench transactions/s (same SQL as one ticket creation, {concurrency} clients): {pg_tps:.1}");
+    println!(
+        "pgbench transactions/s (same SQL as one ticket creation, {concurrency} clients): {pg_tps:.1}"
+    );
     println!("ratio itosm/pgbench: {:.2}", tps / pg_tps);
     Ok(())
 }
 
 /// Event lag: from each ticket's commit to the notifier's first delivery.
-async fn event_lag(store: &itosm_core::store::sea::SeaStore, since: DateTime<Utc>, created: usize) -> anyhow::Result<()> {
+async fn event_lag(
+    store: &itosm_core::store::sea::SeaStore,
+    since: DateTime<Utc>,
+    created: usize,
+) -> anyhow::Result<()> {
     let db = store.connection();
     let backend = db.get_database_backend();
     let wait_until = Instant::now() + Duration::from_secs(30);
@@ -142,7 +158,13 @@ async fn event_lag(store: &itosm_core::store::sea::SeaStore, since: DateTime<Utc
          JOIN notification_deliveries d ON d.ticket_number = t.ticket_id \
          WHERE t.created_at >= $1 AND d.status = 'DELIVERED' GROUP BY t.id, t.created_at"
     };
-    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, vec![since.into()])).await?;
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            vec![since.into()],
+        ))
+        .await?;
     let mut lags: Vec<f64> = rows
         .iter()
         .filter_map(|row| {
@@ -176,14 +198,34 @@ NOTIFY itosm_pgbench;
 COMMIT;
 "#;
 
-async fn pgbench(config: &Config, store: &itosm_core::store::sea::SeaStore, clients: usize, duration: Duration) -> anyhow::Result<f64> {
+async fn pgbench(
+    config: &Config,
+    store: &itosm_core::store::sea::SeaStore,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
     let db = store.connection();
     let backend = db.get_database_backend();
-    db.execute_raw(Statement::from_string(backend, "CREATE SEQUENCE IF NOT EXISTS itosm_pgbench_seq")).await?;
+    db.execute_raw(Statement::from_string(
+        backend,
+        "CREATE SEQUENCE IF NOT EXISTS itosm_pgbench_seq",
+    ))
+    .await?;
     let script = std::env::temp_dir().join(format!("itosm-pgbench-{}.sql", std::process::id()));
     std::fs::write(&script, PGBENCH_SCRIPT)?;
     let output = tokio::process::Command::new("pgbench")
-        .args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", "2", "-T", &duration.as_secs().max(1).to_string(), "-f"])
+        .args([
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &duration.as_secs().max(1).to_string(),
+            "-f",
+        ])
         .arg(&script)
         .arg(&config.database.url)
         .output()
@@ -195,11 +237,16 @@ async fn pgbench(config: &Config, store: &itosm_core::store::sea::SeaStore, clie
         "DELETE FROM tickets WHERE ticket_id LIKE 'PGBENCH-%'",
         "DELETE FROM outbox WHERE ticket_number LIKE 'PGBENCH-%'",
     ] {
-        db.execute_raw(Statement::from_string(backend, cleanup)).await?;
+        db.execute_raw(Statement::from_string(backend, cleanup))
+            .await?;
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("pgbench failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "pgbench failed: {}{}",
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     stdout
         .lines()
@@ -228,12 +275,23 @@ impl DeliveryHandler for Counting {
 pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
     let settings = app::amqp_settings(config);
     let store = app::open_store(config).await?;
-    let connection = rabbitmq::connect(&settings).await.map_err(|e| anyhow::anyhow!("transport.amqp_url: {e}"))?;
+    let connection = rabbitmq::connect(&settings)
+        .await
+        .map_err(|e| anyhow::anyhow!("transport.amqp_url: {e}"))?;
     let channel = connection.create_channel().await?;
-    rabbitmq::declare_topology(&channel, &settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    channel.queue_purge(settings.queue.as_str().into(), QueuePurgeOptions::default()).await?;
-    channel.confirm_select(ConfirmSelectOptions::default()).await?;
-    println!("itosm bench notifier: pre-filling {} with {events} events", settings.queue);
+    rabbitmq::declare_topology(&channel, &settings)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    channel
+        .queue_purge(settings.queue.as_str().into(), QueuePurgeOptions::default())
+        .await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
+    println!(
+        "itosm bench notifier: pre-filling {} with {events} events",
+        settings.queue
+    );
     let now = Utc::now();
     let mut confirms = Vec::new();
     for n in 0..events {
@@ -308,7 +366,11 @@ pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
     shutdown.cancel();
     let _ = consumer.await;
     let drained = handler.done.load(Ordering::Relaxed);
-    println!("drained {drained} events in {elapsed:.2}s: {:.0} events/s (prefetch {})", drained as f64 / elapsed, settings.prefetch);
+    println!(
+        "drained {drained} events in {elapsed:.2}s: {:.0} events/s (prefetch {})",
+        drained as f64 / elapsed,
+        settings.prefetch
+    );
     let db = store.connection();
     db.execute_raw(Statement::from_string(
         db.get_database_backend(),

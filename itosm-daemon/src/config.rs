@@ -208,7 +208,9 @@ impl SinkConfig {
     /// The sink's unique name.
     pub fn name(&self) -> &str {
         match self {
-            SinkConfig::Console { name } | SinkConfig::Noop { name } | SinkConfig::File { name, .. } => name,
+            SinkConfig::Console { name }
+            | SinkConfig::Noop { name }
+            | SinkConfig::File { name, .. } => name,
         }
     }
 }

@@ -164,22 +164,30 @@ async fn run() -> anyhow::Result<()> {
             running.shutdown().await;
             Ok(())
         }
-        Command::Bench { kind } => {
-            match kind {
-                BenchKind::Tickets { url, concurrency, seconds } => {
-                    if !(1..=1024).contains(&concurrency) || !(1..=3600).contains(&seconds) {
-                        anyhow::bail!("--concurrency must be 1-1024 and --seconds 1-3600");
-                    }
-                    itosm_daemon::bench::tickets(&config, &url, concurrency, std::time::Duration::from_secs(seconds)).await
+        Command::Bench { kind } => match kind {
+            BenchKind::Tickets {
+                url,
+                concurrency,
+                seconds,
+            } => {
+                if !(1..=1024).contains(&concurrency) || !(1..=3600).contains(&seconds) {
+                    anyhow::bail!("--concurrency must be 1-1024 and --seconds 1-3600");
                 }
-                BenchKind::Notifier { events } => {
-                    if !(1..=10_000_000).contains(&events) {
-                        anyhow::bail!("--events must be 1-10000000");
-                    }
-                    itosm_daemon::bench::notifier(&config, events).await
-                }
+                itosm_daemon::bench::tickets(
+                    &config,
+                    &url,
+                    concurrency,
+                    std::time::Duration::from_secs(seconds),
+                )
+                .await
             }
-        }
+            BenchKind::Notifier { events } => {
+                if !(1..=10_000_000).contains(&events) {
+                    anyhow::bail!("--events must be 1-10000000");
+                }
+                itosm_daemon::bench::notifier(&config, events).await
+            }
+        },
         Command::Dlq { action } => {
             init_tracing(&config);
             if config.transport_kind()? != itosm_daemon::config::TransportKind::RabbitMq {

@@ -54,27 +54,29 @@ pub async fn run(
             }
         };
         let full_batch = claimed.len() as u64 >= settings.batch_size;
-        let mut failed = false;
+        let mut rows = Vec::with_capacity(claimed.len());
+        let mut events = Vec::with_capacity(claimed.len());
         for row in claimed {
-            let event = match EventEnvelope::from_json(row.payload.as_bytes()) {
-                Ok(event) => event,
-                Err(error) => {
-                    // A row we cannot read will never publish: keep it for an
-                    // operator rather than looping on it.
-                    tracing::error!(%error, outbox_id = row.id, ticket = %row.ticket_number, "unreadable outbox payload");
-                    let _ = store
-                        .release_outbox(row.id, &format!("unreadable payload: {error}"))
-                        .await;
-                    continue;
+            match EventEnvelope::from_json(row.payload.as_bytes()) {
+                Ok(event) => {
+                    rows.push(row);
+                    events.push(event);
                 }
-            };
-            match publisher.publish(&event).await {
+                // Left claimed: it is retried (and logged) only when its
+                // lease runs out, instead of spinning the relay.
+                Err(error) => {
+                    tracing::error!(%error, outbox_id = row.id, ticket = %row.ticket_number, "unreadable outbox payload")
+                }
+            }
+        }
+        // Pipelined: every publish goes out, then every confirm is awaited.
+        let results = publisher.publish_batch(&events).await;
+        let mut sent = Vec::with_capacity(rows.len());
+        let mut failed = false;
+        for ((row, event), result) in rows.iter().zip(&events).zip(results) {
+            match result {
                 Ok(()) => {
-                    if let Err(error) = store.mark_outbox_sent(row.id, Utc::now()).await {
-                        // The event went out; it may go out again after the
-                        // lease, which sinks absorb by event id.
-                        tracing::warn!(%error, event_id = %event.event_id, "published but not marked sent");
-                    }
+                    sent.push(row.id);
                     metrics.events_published.inc();
                     tracing::debug!(ticket = %event.ticket.number, event_id = %event.event_id, "event published");
                 }
@@ -82,9 +84,13 @@ pub async fn run(
                     failed = true;
                     tracing::warn!(%error, ticket = %event.ticket.number, event_id = %event.event_id, attempts = row.attempts, "publish failed; will retry");
                     let _ = store.release_outbox(row.id, &error.to_string()).await;
-                    break;
                 }
             }
+        }
+        if let Err(error) = store.mark_outbox_sent(&sent, Utc::now()).await {
+            // The events went out; they may go out again after the lease,
+            // which the notifier absorbs by event id.
+            tracing::warn!(%error, count = sent.len(), "published but not marked sent");
         }
         if failed {
             if sleep_or_shutdown(backoff, &shutdown).await {

@@ -227,9 +227,9 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn mark_outbox_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn mark_outbox_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
         self.with(|s| {
-            if let Some(row) = s.outbox.iter_mut().find(|r| r.record.id == id) {
+            for row in s.outbox.iter_mut().filter(|r| ids.contains(&r.record.id)) {
                 row.sent_at = Some(now);
             }
         });

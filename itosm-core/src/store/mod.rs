@@ -181,8 +181,8 @@ pub trait Store: Send + Sync + 'static {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<Vec<OutboxRecord>, StoreError>;
-    /// Marks a claimed row sent (after its publish was confirmed).
-    async fn mark_outbox_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Marks claimed rows sent (after their publishes were confirmed).
+    async fn mark_outbox_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Gives a claimed row back after a failed publish, noting the error.
     async fn release_outbox(&self, id: i64, error: &str) -> Result<(), StoreError>;
     /// How many outbox rows are not yet sent.

@@ -180,14 +180,13 @@ pub async fn declare_topology(
     Ok(())
 }
 
-/// Publishes one envelope and waits for its confirm. An unroutable
-/// mandatory publish comes back as `Ack(Some(returned))`: a failure.
-pub async fn publish_confirmed(
+/// Sends one envelope (persistent, mandatory, routing key = event type);
+/// the returned future resolves to its confirm.
+async fn send(
     channel: &Channel,
     exchange: &str,
-    routing_key: &str,
     event: &EventEnvelope,
-) -> Result<(), TransportError> {
+) -> Result<lapin::PublisherConfirm, TransportError> {
     let payload = event.to_json();
     let properties = BasicProperties::default()
         .with_delivery_mode(2)
@@ -195,10 +194,10 @@ pub async fn publish_confirmed(
         .with_message_id(ShortString::from(event.event_id.to_string()))
         .with_type(event.event_type.as_str().into())
         .with_timestamp(u64::try_from(event.occurred_at.timestamp()).unwrap_or(0));
-    let confirm = channel
+    channel
         .basic_publish(
             exchange.into(),
-            routing_key.into(),
+            event.event_type.as_str().into(),
             BasicPublishOptions {
                 mandatory: true,
                 ..BasicPublishOptions::default()
@@ -207,13 +206,17 @@ pub async fn publish_confirmed(
             properties,
         )
         .await
-        .map_err(unavailable)?
-        .await
-        .map_err(unavailable)?;
-    match confirm {
+        .map_err(unavailable)
+}
+
+/// Reads a confirm. An unroutable mandatory publish comes back as
+/// `Ack(Some(returned))`: a failure, not a success.
+fn judge(confirmation: Confirmation, exchange: &str) -> Result<(), TransportError> {
+    match confirmation {
         Confirmation::Ack(None) => Ok(()),
-        Confirmation::Ack(Some(_returned)) => Err(TransportError::Rejected(format!(
-            "unroutable: no queue is bound to {exchange} for {routing_key}"
+        Confirmation::Ack(Some(returned)) => Err(TransportError::Rejected(format!(
+            "unroutable: no queue is bound to {exchange} for {}",
+            returned.routing_key
         ))),
         Confirmation::Nack(_) => Err(TransportError::Rejected(
             "the broker nacked the message".to_owned(),
@@ -222,6 +225,16 @@ pub async fn publish_confirmed(
             "publisher confirms were not enabled".to_owned(),
         )),
     }
+}
+
+/// Publishes one envelope and waits for its confirm.
+pub async fn publish_confirmed(
+    channel: &Channel,
+    exchange: &str,
+    event: &EventEnvelope,
+) -> Result<(), TransportError> {
+    let confirm = send(channel, exchange, event).await?;
+    judge(confirm.await.map_err(unavailable)?, exchange)
 }
 
 /// The relay's publisher: one confirm-mode channel, rebuilt after failures.
@@ -253,10 +266,12 @@ impl RabbitPublisher {
     }
 }
 
-#[async_trait]
-impl EventPublisher for RabbitPublisher {
-    async fn publish(&self, event: &EventEnvelope) -> Result<(), TransportError> {
-        let mut slot = self.channel.lock().await;
+impl RabbitPublisher {
+    /// The open channel, reconnecting if it is gone.
+    async fn ready_channel<'a>(
+        &self,
+        slot: &'a mut Option<(Connection, Channel)>,
+    ) -> Result<&'a Channel, TransportError> {
         let healthy = slot
             .as_ref()
             .is_some_and(|(c, ch)| c.status().connected() && ch.status().connected());
@@ -270,25 +285,53 @@ impl EventPublisher for RabbitPublisher {
                 }
             }
         }
-        let Some((_, channel)) = slot.as_ref() else {
-            return Err(TransportError::Unavailable("no channel".to_owned()));
+        slot.as_ref()
+            .map(|(_, channel)| channel)
+            .ok_or_else(|| TransportError::Unavailable("no channel".to_owned()))
+    }
+}
+
+#[async_trait]
+impl EventPublisher for RabbitPublisher {
+    async fn publish(&self, event: &EventEnvelope) -> Result<(), TransportError> {
+        self.publish_batch(std::slice::from_ref(event))
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(TransportError::Unavailable("nothing published".to_owned())))
+    }
+
+    async fn publish_batch(&self, events: &[EventEnvelope]) -> Vec<Result<(), TransportError>> {
+        let mut slot = self.channel.lock().await;
+        let channel = match self.ready_channel(&mut slot).await {
+            Ok(channel) => channel,
+            Err(error) => return events.iter().map(|_| Err(error.clone())).collect(),
         };
-        let result = publish_confirmed(
-            channel,
-            &self.settings.exchange,
-            event.event_type.as_str(),
-            event,
-        )
-        .await;
-        match &result {
-            Ok(()) => self.health.set(true),
-            Err(TransportError::Unavailable(_)) => {
-                self.health.set(false);
-                *slot = None;
-            }
-            Err(TransportError::Rejected(_)) => {}
+        // Send every message first, then await the confirms together: one
+        // round trip per batch instead of one per event.
+        let mut pending = Vec::with_capacity(events.len());
+        for event in events {
+            pending.push(send(channel, &self.settings.exchange, event).await);
         }
-        result
+        let mut results = Vec::with_capacity(events.len());
+        for sent in pending {
+            results.push(match sent {
+                Ok(confirm) => match confirm.await {
+                    Ok(confirmation) => judge(confirmation, &self.settings.exchange),
+                    Err(error) => Err(unavailable(error)),
+                },
+                Err(error) => Err(error),
+            });
+        }
+        if results
+            .iter()
+            .any(|r| matches!(r, Err(TransportError::Unavailable(_))))
+        {
+            self.health.set(false);
+            *slot = None;
+        } else {
+            self.health.set(true);
+        }
+        results
     }
 }
 
@@ -532,13 +575,7 @@ pub async fn dlq_replay(settings: &AmqpSettings) -> Result<usize, TransportError
         let delivery = message.delivery;
         match EventEnvelope::from_json(&delivery.data) {
             Ok(event) => {
-                publish_confirmed(
-                    &channel,
-                    &settings.exchange,
-                    event.event_type.as_str(),
-                    &event,
-                )
-                .await?;
+                publish_confirmed(&channel, &settings.exchange, &event).await?;
                 delivery
                     .ack(BasicAckOptions::default())
                     .await

@@ -618,7 +618,10 @@ impl Store for SeaStore {
         Ok(records)
     }
 
-    async fn mark_outbox_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn mark_outbox_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let _guard = self.write_guard().await;
         outbox::Entity::update_many()
             .col_expr(outbox::Column::SentAt, sea_orm::sea_query::Expr::value(now))
@@ -626,7 +629,7 @@ impl Store for SeaStore {
                 outbox::Column::LastError,
                 sea_orm::sea_query::Expr::value(Option::<String>::None),
             )
-            .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::Id.is_in(ids.iter().copied()))
             .exec(&self.db)
             .await
             .map_err(classify)?;
