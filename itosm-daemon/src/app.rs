@@ -263,6 +263,7 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
                 batch_size: config.relay.batch_size,
                 sweep_interval: config.duration("relay.sweep_interval"),
                 claim_lease: config.duration("relay.claim_lease"),
+                coalesce: config.duration("relay.coalesce"),
             },
             Arc::clone(&metrics),
             shutdown.clone(),

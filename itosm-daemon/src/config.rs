@@ -166,6 +166,9 @@ pub struct RelayConfig {
     pub sweep_interval: String,
     /// How long a claim is held before another relay may take the row.
     pub claim_lease: String,
+    /// After a wake-up, how long to gather further commits before claiming
+    /// (trades a little event lag for fewer, larger batches).
+    pub coalesce: String,
 }
 
 /// `[notifications]`
@@ -276,6 +279,7 @@ impl Default for Config {
                 batch_size: 100,
                 sweep_interval: "1s".to_owned(),
                 claim_lease: "30s".to_owned(),
+                coalesce: "5ms".to_owned(),
             },
             notifications: NotificationsConfig {
                 max_attempts: 5,
@@ -459,6 +463,9 @@ impl Config {
         }
         parse_duration("relay.sweep_interval", &self.relay.sweep_interval)?;
         parse_duration("relay.claim_lease", &self.relay.claim_lease)?;
+        if parse_duration("relay.coalesce", &self.relay.coalesce)? > Duration::from_secs(1) {
+            return Err(ConfigError::invalid("relay.coalesce", "must be at most 1s"));
+        }
         if !(1..=100).contains(&self.notifications.max_attempts) {
             return Err(ConfigError::invalid(
                 "notifications.max_attempts",
@@ -553,6 +560,7 @@ impl Config {
             "auth.token_ttl" => &self.auth.token_ttl,
             "relay.sweep_interval" => &self.relay.sweep_interval,
             "relay.claim_lease" => &self.relay.claim_lease,
+            "relay.coalesce" => &self.relay.coalesce,
             "notifications.retry_backoff" => &self.notifications.retry_backoff,
             "transport.connect_timeout" => &self.transport.connect_timeout,
             _ => return Duration::from_secs(1),

@@ -24,6 +24,8 @@ pub struct RelaySettings {
     pub sweep_interval: Duration,
     /// How long a claim is held.
     pub claim_lease: Duration,
+    /// How long to gather commits after a wake-up before claiming.
+    pub coalesce: Duration,
 }
 
 /// Runs the relay until `shutdown` fires.
@@ -105,7 +107,13 @@ pub async fn run(
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = wakeup.notified() => {}
+            _ = wakeup.notified() => {
+                // Let commits arriving together share one claim and one
+                // publish round trip.
+                if !settings.coalesce.is_zero() && sleep_or_shutdown(settings.coalesce, &shutdown).await {
+                    return;
+                }
+            }
             _ = tokio::time::sleep(settings.sweep_interval) => {}
         }
     }
