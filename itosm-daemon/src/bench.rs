@@ -340,7 +340,9 @@ pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
 
     let handler = Arc::new(Counting {
         inner: Notifier::new(
-            vec![Arc::new(NoopSink("noop".into()))],
+            vec![crate::sinks::ConfiguredSink::broadcast(Arc::new(NoopSink(
+                "noop".into(),
+            )))],
             store.clone(),
             1,
             Duration::from_millis(10),

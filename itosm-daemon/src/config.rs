@@ -198,6 +198,37 @@ pub enum SinkConfig {
         /// Unique sink name.
         name: String,
     },
+    /// POSTs the event envelope as JSON, signed with HMAC-SHA256.
+    Webhook {
+        /// Unique sink name.
+        name: String,
+        /// Where to POST (http or https).
+        url: String,
+        /// HMAC key for the `X-Itosm-Signature` header (at least 16 bytes).
+        secret: String,
+        /// Request timeout, e.g. `5s`.
+        #[serde(default = "default_timeout")]
+        timeout: String,
+    },
+    /// Sends SMS through an HTTP gateway speaking the Twilio Messages API.
+    Sms {
+        /// Unique sink name.
+        name: String,
+        /// Gateway base URL; `/2010-04-01/Accounts/{sid}/Messages.json` is appended.
+        #[serde(default = "default_sms_base_url")]
+        base_url: String,
+        /// Account SID (the basic-auth user).
+        account_sid: String,
+        /// Auth token (the basic-auth password).
+        auth_token: String,
+        /// Sender, E.164.
+        from: String,
+        /// Recipients, E.164 (e.g. the on-call phone).
+        to: Vec<String>,
+        /// Request timeout, e.g. `5s`.
+        #[serde(default = "default_timeout")]
+        timeout: String,
+    },
     /// Appends one JSON line per event to a file (an audit trail).
     File {
         /// Unique sink name.
@@ -213,9 +244,19 @@ impl SinkConfig {
         match self {
             SinkConfig::Console { name }
             | SinkConfig::Noop { name }
-            | SinkConfig::File { name, .. } => name,
+            | SinkConfig::File { name, .. }
+            | SinkConfig::Webhook { name, .. }
+            | SinkConfig::Sms { name, .. } => name,
         }
     }
+}
+
+fn default_timeout() -> String {
+    "5s".to_owned()
+}
+
+fn default_sms_base_url() -> String {
+    "https://api.twilio.com".to_owned()
 }
 
 fn console_name() -> String {
@@ -510,6 +551,7 @@ impl Config {
                     "must not be empty",
                 ));
             }
+            validate_sink(i, sink)?;
             if name.is_empty() || name.len() > 64 || !names.insert(name.to_owned()) {
                 return Err(ConfigError::invalid(
                     &format!("notifications.sinks[{i}].name"),
@@ -567,6 +609,73 @@ impl Config {
         };
         parse_duration(key, value).unwrap_or(Duration::from_secs(1))
     }
+}
+
+fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
+    let key = |field: &str| format!("notifications.sinks[{i}].{field}");
+    let http = |field: &str, url: &str| {
+        if url.starts_with("http://") || url.starts_with("https://") {
+            Ok(())
+        } else {
+            Err(ConfigError::invalid(
+                &key(field),
+                format!("{url:?} must start with http:// or https://"),
+            ))
+        }
+    };
+    match sink {
+        SinkConfig::Webhook {
+            url,
+            secret,
+            timeout,
+            ..
+        } => {
+            http("url", url)?;
+            if secret.len() < 16 {
+                return Err(ConfigError::invalid(
+                    &key("secret"),
+                    "must be at least 16 bytes",
+                ));
+            }
+            parse_duration(&key("timeout"), timeout)?;
+        }
+        SinkConfig::Sms {
+            base_url,
+            account_sid,
+            auth_token,
+            from,
+            to,
+            timeout,
+            ..
+        } => {
+            http("base_url", base_url)?;
+            if account_sid.is_empty() || auth_token.is_empty() {
+                return Err(ConfigError::invalid(
+                    &key("account_sid"),
+                    "account_sid and auth_token are required",
+                ));
+            }
+            itosm_core::validate_e164(from)
+                .map_err(|e| ConfigError::invalid(&key("from"), e.to_string()))?;
+            if to.is_empty() {
+                return Err(ConfigError::invalid(
+                    &key("to"),
+                    "name at least one E.164 number",
+                ));
+            }
+            for number in to {
+                itosm_core::validate_e164(number).map_err(|_| {
+                    ConfigError::invalid(
+                        &key("to"),
+                        format!("{number:?} is not E.164 (e.g. +919876543210)"),
+                    )
+                })?;
+            }
+            parse_duration(&key("timeout"), timeout)?;
+        }
+        SinkConfig::Console { .. } | SinkConfig::Noop { .. } | SinkConfig::File { .. } => {}
+    }
+    Ok(())
 }
 
 /// Parses `250ms`, `30s`, `15m`, `12h`, `7d`.
@@ -635,6 +744,18 @@ mod tests {
                 "notifications.sinks",
             ),
             ("[transport]\nprefetch = 0", "transport.prefetch"),
+            (
+                "[[notifications.sinks]]\nkind = \"sms\"\nname = \"s\"\naccount_sid = \"AC1\"\nauth_token = \"t\"\nfrom = \"+15005550006\"\nto = [\"98765\"]",
+                "notifications.sinks[0].to",
+            ),
+            (
+                "[[notifications.sinks]]\nkind = \"webhook\"\nname = \"w\"\nurl = \"ftp://x\"\nsecret = \"0123456789abcdef\"",
+                "notifications.sinks[0].url",
+            ),
+            (
+                "[[notifications.sinks]]\nkind = \"webhook\"\nname = \"w\"\nurl = \"https://x\"\nsecret = \"short\"",
+                "notifications.sinks[0].secret",
+            ),
             ("[transport]\nqueue = \"bad queue\"", "transport.queue"),
         ];
         for (toml, key) in cases {

@@ -9,11 +9,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use itosm_core::event::EventEnvelope;
-use itosm_core::sink::{DeliveryOutcome, NotificationSink};
+use itosm_core::sink::DeliveryOutcome;
 use itosm_core::store::{DeliveryRecord, DeliveryStatus, Store};
 
 use crate::metrics::Metrics;
-use crate::sinks::broadcast_notification;
+use crate::sinks::{ConfiguredSink, notification_for};
 use crate::transport::rabbitmq::DeliveryHandler;
 
 /// What to do with an event after the sinks answered.
@@ -29,7 +29,7 @@ pub enum Outcome {
 
 /// Delivers events to sinks.
 pub struct Notifier {
-    sinks: Vec<Arc<dyn NotificationSink>>,
+    sinks: Vec<ConfiguredSink>,
     store: Arc<dyn Store>,
     max_attempts: u32,
     backoff: Duration,
@@ -39,7 +39,7 @@ pub struct Notifier {
 impl Notifier {
     /// A notifier over `sinks`, logging deliveries to `store`.
     pub fn new(
-        sinks: Vec<Arc<dyn NotificationSink>>,
+        sinks: Vec<ConfiguredSink>,
         store: Arc<dyn Store>,
         max_attempts: u32,
         backoff: Duration,
@@ -57,8 +57,14 @@ impl Notifier {
     /// Runs every sink for `event`.
     pub async fn deliver(&self, event: Arc<EventEnvelope>) -> Outcome {
         let mut outcome = Outcome::Done;
-        for sink in &self.sinks {
-            let notification = broadcast_notification(Arc::clone(&event));
+        let mut pairs = Vec::new();
+        for configured in &self.sinks {
+            for recipient in &configured.recipients {
+                pairs.push((Arc::clone(&configured.sink), recipient.clone()));
+            }
+        }
+        for (sink, recipient) in pairs {
+            let notification = notification_for(Arc::clone(&event), recipient);
             let recipient = notification.recipient.to_string();
             match self
                 .store

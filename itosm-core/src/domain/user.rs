@@ -103,9 +103,43 @@ pub fn validate_employee_id(value: &str) -> Result<(), CoreError> {
     }
 }
 
+/// Checks an E.164 phone number: `+`, then 8 to 15 digits, not starting with 0.
+pub fn validate_e164(value: &str) -> Result<(), CoreError> {
+    let digits = value.strip_prefix('+').unwrap_or("");
+    let ok = (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::bad_input(
+            "phone",
+            "must be E.164: '+' and 8-15 digits, e.g. +919876543210",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_are_e164() {
+        for good in ["+919876543210", "+15005550006", "+4930123456"] {
+            assert!(validate_e164(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "919876543210",
+            "+0123456789",
+            "+91 98765 43210",
+            "+1234567",
+            "+1234567890123456",
+            "+91abc",
+        ] {
+            assert!(validate_e164(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn usernames_and_employee_ids_are_bounded_and_plain() {

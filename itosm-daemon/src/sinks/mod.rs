@@ -3,6 +3,8 @@
 
 pub mod console;
 pub mod file;
+pub mod sms;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -11,20 +13,77 @@ use itosm_core::sink::{Notification, NotificationSink, Recipient};
 
 use crate::config::SinkConfig;
 
-/// Builds the configured sinks.
-pub fn build(configs: &[SinkConfig]) -> Vec<Arc<dyn NotificationSink>> {
+/// A sink and the recipients it delivers each event to.
+pub struct ConfiguredSink {
+    /// The sink.
+    pub sink: Arc<dyn NotificationSink>,
+    /// Its recipients; broadcast sinks (console, file) have one, `*`.
+    pub recipients: Vec<Recipient>,
+}
+
+impl ConfiguredSink {
+    /// A sink with no addressee (console, file, noop, custom).
+    pub fn broadcast(sink: Arc<dyn NotificationSink>) -> Self {
+        ConfiguredSink {
+            sink,
+            recipients: vec![Recipient::Broadcast],
+        }
+    }
+}
+
+/// Builds the configured sinks (config is validated already).
+pub fn build(configs: &[SinkConfig]) -> Vec<ConfiguredSink> {
     configs
         .iter()
         .map(|config| match config {
             SinkConfig::Console { name } => {
-                Arc::new(console::ConsoleSink::stdout(name.clone())) as Arc<dyn NotificationSink>
+                ConfiguredSink::broadcast(Arc::new(console::ConsoleSink::stdout(name.clone())))
             }
             SinkConfig::File { name, path } => {
-                Arc::new(file::FileSink::new(name.clone(), path.clone()))
+                ConfiguredSink::broadcast(Arc::new(file::FileSink::new(name.clone(), path.clone())))
             }
-            SinkConfig::Noop { name } => Arc::new(NoopSink(name.clone())),
+            SinkConfig::Noop { name } => {
+                ConfiguredSink::broadcast(Arc::new(NoopSink(name.clone())))
+            }
+            SinkConfig::Webhook {
+                name,
+                url,
+                secret,
+                timeout,
+            } => ConfiguredSink {
+                sink: Arc::new(webhook::WebhookSink::new(
+                    name.clone(),
+                    url.clone(),
+                    secret.clone(),
+                    duration(timeout),
+                )),
+                recipients: vec![Recipient::Url(url.clone())],
+            },
+            SinkConfig::Sms {
+                name,
+                base_url,
+                account_sid,
+                auth_token,
+                from,
+                to,
+                timeout,
+            } => ConfiguredSink {
+                sink: Arc::new(sms::SmsSink::new(
+                    name.clone(),
+                    base_url,
+                    account_sid.clone(),
+                    auth_token.clone(),
+                    from.clone(),
+                    duration(timeout),
+                )),
+                recipients: to.iter().cloned().map(Recipient::Phone).collect(),
+            },
         })
         .collect()
+}
+
+fn duration(value: &str) -> std::time::Duration {
+    crate::config::parse_duration("timeout", value).unwrap_or(std::time::Duration::from_secs(5))
 }
 
 /// Accepts everything and sends nothing.
@@ -41,8 +100,8 @@ impl NotificationSink for NoopSink {
     }
 }
 
-/// The notification a broadcast sink (console) gets for `event`.
-pub fn broadcast_notification(event: Arc<EventEnvelope>) -> Notification {
+/// The notification `recipient` gets for `event`.
+pub fn notification_for(event: Arc<EventEnvelope>, recipient: Recipient) -> Notification {
     let ticket = &event.ticket;
     let subject = match event.event_type {
         EventType::TicketCreated => format!("New Ticket Created: {}", ticket.number),
@@ -52,11 +111,15 @@ pub fn broadcast_notification(event: Arc<EventEnvelope>) -> Notification {
         EventType::TicketAssigned => format!("Ticket {} assigned", ticket.number),
         EventType::TicketCommented => format!("New comment on {}", ticket.number),
     };
-    Notification {
+    let mut notification = Notification {
         text_body: subject.clone(),
         subject,
         html_body: None,
-        recipient: Recipient::Broadcast,
+        recipient,
         event,
+    };
+    if matches!(notification.recipient, Recipient::Phone(_)) {
+        notification.text_body = sms::sms_text(&notification);
     }
+    notification
 }
