@@ -204,7 +204,8 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
     let broadcast = BroadcastFeed::new(1024);
     let feed: Arc<dyn LiveFeed> = Arc::new(broadcast.clone());
     let notifier = Arc::new(Notifier::new(
-        crate::sinks::build(&config.notifications.sinks),
+        crate::sinks::build(&config.notifications.sinks)
+            .map_err(|e| anyhow::anyhow!("config key `notifications.sinks`: {e}"))?,
         Arc::clone(&dyn_store),
         config.notifications.max_attempts,
         config.duration("notifications.retry_backoff"),

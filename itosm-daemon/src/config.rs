@@ -210,6 +210,44 @@ pub enum SinkConfig {
         #[serde(default = "default_timeout")]
         timeout: String,
     },
+    /// Sends email over SMTP, with templated text and HTML bodies.
+    Email {
+        /// Unique sink name.
+        name: String,
+        /// SMTP host.
+        host: String,
+        /// SMTP port.
+        #[serde(default = "default_smtp_port")]
+        port: u16,
+        /// `none`, `starttls` or `tls`.
+        #[serde(default = "default_smtp_tls")]
+        tls: String,
+        /// SMTP user, if the server wants one.
+        #[serde(default)]
+        username: Option<String>,
+        /// SMTP password.
+        #[serde(default)]
+        password: Option<String>,
+        /// Sender address, e.g. `itosm <itosm@example.com>`.
+        from: String,
+        /// Recipients: addresses, or `requester` for the ticket's requester.
+        to: Vec<String>,
+        /// Base URL of the portal, for links to tickets.
+        #[serde(default = "default_portal_url")]
+        portal_url: String,
+        /// Overrides the subject template (minijinja).
+        #[serde(default)]
+        subject_template: Option<String>,
+        /// Overrides the text body template (minijinja).
+        #[serde(default)]
+        text_template: Option<String>,
+        /// Overrides the HTML body template (minijinja, auto-escaped).
+        #[serde(default)]
+        html_template: Option<String>,
+        /// SMTP command timeout, e.g. `10s`.
+        #[serde(default = "default_timeout")]
+        timeout: String,
+    },
     /// Sends SMS through an HTTP gateway speaking the Twilio Messages API.
     Sms {
         /// Unique sink name.
@@ -246,6 +284,7 @@ impl SinkConfig {
             | SinkConfig::Noop { name }
             | SinkConfig::File { name, .. }
             | SinkConfig::Webhook { name, .. }
+            | SinkConfig::Email { name, .. }
             | SinkConfig::Sms { name, .. } => name,
         }
     }
@@ -253,6 +292,18 @@ impl SinkConfig {
 
 fn default_timeout() -> String {
     "5s".to_owned()
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_tls() -> String {
+    "starttls".to_owned()
+}
+
+fn default_portal_url() -> String {
+    "http://127.0.0.1:8080".to_owned()
 }
 
 fn default_sms_base_url() -> String {
@@ -673,6 +724,52 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
             }
             parse_duration(&key("timeout"), timeout)?;
         }
+        SinkConfig::Email {
+            host,
+            tls,
+            from,
+            to,
+            portal_url,
+            subject_template,
+            text_template,
+            html_template,
+            timeout,
+            ..
+        } => {
+            if host.is_empty() {
+                return Err(ConfigError::invalid(
+                    &key("host"),
+                    "the SMTP host is required",
+                ));
+            }
+            if !matches!(tls.as_str(), "none" | "starttls" | "tls") {
+                return Err(ConfigError::invalid(
+                    &key("tls"),
+                    "must be none, starttls or tls",
+                ));
+            }
+            from.parse::<lettre::message::Mailbox>()
+                .map_err(|e| ConfigError::invalid(&key("from"), format!("{from:?}: {e}")))?;
+            if to.is_empty() {
+                return Err(ConfigError::invalid(
+                    &key("to"),
+                    "name at least one address or `requester`",
+                ));
+            }
+            for address in to.iter().filter(|a| a.as_str() != "requester") {
+                address
+                    .parse::<lettre::message::Mailbox>()
+                    .map_err(|e| ConfigError::invalid(&key("to"), format!("{address:?}: {e}")))?;
+            }
+            http("portal_url", portal_url)?;
+            crate::sinks::email::EmailTemplates::new(
+                subject_template.as_deref(),
+                text_template.as_deref(),
+                html_template.as_deref(),
+            )
+            .map_err(|e| ConfigError::invalid(&key("templates"), e))?;
+            parse_duration(&key("timeout"), timeout)?;
+        }
         SinkConfig::Console { .. } | SinkConfig::Noop { .. } | SinkConfig::File { .. } => {}
     }
     Ok(())
@@ -747,6 +844,22 @@ mod tests {
             (
                 "[[notifications.sinks]]\nkind = \"sms\"\nname = \"s\"\naccount_sid = \"AC1\"\nauth_token = \"t\"\nfrom = \"+15005550006\"\nto = [\"98765\"]",
                 "notifications.sinks[0].to",
+            ),
+            (
+                "[[notifications.sinks]]\nkind = \"email\"\nname = \"e\"\nhost = \"\"\nfrom = \"a@b.c\"\nto = [\"requester\"]",
+                "notifications.sinks[0].host",
+            ),
+            (
+                "[[notifications.sinks]]\nkind = \"email\"\nname = \"e\"\nhost = \"h\"\nfrom = \"not an address\"\nto = [\"requester\"]",
+                "notifications.sinks[0].from",
+            ),
+            (
+                "[[notifications.sinks]]\nkind = \"email\"\nname = \"e\"\nhost = \"h\"\nfrom = \"a@b.c\"\nto = [\"x@\"]",
+                "notifications.sinks[0].to",
+            ),
+            (
+                "[[notifications.sinks]]\nkind = \"email\"\nname = \"e\"\nhost = \"h\"\nfrom = \"a@b.c\"\nto = [\"requester\"]\nsubject_template = \"{% if %}\"",
+                "notifications.sinks[0].templates",
             ),
             (
                 "[[notifications.sinks]]\nkind = \"webhook\"\nname = \"w\"\nurl = \"ftp://x\"\nsecret = \"0123456789abcdef\"",

@@ -59,8 +59,11 @@ impl Notifier {
         let mut outcome = Outcome::Done;
         let mut pairs = Vec::new();
         for configured in &self.sinks {
-            for recipient in &configured.recipients {
-                pairs.push((Arc::clone(&configured.sink), recipient.clone()));
+            for spec in &configured.recipients {
+                // A role with nobody behind it (no requester email) is skipped.
+                if let Some(recipient) = spec.resolve(&event) {
+                    pairs.push((Arc::clone(&configured.sink), recipient));
+                }
             }
         }
         for (sink, recipient) in pairs {

@@ -2,6 +2,7 @@
 //! notification for each.
 
 pub mod console;
+pub mod email;
 pub mod file;
 pub mod sms;
 pub mod webhook;
@@ -13,12 +14,31 @@ use itosm_core::sink::{Notification, NotificationSink, Recipient};
 
 use crate::config::SinkConfig;
 
+/// Who a sink delivers an event to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientSpec {
+    /// Always this recipient.
+    Fixed(Recipient),
+    /// The ticket's requester (his email), resolved per event.
+    Requester,
+}
+
+impl RecipientSpec {
+    /// The concrete recipient for `event`, if there is one.
+    pub fn resolve(&self, event: &EventEnvelope) -> Option<Recipient> {
+        match self {
+            RecipientSpec::Fixed(recipient) => Some(recipient.clone()),
+            RecipientSpec::Requester => event.ticket.requester_email.clone().map(Recipient::Email),
+        }
+    }
+}
+
 /// A sink and the recipients it delivers each event to.
 pub struct ConfiguredSink {
     /// The sink.
     pub sink: Arc<dyn NotificationSink>,
     /// Its recipients; broadcast sinks (console, file) have one, `*`.
-    pub recipients: Vec<Recipient>,
+    pub recipients: Vec<RecipientSpec>,
 }
 
 impl ConfiguredSink {
@@ -26,60 +46,116 @@ impl ConfiguredSink {
     pub fn broadcast(sink: Arc<dyn NotificationSink>) -> Self {
         ConfiguredSink {
             sink,
-            recipients: vec![Recipient::Broadcast],
+            recipients: vec![RecipientSpec::Fixed(Recipient::Broadcast)],
         }
     }
 }
 
 /// Builds the configured sinks (config is validated already).
-pub fn build(configs: &[SinkConfig]) -> Vec<ConfiguredSink> {
-    configs
-        .iter()
-        .map(|config| match config {
-            SinkConfig::Console { name } => {
-                ConfiguredSink::broadcast(Arc::new(console::ConsoleSink::stdout(name.clone())))
-            }
-            SinkConfig::File { name, path } => {
-                ConfiguredSink::broadcast(Arc::new(file::FileSink::new(name.clone(), path.clone())))
-            }
-            SinkConfig::Noop { name } => {
-                ConfiguredSink::broadcast(Arc::new(NoopSink(name.clone())))
-            }
-            SinkConfig::Webhook {
-                name,
-                url,
-                secret,
-                timeout,
-            } => ConfiguredSink {
-                sink: Arc::new(webhook::WebhookSink::new(
-                    name.clone(),
-                    url.clone(),
-                    secret.clone(),
-                    duration(timeout),
-                )),
-                recipients: vec![Recipient::Url(url.clone())],
-            },
-            SinkConfig::Sms {
-                name,
+pub fn build(configs: &[SinkConfig]) -> Result<Vec<ConfiguredSink>, String> {
+    configs.iter().map(build_one).collect()
+}
+
+fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
+    Ok(match config {
+        SinkConfig::Console { name } => {
+            ConfiguredSink::broadcast(Arc::new(console::ConsoleSink::stdout(name.clone())))
+        }
+        SinkConfig::File { name, path } => {
+            ConfiguredSink::broadcast(Arc::new(file::FileSink::new(name.clone(), path.clone())))
+        }
+        SinkConfig::Noop { name } => ConfiguredSink::broadcast(Arc::new(NoopSink(name.clone()))),
+        SinkConfig::Webhook {
+            name,
+            url,
+            secret,
+            timeout,
+        } => ConfiguredSink {
+            sink: Arc::new(webhook::WebhookSink::new(
+                name.clone(),
+                url.clone(),
+                secret.clone(),
+                duration(timeout),
+            )),
+            recipients: vec![RecipientSpec::Fixed(Recipient::Url(url.clone()))],
+        },
+        SinkConfig::Sms {
+            name,
+            base_url,
+            account_sid,
+            auth_token,
+            from,
+            to,
+            timeout,
+        } => ConfiguredSink {
+            sink: Arc::new(sms::SmsSink::new(
+                name.clone(),
                 base_url,
-                account_sid,
-                auth_token,
-                from,
-                to,
-                timeout,
-            } => ConfiguredSink {
-                sink: Arc::new(sms::SmsSink::new(
-                    name.clone(),
-                    base_url,
-                    account_sid.clone(),
-                    auth_token.clone(),
-                    from.clone(),
-                    duration(timeout),
-                )),
-                recipients: to.iter().cloned().map(Recipient::Phone).collect(),
-            },
-        })
-        .collect()
+                account_sid.clone(),
+                auth_token.clone(),
+                from.clone(),
+                duration(timeout),
+            )),
+            recipients: to
+                .iter()
+                .cloned()
+                .map(|p| RecipientSpec::Fixed(Recipient::Phone(p)))
+                .collect(),
+        },
+        SinkConfig::Email {
+            name,
+            host,
+            port,
+            tls,
+            username,
+            password,
+            from,
+            to,
+            portal_url,
+            subject_template,
+            text_template,
+            html_template,
+            timeout,
+        } => {
+            let templates = email::EmailTemplates::new(
+                subject_template.as_deref(),
+                text_template.as_deref(),
+                html_template.as_deref(),
+            )
+            .map_err(|e| format!("sink {name}: {e}"))?;
+            let settings = email::EmailSettings {
+                name: name.clone(),
+                host: host.clone(),
+                port: *port,
+                tls: match tls.as_str() {
+                    "none" => email::TlsMode::None,
+                    "tls" => email::TlsMode::Tls,
+                    _ => email::TlsMode::StartTls,
+                },
+                credentials: username
+                    .clone()
+                    .map(|u| (u, password.clone().unwrap_or_default())),
+                from: from
+                    .parse()
+                    .map_err(|e| format!("sink {name}: from: {e}"))?,
+                timeout: duration(timeout),
+                templates,
+                portal_url: portal_url.clone(),
+            };
+            ConfiguredSink {
+                sink: Arc::new(
+                    email::EmailSink::new(settings).map_err(|e| format!("sink {name}: {e}"))?,
+                ),
+                recipients: to
+                    .iter()
+                    .map(|address| match address.as_str() {
+                        "requester" => RecipientSpec::Requester,
+                        other => RecipientSpec::Fixed(Recipient::Email(other.to_owned())),
+                    })
+                    .collect(),
+            }
+        }
+    })
 }
 
 fn duration(value: &str) -> std::time::Duration {

@@ -1,0 +1,338 @@
+//! The email sink: SMTP through lettre's pooled async transport, with text
+//! and HTML bodies from minijinja templates that operators may override.
+//!
+//! Ticket text is untrusted: the HTML template is auto-escaped, and the
+//! subject is made one line (CR/LF and other control characters become
+//! spaces), so a description cannot inject headers or markup.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use itosm_core::sink::{DeliveryOutcome, Notification, NotificationSink, Recipient};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use minijinja::Environment;
+
+/// Default subject: `New Ticket Created: INC-2026-0001`.
+pub const DEFAULT_SUBJECT: &str = "{% if event_type == 'ticket.created' %}New Ticket Created: {{ ticket.number }}\
+{% else %}Ticket {{ ticket.number }} updated: {{ status_label }}{% endif %}";
+
+/// Default plain-text body.
+pub const DEFAULT_TEXT: &str = "{% if event_type == 'ticket.created' %}A new ticket was created.{% else %}A ticket changed.{% endif %}
+
+Ticket:       {{ ticket.number }}
+Status:       {{ status_label }}
+Requester:    {{ ticket.requester_name }} ({{ ticket.requester }})
+Request type: {{ ticket.request_type }}
+{% if ticket.software %}Software:     {{ ticket.software }}
+{% endif %}
+{{ ticket.description }}
+
+Open it: {{ link }}
+";
+
+/// Default HTML body (auto-escaped).
+pub const DEFAULT_HTML: &str = "<!doctype html>
+<html><body style=\"font-family: sans-serif\">
+<h2>{% if event_type == 'ticket.created' %}New ticket {{ ticket.number }}{% else %}Ticket {{ ticket.number }}: {{ status_label }}{% endif %}</h2>
+<table>
+<tr><th align=\"left\">Requester</th><td>{{ ticket.requester_name }} ({{ ticket.requester }})</td></tr>
+<tr><th align=\"left\">Request type</th><td>{{ ticket.request_type }}</td></tr>
+{% if ticket.software %}<tr><th align=\"left\">Software</th><td>{{ ticket.software }}</td></tr>{% endif %}
+<tr><th align=\"left\">Status</th><td>{{ status_label }}</td></tr>
+</table>
+<p style=\"white-space: pre-wrap\">{{ ticket.description }}</p>
+<p><a href=\"{{ link }}\">Open {{ ticket.number }} in the portal</a></p>
+</body></html>
+";
+
+/// The three templates of an email sink.
+#[derive(Debug)]
+pub struct EmailTemplates {
+    env: Environment<'static>,
+}
+
+/// A rendered email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    /// One line.
+    pub subject: String,
+    /// Plain text.
+    pub text: String,
+    /// HTML, escaped.
+    pub html: String,
+}
+
+impl EmailTemplates {
+    /// Compiles the templates (`None` takes the default); an error names
+    /// the template that does not parse.
+    pub fn new(
+        subject: Option<&str>,
+        text: Option<&str>,
+        html: Option<&str>,
+    ) -> Result<Self, String> {
+        let mut env = Environment::new();
+        for (name, source) in [
+            ("subject.txt", subject.unwrap_or(DEFAULT_SUBJECT)),
+            ("body.txt", text.unwrap_or(DEFAULT_TEXT)),
+            ("body.html", html.unwrap_or(DEFAULT_HTML)),
+        ] {
+            env.add_template_owned(name.to_owned(), source.to_owned())
+                .map_err(|e| format!("{name}: {e}"))?;
+        }
+        Ok(EmailTemplates { env })
+    }
+
+    /// Renders the email for `notification`, linking to `portal_url`.
+    pub fn render(
+        &self,
+        notification: &Notification,
+        portal_url: &str,
+    ) -> Result<RenderedEmail, String> {
+        let event = &notification.event;
+        let context = minijinja::context! {
+            event_type => event.event_type.as_str(),
+            ticket => &event.ticket,
+            status_label => event.ticket.status.label(),
+            actor => &event.actor,
+            link => format!("{}/tickets/{}", portal_url.trim_end_matches('/'), event.ticket.number),
+        };
+        let render = |name: &str| {
+            self.env
+                .get_template(name)
+                .and_then(|t| t.render(&context))
+                .map_err(|e| format!("{name}: {e}"))
+        };
+        let subject: String = render("subject.txt")?
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim()
+            .chars()
+            .take(200)
+            .collect();
+        Ok(RenderedEmail {
+            subject,
+            text: render("body.txt")?,
+            html: render("body.html")?,
+        })
+    }
+}
+
+/// TLS modes for SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain SMTP (a local relay or a test server).
+    None,
+    /// STARTTLS upgrade (port 587).
+    StartTls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+/// Sends email over SMTP.
+pub struct EmailSink {
+    name: String,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    templates: EmailTemplates,
+    portal_url: String,
+}
+
+/// Everything an [`EmailSink`] is built from.
+#[derive(Debug)]
+pub struct EmailSettings {
+    /// Sink name.
+    pub name: String,
+    /// SMTP host.
+    pub host: String,
+    /// SMTP port.
+    pub port: u16,
+    /// TLS mode.
+    pub tls: TlsMode,
+    /// Optional credentials.
+    pub credentials: Option<(String, String)>,
+    /// Sender.
+    pub from: Mailbox,
+    /// Per-command timeout.
+    pub timeout: Duration,
+    /// Compiled templates.
+    pub templates: EmailTemplates,
+    /// Base URL for links to tickets.
+    pub portal_url: String,
+}
+
+impl EmailSink {
+    /// Builds the sink and its connection pool (connections open lazily).
+    pub fn new(settings: EmailSettings) -> Result<Self, String> {
+        let builder = match settings.tls {
+            TlsMode::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+            }
+            TlsMode::StartTls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host)
+                    .map_err(|e| e.to_string())?
+            }
+            TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host)
+                .map_err(|e| e.to_string())?,
+        };
+        let mut builder = builder.port(settings.port).timeout(Some(settings.timeout));
+        if let Some((user, password)) = settings.credentials {
+            builder = builder.credentials(Credentials::new(user, password));
+        }
+        Ok(EmailSink {
+            name: settings.name,
+            transport: builder.build(),
+            from: settings.from,
+            templates: settings.templates,
+            portal_url: settings.portal_url,
+        })
+    }
+}
+
+#[async_trait]
+impl NotificationSink for EmailSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn deliver(&self, notification: &Notification) -> DeliveryOutcome {
+        let Recipient::Email(address) = &notification.recipient else {
+            return DeliveryOutcome::Permanent(
+                "the email sink needs an email recipient".to_owned(),
+            );
+        };
+        let to: Mailbox = match address.parse() {
+            Ok(to) => to,
+            Err(error) => {
+                return DeliveryOutcome::Permanent(format!("bad address {address:?}: {error}"));
+            }
+        };
+        let rendered = match self.templates.render(notification, &self.portal_url) {
+            Ok(rendered) => rendered,
+            Err(error) => return DeliveryOutcome::Permanent(format!("template: {error}")),
+        };
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .message_id(Some(format!("<{}@itosm>", notification.event.event_id)))
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text,
+                rendered.html,
+            ));
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => return DeliveryOutcome::Permanent(error.to_string()),
+        };
+        match self.transport.send(message).await {
+            Ok(_) => DeliveryOutcome::Delivered,
+            Err(error) if error.is_permanent() => DeliveryOutcome::Permanent(error.to_string()),
+            Err(error) => DeliveryOutcome::Retryable(error.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use itosm_core::event::{EventEnvelope, EventType, TicketSnapshot};
+    use itosm_core::{Priority, RequestType, TicketStatus};
+
+    use super::*;
+
+    fn notification(description: &str, requester_name: &str) -> Notification {
+        let now = chrono::Utc::now();
+        let event = Arc::new(EventEnvelope::new(
+            EventType::TicketCreated,
+            uuid::Uuid::new_v4(),
+            now,
+            None,
+            TicketSnapshot {
+                number: "INC-2026-0001".into(),
+                requester: "john.doe".into(),
+                requester_name: requester_name.into(),
+                requester_email: Some("john.doe@example.com".into()),
+                request_type: RequestType::SoftwareInstall,
+                software: Some("Autodesk AutoCAD 2025".into()),
+                description: description.into(),
+                status: TicketStatus::Start,
+                priority: Priority::Medium,
+                assignee: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            },
+        ));
+        Notification {
+            event,
+            recipient: Recipient::Email("it-admin-group@example.com".into()),
+            subject: String::new(),
+            text_body: String::new(),
+            html_body: None,
+        }
+    }
+
+    #[test]
+    fn the_defaults_render_the_seed_subject_and_a_link() {
+        let templates = EmailTemplates::new(None, None, None).unwrap();
+        let email = templates
+            .render(
+                &notification("Please install", "John Doe"),
+                "https://help.example.com/",
+            )
+            .unwrap();
+        assert_eq!(email.subject, "New Ticket Created: INC-2026-0001");
+        assert!(email.text.contains("Autodesk AutoCAD 2025"));
+        assert!(email.text.contains("John Doe (john.doe)"));
+        assert!(
+            email
+                .text
+                .contains("https://help.example.com/tickets/INC-2026-0001")
+        );
+        // The HTML escaper also encodes '/', which browsers decode in attributes.
+        let html = email.html.replace("&#x2f;", "/");
+        assert!(
+            html.contains("href=\"https://help.example.com/tickets/INC-2026-0001\""),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn hostile_ticket_text_is_escaped_and_cannot_inject_headers() {
+        let templates = EmailTemplates::new(
+            Some("{{ ticket.number }} {{ ticket.requester_name }}"),
+            None,
+            None,
+        )
+        .unwrap();
+        let email = templates
+            .render(
+                &notification(
+                    "<script>alert(1)</script><img src=x onerror=alert(2)>",
+                    "Eve\r\nBcc: all@example.com",
+                ),
+                "http://x",
+            )
+            .unwrap();
+        assert!(!email.html.contains("<script>"), "{}", email.html);
+        assert!(email.html.contains("&lt;script&gt;"));
+        assert!(
+            !email.subject.contains('\r') && !email.subject.contains('\n'),
+            "{:?}",
+            email.subject
+        );
+        assert!(
+            email.text.contains("<script>alert(1)</script>"),
+            "plain text keeps the text as written"
+        );
+    }
+
+    #[test]
+    fn a_template_that_does_not_parse_is_named() {
+        let error = EmailTemplates::new(None, Some("{% if %}"), None).unwrap_err();
+        assert!(error.starts_with("body.txt"), "{error}");
+    }
+}

@@ -1,0 +1,193 @@
+//! The email sink against a real SMTP server process (Python's aiosmtpd)
+//! on loopback: From/To/Subject and both bodies; a refusal is retried;
+//! the `requester` recipient is each ticket's own requester, never another.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{App, free_port};
+
+/// A running aiosmtpd, killed on drop.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start(refuse: u32) -> SmtpServer {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--port", &port.to_string(), "--dir"])
+            .arg(dir.path())
+            .args(["--refuse", &refuse.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs the SMTP test server (pip install aiosmtpd)");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert_eq!(
+            first.trim(),
+            "ready",
+            "the SMTP server needs aiosmtpd: pip install aiosmtpd"
+        );
+        SmtpServer { child, port, dir }
+    }
+
+    /// Waits (bounded) for `n` stored messages: (envelope, raw message).
+    async fn wait_for(&self, n: usize) -> Vec<(Value, String)> {
+        for _ in 0..100 {
+            let mut metas: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            if metas.len() >= n {
+                metas.sort();
+                return metas
+                    .iter()
+                    .map(|meta| {
+                        let envelope: Value =
+                            serde_json::from_str(&std::fs::read_to_string(meta).unwrap()).unwrap();
+                        let raw = std::fs::read_to_string(meta.with_extension("eml")).unwrap();
+                        (envelope, raw)
+                    })
+                    .collect();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the SMTP server did not receive {n} messages");
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn daemon(smtp_port: u16) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("itosm.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notifications]\nmax_attempts = 3\nretry_backoff = \"100ms\"\n\n\
+             [[notifications.sinks]]\nkind = \"email\"\nname = \"mail\"\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\n\
+             from = \"itosm <itosm@example.com>\"\nto = [\"it-admin-group@example.com\", \"requester\"]\nportal_url = \"https://help.example.com\"\n"
+        ),
+    )
+    .unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("itosm.db").display()
+    );
+    let config = config.display().to_string();
+    App::launch(dir, url, None, &["serve", "--config", &config], &[], true).await
+}
+
+async fn create(app: &App, who: (&str, &str), description: &str) -> String {
+    let token = app.login(who.0, who.1).await;
+    let (status, body) = app
+        .rest_post(Some(&token), "/api/tickets", json!({ "requestType": "SOFTWARE_INSTALL", "softwareId": 1, "description": description }))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["ticketId"].as_str().unwrap().to_owned()
+}
+
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    raw.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_reaches_a_real_smtp_server_with_both_bodies() {
+    let smtp = SmtpServer::start(0);
+    let app = daemon(smtp.port).await;
+    let number = create(
+        &app,
+        ("john.doe", "EMP123"),
+        "Install AutoCAD <script>alert(1)</script>",
+    )
+    .await;
+    let messages = smtp.wait_for(2).await;
+    let mut recipients: Vec<String> = messages
+        .iter()
+        .map(|(e, _)| e["to"][0].as_str().unwrap().to_owned())
+        .collect();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        ["it-admin-group@example.com", "john.doe@example.com"]
+    );
+    for (envelope, raw) in &messages {
+        assert_eq!(envelope["from"], "itosm@example.com");
+        assert_eq!(
+            header(raw, "Subject"),
+            Some(format!("New Ticket Created: {number}").as_str()),
+            "{raw}"
+        );
+        assert!(header(raw, "From").is_some_and(|f| f.contains("itosm@example.com")));
+        assert!(header(raw, "To").is_some_and(|t| t.contains(envelope["to"][0].as_str().unwrap())));
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        assert!(
+            raw.contains("text/plain") && raw.contains("text/html"),
+            "both bodies: {raw}"
+        );
+        assert!(
+            raw.contains("https://help.example.com/tickets/"),
+            "a link to the ticket"
+        );
+        assert!(
+            !raw.contains("<script>alert(1)</script></p>"),
+            "the HTML body escapes ticket text"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_smtp_server_is_retried() {
+    let smtp = SmtpServer::start(1);
+    let app = daemon(smtp.port).await;
+    create(&app, ("jane.smith", "EMP124"), "Install Revit").await;
+    let messages = smtp.wait_for(2).await;
+    assert_eq!(messages.len(), 2, "the refused message was sent again");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_requester_recipient_is_each_tickets_own_requester() {
+    let smtp = SmtpServer::start(0);
+    let app = daemon(smtp.port).await;
+    let janes = create(&app, ("jane.smith", "EMP124"), "Jane's request").await;
+    let messages = smtp.wait_for(2).await;
+    let to_requester: Vec<&(Value, String)> = messages
+        .iter()
+        .filter(|(e, _)| e["to"][0] != "it-admin-group@example.com")
+        .collect();
+    assert_eq!(to_requester.len(), 1);
+    assert_eq!(to_requester[0].0["to"], json!(["jane.smith@example.com"]));
+    assert!(to_requester[0].1.contains(&janes));
+    assert!(
+        !messages
+            .iter()
+            .any(|(e, _)| e["to"][0] == "john.doe@example.com"),
+        "john never gets jane's ticket"
+    );
+    app.stop().await;
+}
