@@ -73,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
             status: TicketStatus::Start,
             priority: Priority::Medium,
             assignee: None,
+            assignee_email: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -74,6 +74,9 @@ pub struct TicketSnapshot {
     pub priority: Priority,
     /// The assignee's username.
     pub assignee: Option<String>,
+    /// The assignee's email, for notifications addressed to him.
+    #[serde(default)]
+    pub assignee_email: Option<String>,
     /// When the ticket was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -131,6 +134,7 @@ impl TicketSnapshot {
             status: ticket.status,
             priority: ticket.priority,
             assignee: assignee.map(|a| a.username.clone()),
+            assignee_email: assignee.and_then(|a| a.email.clone()),
             created_at: ticket.created_at,
             updated_at: ticket.updated_at,
             version: ticket.version,

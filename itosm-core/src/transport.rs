@@ -146,6 +146,7 @@ mod tests {
                 status: TicketStatus::Start,
                 priority: Priority::Medium,
                 assignee: None,
+                assignee_email: None,
                 created_at: now,
                 updated_at: now,
                 version: 1,

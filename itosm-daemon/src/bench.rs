@@ -311,6 +311,7 @@ pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
                 status: TicketStatus::Start,
                 priority: Priority::Medium,
                 assignee: None,
+                assignee_email: None,
                 created_at: now,
                 updated_at: now,
                 version: 1,

@@ -206,6 +206,9 @@ pub enum SinkConfig {
         url: String,
         /// HMAC key for the `X-Itosm-Signature` header (at least 16 bytes).
         secret: String,
+        /// Event types routed to this sink (e.g. `ticket.created`); empty: all.
+        #[serde(default)]
+        events: Vec<String>,
         /// Request timeout, e.g. `5s`.
         #[serde(default = "default_timeout")]
         timeout: String,
@@ -230,8 +233,11 @@ pub enum SinkConfig {
         password: Option<String>,
         /// Sender address, e.g. `itosm <itosm@example.com>`.
         from: String,
-        /// Recipients: addresses, or `requester` for the ticket's requester.
+        /// Recipients: addresses, or the roles `requester`, `assignee`, `admins`.
         to: Vec<String>,
+        /// Event types routed to this sink (e.g. `ticket.created`); empty: all.
+        #[serde(default)]
+        events: Vec<String>,
         /// Base URL of the portal, for links to tickets.
         #[serde(default = "default_portal_url")]
         portal_url: String,
@@ -263,6 +269,9 @@ pub enum SinkConfig {
         from: String,
         /// Recipients, E.164 (e.g. the on-call phone).
         to: Vec<String>,
+        /// Event types routed to this sink (e.g. `ticket.created`); empty: all.
+        #[serde(default)]
+        events: Vec<String>,
         /// Request timeout, e.g. `5s`.
         #[serde(default = "default_timeout")]
         timeout: String,
@@ -662,8 +671,33 @@ impl Config {
     }
 }
 
+/// Recipient roles an email sink accepts in `to`.
+pub const RECIPIENT_ROLES: &[&str] = &["requester", "assignee", "admins"];
+
+impl SinkConfig {
+    /// The event types routed to this sink; empty means all.
+    pub fn events(&self) -> &[String] {
+        match self {
+            SinkConfig::Webhook { events, .. }
+            | SinkConfig::Sms { events, .. }
+            | SinkConfig::Email { events, .. } => events,
+            SinkConfig::Console { .. } | SinkConfig::Noop { .. } | SinkConfig::File { .. } => &[],
+        }
+    }
+}
+
 fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
     let key = |field: &str| format!("notifications.sinks[{i}].{field}");
+    for event in sink.events() {
+        if itosm_core::event::EventType::parse(event).is_none() {
+            return Err(ConfigError::invalid(
+                &key("events"),
+                format!(
+                    "unknown event type {event:?}; use ticket.created, ticket.status_changed, ticket.assigned, ticket.commented"
+                ),
+            ));
+        }
+    }
     let http = |field: &str, url: &str| {
         if url.starts_with("http://") || url.starts_with("https://") {
             Ok(())
@@ -756,7 +790,7 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
                     "name at least one address or `requester`",
                 ));
             }
-            for address in to.iter().filter(|a| a.as_str() != "requester") {
+            for address in to.iter().filter(|a| !RECIPIENT_ROLES.contains(&a.as_str())) {
                 address
                     .parse::<lettre::message::Mailbox>()
                     .map_err(|e| ConfigError::invalid(&key("to"), format!("{address:?}: {e}")))?;
@@ -860,6 +894,10 @@ mod tests {
             (
                 "[[notifications.sinks]]\nkind = \"email\"\nname = \"e\"\nhost = \"h\"\nfrom = \"a@b.c\"\nto = [\"requester\"]\nsubject_template = \"{% if %}\"",
                 "notifications.sinks[0].templates",
+            ),
+            (
+                "[[notifications.sinks]]\nkind = \"webhook\"\nname = \"w\"\nurl = \"https://x\"\nsecret = \"0123456789abcdef\"\nevents = [\"ticket.exploded\"]",
+                "notifications.sinks[0].events",
             ),
             (
                 "[[notifications.sinks]]\nkind = \"webhook\"\nname = \"w\"\nurl = \"ftp://x\"\nsecret = \"0123456789abcdef\"",

@@ -58,11 +58,19 @@ impl Notifier {
     pub async fn deliver(&self, event: Arc<EventEnvelope>) -> Outcome {
         let mut outcome = Outcome::Done;
         let mut pairs = Vec::new();
-        for configured in &self.sinks {
+        for configured in self.sinks.iter().filter(|c| c.routes(event.event_type)) {
             for spec in &configured.recipients {
-                // A role with nobody behind it (no requester email) is skipped.
-                if let Some(recipient) = spec.resolve(&event) {
-                    pairs.push((Arc::clone(&configured.sink), recipient));
+                // A role with nobody behind it (no assignee yet) is skipped.
+                match spec.resolve(&event, self.store.as_ref()).await {
+                    Ok(recipients) => {
+                        for recipient in recipients {
+                            pairs.push((Arc::clone(&configured.sink), recipient));
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, event_id = %event.event_id, "cannot resolve recipients");
+                        return Outcome::Retry;
+                    }
                 }
             }
         }

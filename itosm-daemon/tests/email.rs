@@ -81,15 +81,28 @@ impl Drop for SmtpServer {
 }
 
 async fn daemon(smtp_port: u16) -> App {
+    daemon_with(&email_sink(
+        "mail",
+        smtp_port,
+        "[\"it-admin-group@example.com\", \"requester\"]",
+        "",
+    ))
+    .await
+}
+
+fn email_sink(name: &str, smtp_port: u16, to: &str, events: &str) -> String {
+    format!(
+        "[[notifications.sinks]]\nkind = \"email\"\nname = \"{name}\"\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\n\
+         from = \"itosm <itosm@example.com>\"\nto = {to}\nportal_url = \"https://help.example.com\"\n{events}\n"
+    )
+}
+
+async fn daemon_with(sinks: &str) -> App {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("itosm.toml");
     std::fs::write(
         &config,
-        format!(
-            "[notifications]\nmax_attempts = 3\nretry_backoff = \"100ms\"\n\n\
-             [[notifications.sinks]]\nkind = \"email\"\nname = \"mail\"\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\n\
-             from = \"itosm <itosm@example.com>\"\nto = [\"it-admin-group@example.com\", \"requester\"]\nportal_url = \"https://help.example.com\"\n"
-        ),
+        format!("[notifications]\nmax_attempts = 3\nretry_backoff = \"100ms\"\n\n{sinks}"),
     )
     .unwrap();
     let url = format!(
@@ -189,5 +202,42 @@ async fn the_requester_recipient_is_each_tickets_own_requester() {
             .any(|(e, _)| e["to"][0] == "john.doe@example.com"),
         "john never gets jane's ticket"
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_sends_each_event_type_to_exactly_its_recipients() {
+    let smtp = SmtpServer::start(0);
+    let sinks = format!(
+        "{}{}",
+        email_sink(
+            "it-admins",
+            smtp.port,
+            "[\"it-admin-group@example.com\", \"admins\"]",
+            "events = [\"ticket.created\"]"
+        ),
+        email_sink(
+            "requester-updates",
+            smtp.port,
+            "[\"requester\", \"assignee\"]",
+            "events = [\"ticket.status_changed\", \"ticket.assigned\"]"
+        ),
+    );
+    let app = daemon_with(&sinks).await;
+    let number = create(&app, ("john.doe", "EMP123"), "Routing check").await;
+    let messages = smtp.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let messages_now = smtp.wait_for(0).await;
+    let mut recipients: Vec<String> = messages_now
+        .iter()
+        .map(|(e, _)| e["to"][0].as_str().unwrap().to_owned())
+        .collect();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        ["admin.user@example.com", "it-admin-group@example.com"],
+        "ticket.created goes to the IT admin group and the admins, not to the requester sink"
+    );
+    assert!(messages.iter().all(|(_, raw)| raw.contains(&number)));
     app.stop().await;
 }

@@ -74,6 +74,19 @@ impl Store for MemoryStore {
         }))
     }
 
+    async fn active_users_with_roles(
+        &self,
+        roles: &[crate::Role],
+    ) -> Result<Vec<User>, StoreError> {
+        Ok(self.with(|s| {
+            s.users
+                .iter()
+                .filter(|u| u.active && roles.contains(&u.role))
+                .cloned()
+                .collect()
+        }))
+    }
+
     async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError> {
         Ok(self.with(|s| {
             let next_id = UserId(s.users.len() as i64 + 1);

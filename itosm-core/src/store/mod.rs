@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::event::{EventEnvelope, EventType, TicketSnapshot};
 use crate::number::TicketNumberFormat;
 use crate::{
-    HistoryEntry, NewUser, Priority, RequestType, Software, SoftwareId, Ticket, TicketId,
+    HistoryEntry, NewUser, Priority, RequestType, Role, Software, SoftwareId, Ticket, TicketId,
     TicketStatus, User, UserId,
 };
 
@@ -149,6 +149,8 @@ pub trait Store: Send + Sync + 'static {
     async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
     /// Loads the users with these ids (missing ones are skipped).
     async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
+    /// Active users with one of `roles` (e.g. the admins to notify).
+    async fn active_users_with_roles(&self, roles: &[Role]) -> Result<Vec<User>, StoreError>;
     /// Creates the user, or updates the one with the same username.
     async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError>;
 

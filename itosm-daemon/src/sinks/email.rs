@@ -261,6 +261,7 @@ mod tests {
                 status: TicketStatus::Start,
                 priority: Priority::Medium,
                 assignee: None,
+                assignee_email: None,
                 created_at: now,
                 updated_at: now,
                 version: 1,

@@ -9,8 +9,10 @@ pub mod webhook;
 
 use std::sync::Arc;
 
+use itosm_core::Role;
 use itosm_core::event::{EventEnvelope, EventType};
 use itosm_core::sink::{Notification, NotificationSink, Recipient};
+use itosm_core::store::{Store, StoreError};
 
 use crate::config::SinkConfig;
 
@@ -21,15 +23,42 @@ pub enum RecipientSpec {
     Fixed(Recipient),
     /// The ticket's requester (his email), resolved per event.
     Requester,
+    /// The ticket's assignee (his email), resolved per event.
+    Assignee,
+    /// Every active admin's email.
+    Admins,
 }
 
 impl RecipientSpec {
-    /// The concrete recipient for `event`, if there is one.
-    pub fn resolve(&self, event: &EventEnvelope) -> Option<Recipient> {
-        match self {
-            RecipientSpec::Fixed(recipient) => Some(recipient.clone()),
-            RecipientSpec::Requester => event.ticket.requester_email.clone().map(Recipient::Email),
-        }
+    /// The concrete recipients for `event` (none when the role is empty).
+    pub async fn resolve(
+        &self,
+        event: &EventEnvelope,
+        store: &dyn Store,
+    ) -> Result<Vec<Recipient>, StoreError> {
+        Ok(match self {
+            RecipientSpec::Fixed(recipient) => vec![recipient.clone()],
+            RecipientSpec::Requester => event
+                .ticket
+                .requester_email
+                .clone()
+                .map(Recipient::Email)
+                .into_iter()
+                .collect(),
+            RecipientSpec::Assignee => event
+                .ticket
+                .assignee_email
+                .clone()
+                .map(Recipient::Email)
+                .into_iter()
+                .collect(),
+            RecipientSpec::Admins => store
+                .active_users_with_roles(&[Role::Admin])
+                .await?
+                .into_iter()
+                .filter_map(|admin| admin.email.map(Recipient::Email))
+                .collect(),
+        })
     }
 }
 
@@ -39,6 +68,15 @@ pub struct ConfiguredSink {
     pub sink: Arc<dyn NotificationSink>,
     /// Its recipients; broadcast sinks (console, file) have one, `*`.
     pub recipients: Vec<RecipientSpec>,
+    /// The event types it gets; empty: all.
+    pub events: Vec<EventType>,
+}
+
+impl ConfiguredSink {
+    /// Whether events of `event_type` are routed to this sink.
+    pub fn routes(&self, event_type: EventType) -> bool {
+        self.events.is_empty() || self.events.contains(&event_type)
+    }
 }
 
 impl ConfiguredSink {
@@ -46,6 +84,7 @@ impl ConfiguredSink {
     pub fn broadcast(sink: Arc<dyn NotificationSink>) -> Self {
         ConfiguredSink {
             sink,
+            events: Vec::new(),
             recipients: vec![RecipientSpec::Fixed(Recipient::Broadcast)],
         }
     }
@@ -53,7 +92,18 @@ impl ConfiguredSink {
 
 /// Builds the configured sinks (config is validated already).
 pub fn build(configs: &[SinkConfig]) -> Result<Vec<ConfiguredSink>, String> {
-    configs.iter().map(build_one).collect()
+    configs
+        .iter()
+        .map(|config| {
+            let mut sink = build_one(config)?;
+            sink.events = config
+                .events()
+                .iter()
+                .filter_map(|e| EventType::parse(e))
+                .collect();
+            Ok(sink)
+        })
+        .collect()
 }
 
 fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
@@ -70,6 +120,7 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
             url,
             secret,
             timeout,
+            ..
         } => ConfiguredSink {
             sink: Arc::new(webhook::WebhookSink::new(
                 name.clone(),
@@ -77,6 +128,7 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
                 secret.clone(),
                 duration(timeout),
             )),
+            events: Vec::new(),
             recipients: vec![RecipientSpec::Fixed(Recipient::Url(url.clone()))],
         },
         SinkConfig::Sms {
@@ -87,6 +139,7 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
             from,
             to,
             timeout,
+            ..
         } => ConfiguredSink {
             sink: Arc::new(sms::SmsSink::new(
                 name.clone(),
@@ -96,6 +149,7 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
                 from.clone(),
                 duration(timeout),
             )),
+            events: Vec::new(),
             recipients: to
                 .iter()
                 .cloned()
@@ -116,6 +170,7 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
             text_template,
             html_template,
             timeout,
+            ..
         } => {
             let templates = email::EmailTemplates::new(
                 subject_template.as_deref(),
@@ -146,10 +201,13 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
                 sink: Arc::new(
                     email::EmailSink::new(settings).map_err(|e| format!("sink {name}: {e}"))?,
                 ),
+                events: Vec::new(),
                 recipients: to
                     .iter()
                     .map(|address| match address.as_str() {
                         "requester" => RecipientSpec::Requester,
+                        "assignee" => RecipientSpec::Assignee,
+                        "admins" => RecipientSpec::Admins,
                         other => RecipientSpec::Fixed(Recipient::Email(other.to_owned())),
                     })
                     .collect(),

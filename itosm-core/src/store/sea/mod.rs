@@ -331,6 +331,31 @@ impl Store for SeaStore {
             .collect()
     }
 
+    async fn active_users_with_roles(&self, roles: &[Role]) -> Result<Vec<User>, StoreError> {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        let mut select = users::Entity::find().filter(users::Column::Active.eq(true));
+        // Rows written by the seed's SQL carry only is_admin.
+        select = if roles.contains(&Role::Admin) {
+            select.filter(sea_orm::sea_query::ExprTrait::or(
+                users::Column::Role.is_in(names),
+                users::Column::IsAdmin.eq(true),
+            ))
+        } else {
+            select.filter(sea_orm::sea_query::ExprTrait::and(
+                users::Column::Role.is_in(names),
+                users::Column::IsAdmin.eq(false),
+            ))
+        };
+        select
+            .order_by_asc(users::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(user_from)
+            .collect()
+    }
+
     async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError> {
         let _guard = self.write_guard().await;
         let row = users::ActiveModel {
