@@ -27,6 +27,8 @@ pub enum Action<'a> {
     SubscribeAllTickets,
     /// Read internal (staff-only) notes.
     ViewInternalNotes,
+    /// Read a ticket's notification delivery log (admins).
+    ViewDeliveries,
 }
 
 /// Decides whether `actor` may do `action`. `None` is an anonymous caller.
@@ -49,6 +51,7 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
     let allowed = match action {
         Action::ViewCatalog | Action::CreateTicket => true,
         Action::ListAllTickets | Action::SubscribeAllTickets | Action::ViewInternalNotes => staff,
+        Action::ViewDeliveries => actor.user.role == crate::Role::Admin,
         Action::ViewTicket(ticket) => {
             if staff || ticket.requester == actor.user.id {
                 true
@@ -149,6 +152,15 @@ mod tests {
             code(Some(&requester), Action::ViewInternalNotes),
             Some("FORBIDDEN")
         );
+        assert_eq!(
+            code(Some(&requester), Action::ViewDeliveries),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(
+            code(Some(&agent), Action::ViewDeliveries),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(code(Some(&admin), Action::ViewDeliveries), None);
         for staff in [&agent, &admin] {
             assert_eq!(code(Some(staff), Action::ViewTicket(&others)), None);
             assert_eq!(code(Some(staff), Action::ListAllTickets), None);

@@ -422,6 +422,17 @@ impl Itosm {
             .collect())
     }
 
+    /// The notifications sent for a ticket (admins only), oldest first.
+    pub async fn ticket_notifications(
+        &self,
+        actor: Option<&Actor>,
+        ticket: &Ticket,
+    ) -> Result<Vec<crate::store::DeliveryRecord>, CoreError> {
+        policy::authorize(actor, Action::ViewTicket(ticket))?;
+        policy::authorize(actor, Action::ViewDeliveries)?;
+        Ok(self.store.deliveries_for_ticket(&ticket.number).await?)
+    }
+
     /// Checks that the caller may follow every ticket live (the admin feed).
     pub fn authorize_feed(&self, actor: Option<&Actor>) -> Result<(), CoreError> {
         policy::authorize(actor, Action::SubscribeAllTickets)

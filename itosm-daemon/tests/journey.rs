@@ -84,6 +84,42 @@ async fn journey(backend: Backend) {
     assert!(printed.contains("User: john.doe"));
     assert!(printed.contains("Request: SOFTWARE_INSTALL"));
 
+    // Admins see the delivery log; requesters may not. The log row is
+    // written just after the console printed, so allow it a moment.
+    let mut log = Value::Null;
+    for _ in 0..50 {
+        log = app
+            .graphql(
+                &admin,
+                "query($n: String!) { ticket(number: $n) { notifications { sink recipient status attempts eventType } } }",
+                json!({ "n": number }),
+            )
+            .await;
+        if log["data"]["ticket"]["notifications"]
+            .as_array()
+            .is_some_and(|rows| !rows.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        log["data"]["ticket"]["notifications"],
+        json!([{ "sink": "console", "recipient": "*", "status": "DELIVERED", "attempts": 1, "eventType": "ticket.created" }]),
+        "{log}"
+    );
+    let hidden = app
+        .graphql(
+            &john,
+            "query($n: String!) { ticket(number: $n) { notifications { sink } } }",
+            json!({ "n": number }),
+        )
+        .await;
+    assert_eq!(
+        hidden["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{hidden}"
+    );
+
     // A requester sees his own ticket, not someone else's, and not the feed.
     let jane = app.login("jane.smith", "EMP124").await;
     let mine = app

@@ -186,6 +186,31 @@ impl TicketNode {
     async fn version(&self) -> i32 {
         self.0.ticket.version
     }
+    /// Notifications sent about this ticket, per sink and recipient (admins only).
+    async fn notifications(&self, ctx: &Context<'_>) -> Result<Vec<NotificationDelivery>> {
+        let (itosm, caller) = services(ctx)?;
+        let rows = itosm
+            .ticket_notifications(caller.actor_opt()?, &self.0.ticket)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| NotificationDelivery {
+                event_id: ID(row.event_id.to_string()),
+                event_type: row.event_type,
+                sink: row.sink,
+                recipient: row.recipient,
+                status: match row.status {
+                    itosm_core::store::DeliveryStatus::Delivered => DeliveryStatus::Delivered,
+                    itosm_core::store::DeliveryStatus::Failed => DeliveryStatus::Failed,
+                },
+                attempts: row.attempts,
+                last_error: row.last_error,
+                at: row.at,
+            })
+            .collect())
+    }
+
     /// Every change, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<HistoryNode>> {
         let (itosm, caller) = services(ctx)?;
@@ -198,6 +223,36 @@ impl TicketNode {
             .map(|(entry, actor)| HistoryNode(entry, actor))
             .collect())
     }
+}
+
+/// How a delivery stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// The sink accepted it.
+    Delivered,
+    /// The sink refused it, for good or after every retry.
+    Failed,
+}
+
+/// One notification: an event delivered (or not) by a sink to a recipient.
+#[derive(SimpleObject)]
+pub struct NotificationDelivery {
+    /// The event's id.
+    event_id: ID,
+    /// e.g. `ticket.created`.
+    event_type: String,
+    /// The sink's configured name.
+    sink: String,
+    /// Address, phone, URL, or `*` for broadcast sinks.
+    recipient: String,
+    /// How it stands.
+    status: DeliveryStatus,
+    /// Attempts made.
+    attempts: i32,
+    /// The last error, if any.
+    last_error: Option<String>,
+    /// When it last changed.
+    at: DateTime<Utc>,
 }
 
 /// An edge of a [`TicketConnection`].
