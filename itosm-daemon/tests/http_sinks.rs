@@ -151,6 +151,22 @@ async fn the_webhook_is_signed_carries_the_event_id_and_retries_5xx() {
         received[0].headers["x-itosm-event-id"], received[1].headers["x-itosm-event-id"],
         "a retry is the same event"
     );
+
+    // The delivery log says what the server saw: one delivery, two attempts.
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let log = app
+        .graphql(&admin, "query($n: String!) { ticket(number: $n) { notifications { sink recipient status attempts eventId } } }", json!({ "n": number }))
+        .await;
+    let rows = log["data"]["ticket"]["notifications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{log}");
+    assert_eq!(rows[0]["sink"], "ops");
+    assert_eq!(rows[0]["recipient"], format!("{}/hook", server.base));
+    assert_eq!(rows[0]["status"], "DELIVERED");
+    assert_eq!(rows[0]["attempts"], 2);
+    assert_eq!(rows[0]["eventId"], body["event_id"]);
     app.stop().await;
 }
 

@@ -243,3 +243,46 @@ fn an_unreachable_broker_at_start_names_the_key() {
     assert!(!output.status.success());
     assert!(stderr.contains("transport.amqp_url"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_smtp_server_that_is_down_ends_in_the_dlq_after_backoff() {
+    let broker = Broker::new("smtpdown").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    // Nothing listens on this port: every attempt is refused.
+    let port = support::free_port();
+    let toml = broker.config(&format!(
+        "[notifications]\nmax_attempts = 3\nretry_backoff = \"50ms\"\n\n\
+         [[notifications.sinks]]\nkind = \"email\"\nname = \"mail\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n\
+         from = \"itosm@example.com\"\nto = [\"it-admin-group@example.com\"]\ntimeout = \"2s\"\n"
+    ));
+    let api = serve(&db.url, &toml, "api,relay,notifier", true).await;
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = write_config(config_dir.path(), &toml);
+
+    let number = create_ticket(&api, "Mail server is down").await;
+    let mut listed = String::new();
+    for _ in 0..100 {
+        listed = itosm(&["dlq", "list", "--config", &config]);
+        if listed.contains(&number) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        listed.contains(&number),
+        "the event is dead-lettered: {listed}"
+    );
+    let admin = api.login("admin.user", "ADMIN01").await;
+    let log = api
+        .graphql(&admin, "query($n: String!) { ticket(number: $n) { notifications { status attempts lastError } } }", json!({ "n": number }))
+        .await;
+    let row = &log["data"]["ticket"]["notifications"][0];
+    assert_eq!(row["status"], "FAILED", "{log}");
+    assert_eq!(
+        row["attempts"], 3,
+        "retried with backoff up to max_attempts: {log}"
+    );
+    assert!(row["lastError"].as_str().is_some_and(|e| !e.is_empty()));
+    api.stop().await;
+    broker.cleanup().await;
+}
