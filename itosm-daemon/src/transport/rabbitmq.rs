@@ -349,14 +349,34 @@ pub async fn run_notifier_consumer(
     health: Arc<BrokerHealth>,
     shutdown: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(200);
+    supervise("notifier consumer", &health, &shutdown, || {
+        consume_notifications(&settings, Arc::clone(&handler), &health, &shutdown)
+    })
+    .await;
+}
+
+/// Runs `session` until shutdown, restarting it with exponential backoff
+/// (200 ms up to 10 s) whenever it fails. A session that ran for a minute
+/// resets the backoff, so an outage after days starts again quickly.
+async fn supervise<F, Fut>(
+    what: &str,
+    health: &BrokerHealth,
+    shutdown: &CancellationToken,
+    mut session: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), TransportError>>,
+{
+    const FIRST: Duration = Duration::from_millis(200);
+    let mut backoff = FIRST;
     while !shutdown.is_cancelled() {
-        match consume_notifications(&settings, Arc::clone(&handler), &health, &shutdown).await {
-            Ok(()) => backoff = Duration::from_millis(200),
-            Err(error) => {
-                health.set(false);
-                tracing::warn!(%error, retry_in = ?backoff, "notifier consumer lost the broker; reconnecting");
+        let started = tokio::time::Instant::now();
+        if let Err(error) = session().await {
+            health.set(false);
+            if started.elapsed() >= Duration::from_secs(60) {
+                backoff = FIRST;
             }
+            tracing::warn!(%error, retry_in = ?backoff, "{what} lost the broker; reconnecting");
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -442,23 +462,14 @@ pub async fn run_feed_consumer(
     health: Arc<BrokerHealth>,
     shutdown: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(200);
     let mut first = true;
-    while !shutdown.is_cancelled() {
-        if !first {
+    supervise("live feed", &health, &shutdown, || {
+        if !std::mem::replace(&mut first, false) {
             feed.interrupted();
         }
-        first = false;
-        if let Err(error) = consume_feed(&settings, &feed, &health, &shutdown).await {
-            health.set(false);
-            tracing::warn!(%error, retry_in = ?backoff, "live feed lost the broker; reconnecting");
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
-    }
+        consume_feed(&settings, &feed, &health, &shutdown)
+    })
+    .await;
 }
 
 async fn consume_feed(
