@@ -107,6 +107,35 @@ impl TicketStatus {
     }
 }
 
+impl TicketStatus {
+    /// Whether the ticket is still being worked (not resolved, closed or cancelled).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            TicketStatus::Start | TicketStatus::InProgress | TicketStatus::OnHold
+        )
+    }
+
+    /// The statuses a ticket may move to from this one:
+    /// `START → IN_PROGRESS ⇄ ON_HOLD → RESOLVED → CLOSED`, `RESOLVED →
+    /// IN_PROGRESS` (reopen), and `CANCELLED` from any open status.
+    pub fn allowed_next(self) -> &'static [TicketStatus] {
+        use TicketStatus::*;
+        match self {
+            Start => &[InProgress, Cancelled],
+            InProgress => &[OnHold, Resolved, Cancelled],
+            OnHold => &[InProgress, Resolved, Cancelled],
+            Resolved => &[Closed, InProgress],
+            Closed | Cancelled => &[],
+        }
+    }
+
+    /// Whether moving from this status to `next` is a legal transition.
+    pub fn can_move_to(self, next: TicketStatus) -> bool {
+        self.allowed_next().contains(&next)
+    }
+}
+
 wire_enum! {
     /// How urgent a ticket is.
     Priority {
@@ -165,4 +194,54 @@ pub struct HistoryEntry {
     pub actor: Option<UserId>,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TicketStatus::*;
+
+    #[test]
+    fn every_transition_is_legal_or_refused_exactly_as_designed() {
+        let legal = [
+            (Start, InProgress),
+            (Start, Cancelled),
+            (InProgress, OnHold),
+            (InProgress, Resolved),
+            (InProgress, Cancelled),
+            (OnHold, InProgress),
+            (OnHold, Resolved),
+            (OnHold, Cancelled),
+            (Resolved, Closed),
+            (Resolved, InProgress),
+        ];
+        for from in TicketStatus::ALL {
+            for to in TicketStatus::ALL {
+                assert_eq!(
+                    from.can_move_to(*to),
+                    legal.contains(&(*from, *to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+        assert!(Closed.allowed_next().is_empty() && Cancelled.allowed_next().is_empty());
+        assert!(Start.is_open() && OnHold.is_open() && !Resolved.is_open() && !Cancelled.is_open());
+    }
+
+    #[test]
+    fn software_rules_and_labels() {
+        assert_eq!(
+            RequestType::SoftwareInstall.software_rule(),
+            SoftwareRule::Required
+        );
+        assert_eq!(RequestType::Hardware.software_rule(), SoftwareRule::Refused);
+        assert_eq!(
+            RequestType::Incident.software_rule(),
+            SoftwareRule::Optional
+        );
+        assert_eq!(Start.label(), "Start");
+        for status in TicketStatus::ALL {
+            assert_eq!(TicketStatus::parse(status.as_str()), Some(*status));
+        }
+    }
 }
