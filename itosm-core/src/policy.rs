@@ -29,6 +29,10 @@ pub enum Action<'a> {
     ViewInternalNotes,
     /// Read a ticket's notification delivery log (admins).
     ViewDeliveries,
+    /// Move a ticket to another status. Staff may make any legal move; a
+    /// requester may only cancel his own open ticket or reopen his own
+    /// resolved one.
+    ChangeStatus(&'a Ticket, crate::TicketStatus),
 }
 
 /// Decides whether `actor` may do `action`. `None` is an anonymous caller.
@@ -52,6 +56,15 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
         Action::ViewCatalog | Action::CreateTicket => true,
         Action::ListAllTickets | Action::SubscribeAllTickets | Action::ViewInternalNotes => staff,
         Action::ViewDeliveries => actor.user.role == crate::Role::Admin,
+        Action::ChangeStatus(ticket, to) => {
+            if !staff && ticket.requester != actor.user.id {
+                return Err(ticket_not_found(&ticket.number));
+            }
+            staff
+                || (to == crate::TicketStatus::Cancelled && ticket.status.is_open())
+                || (to == crate::TicketStatus::InProgress
+                    && ticket.status == crate::TicketStatus::Resolved)
+        }
         Action::ViewTicket(ticket) => {
             if staff || ticket.requester == actor.user.id {
                 true

@@ -433,6 +433,75 @@ impl Itosm {
         Ok(self.store.deliveries_for_ticket(&ticket.number).await?)
     }
 
+    /// Moves a ticket to `status` if the caller may, the move is legal and
+    /// `version` is still current; writes history and a
+    /// `ticket.status_changed` event with it.
+    pub async fn change_status(
+        &self,
+        actor: Option<&Actor>,
+        number: &str,
+        status: TicketStatus,
+        note: Option<String>,
+        version: i32,
+    ) -> Result<TicketView, CoreError> {
+        let view = self.get_ticket(actor, number).await?;
+        let Some(actor) = actor else {
+            return Err(CoreError::Unauthenticated("log in first".to_owned()));
+        };
+        policy::authorize(Some(actor), Action::ChangeStatus(&view.ticket, status))?;
+        let current = view.ticket.status;
+        if !current.can_move_to(status) {
+            let allowed: Vec<&str> = current.allowed_next().iter().map(|s| s.as_str()).collect();
+            return Err(CoreError::bad_input(
+                "status",
+                if allowed.is_empty() {
+                    format!("a {current} ticket cannot change status")
+                } else {
+                    format!(
+                        "cannot go from {current} to {status}; allowed: {}",
+                        allowed.join(", ")
+                    )
+                },
+            ));
+        }
+        let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        if let Some(note) = &note {
+            if note.chars().count() > self.config.max_description_chars {
+                return Err(CoreError::bad_input(
+                    "note",
+                    format!("at most {} characters", self.config.max_description_chars),
+                ));
+            }
+            if note
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                return Err(CoreError::bad_input(
+                    "note",
+                    "must not contain control characters",
+                ));
+            }
+        }
+        if version != view.ticket.version {
+            return Err(CoreError::Conflict(crate::store::STALE_VERSION.to_owned()));
+        }
+        let change = crate::store::StatusChange {
+            ticket: view.ticket.clone(),
+            status,
+            note,
+            actor: actor.user.clone(),
+            requester: view.requester.clone(),
+            software: view.software.clone(),
+            assignee: view.assignee.clone(),
+            now: self.clock.now(),
+            event_id: Uuid::now_v7(),
+        };
+        let (ticket, event) = self.store.change_status(change).await?;
+        self.outbox_wakeup.notify_one();
+        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, from = %current, to = %status, actor = %actor.user.username, "status changed");
+        Ok(TicketView { ticket, ..view })
+    }
+
     /// Checks that the caller may follow every ticket live (the admin feed).
     pub fn authorize_feed(&self, actor: Option<&Actor>) -> Result<(), CoreError> {
         policy::authorize(actor, Action::SubscribeAllTickets)

@@ -562,6 +562,106 @@ async fn delivery_log_deduplicates_and_accumulates(s: Subject) {
     );
 }
 
+async fn status_changes_are_atomic_and_versioned(s: Subject) {
+    use itosm_core::store::{StatusChange, StoreError};
+    let (john, jane, _) = seeded(&s).await;
+    let admin = s
+        .store
+        .find_user_by_username("admin.user")
+        .await
+        .unwrap()
+        .unwrap();
+    let format = TicketNumberFormat::default();
+    let (ticket, _) = s
+        .store
+        .create_ticket(&format, new_ticket(&john, None, at(2026)))
+        .await
+        .unwrap();
+    let change = |from: &itosm_core::Ticket, to: TicketStatus| StatusChange {
+        ticket: from.clone(),
+        status: to,
+        note: Some("on it".into()),
+        actor: admin.clone(),
+        requester: john.clone(),
+        software: None,
+        assignee: None,
+        now: at(2026),
+        event_id: uuid::Uuid::new_v4(),
+    };
+    let (moved, event) = s
+        .store
+        .change_status(change(&ticket, TicketStatus::InProgress))
+        .await
+        .unwrap();
+    assert_eq!((moved.status, moved.version), (TicketStatus::InProgress, 2));
+    assert_eq!(event.event_type.as_str(), "ticket.status_changed");
+    assert_eq!(event.actor.as_deref(), Some("admin.user"));
+    let stored = s.store.get_ticket(&ticket.number).await.unwrap().unwrap();
+    assert_eq!(stored, moved);
+    let history = s.store.ticket_history(ticket.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        (
+            history[1].status,
+            history[1].notes.as_deref(),
+            history[1].actor
+        ),
+        (TicketStatus::InProgress, Some("on it"), Some(admin.id))
+    );
+
+    // A stale version changes nothing.
+    let stale = s
+        .store
+        .change_status(change(&ticket, TicketStatus::Cancelled))
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert_eq!(
+        s.store
+            .get_ticket(&ticket.number)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        TicketStatus::InProgress
+    );
+    assert_eq!(s.store.ticket_history(ticket.id).await.unwrap().len(), 2);
+    assert_eq!(s.store.count_unsent_outbox().await.unwrap(), 2);
+
+    // Concurrent changes from the same version: exactly one wins.
+    let racers: Vec<_> = (0..8)
+        .map(|i| {
+            let store = Arc::clone(&s.store);
+            let to = if i % 2 == 0 {
+                TicketStatus::OnHold
+            } else {
+                TicketStatus::Resolved
+            };
+            let c = change(&moved, to);
+            tokio::spawn(async move { store.change_status(c).await })
+        })
+        .collect();
+    let mut wins = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one concurrent change wins");
+    assert_eq!(
+        s.store
+            .get_ticket(&ticket.number)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        3
+    );
+    assert_eq!(s.store.ticket_history(ticket.id).await.unwrap().len(), 3);
+    let _ = jane;
+}
+
 macro_rules! conformance {
     ($($case:ident),+ $(,)?) => {
         mod memory_store {
@@ -593,6 +693,7 @@ conformance!(
     settings_are_inserted_once,
     delivery_log_deduplicates_and_accumulates,
     concurrent_relays_claim_disjoint_rows,
+    status_changes_are_atomic_and_versioned,
 );
 
 /// PostgreSQL wakes relays in other processes when outbox rows commit.

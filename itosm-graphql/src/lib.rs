@@ -182,6 +182,25 @@ impl MutationRoot {
             .map_err(to_graphql_error)?;
         Ok(TicketNode(view))
     }
+
+    /// Moves a ticket to another status. `version` is the one you saw; a
+    /// stale one is a `CONFLICT`. Requesters may only cancel their own open
+    /// tickets and reopen (`IN_PROGRESS`) their resolved ones.
+    async fn change_status(
+        &self,
+        ctx: &Context<'_>,
+        number: String,
+        status: types::TicketStatus,
+        note: Option<String>,
+        version: i32,
+    ) -> Result<TicketNode> {
+        let (itosm, caller) = services(ctx)?;
+        let view = itosm
+            .change_status(caller.actor_opt()?, &number, status.into(), note, version)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(TicketNode(view))
+    }
 }
 
 fn parse_id(id: &ID, field: &'static str) -> Result<i64> {

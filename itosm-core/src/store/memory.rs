@@ -188,6 +188,44 @@ impl Store for MemoryStore {
         })
     }
 
+    async fn change_status(
+        &self,
+        change: super::StatusChange,
+    ) -> Result<(Ticket, EventEnvelope), StoreError> {
+        self.with(|s| {
+            let Some(stored) = s.tickets.iter_mut().find(|t| t.id == change.ticket.id) else {
+                return Err(StoreError::Internal("no such ticket".to_owned()));
+            };
+            if stored.version != change.ticket.version {
+                return Err(StoreError::Conflict(super::STALE_VERSION.to_owned()));
+            }
+            let (ticket, event) = change.apply();
+            *stored = ticket.clone();
+            s.history.push(HistoryEntry {
+                id: s.history.len() as i64 + 1,
+                ticket: ticket.id,
+                status: ticket.status,
+                notes: change.note.clone(),
+                actor: Some(change.actor.id),
+                at: change.now,
+            });
+            s.outbox.push(OutboxRow {
+                record: OutboxRecord {
+                    id: s.outbox.len() as i64 + 1,
+                    event_id: event.event_id,
+                    event_type: event.event_type.as_str().to_owned(),
+                    ticket_number: ticket.number.clone(),
+                    payload: event.to_json(),
+                    attempts: 0,
+                },
+                claimed_until: None,
+                sent_at: None,
+                last_error: None,
+            });
+            Ok((ticket, event))
+        })
+    }
+
     async fn get_ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError> {
         Ok(self.with(|s| s.tickets.iter().find(|t| t.number == number).cloned()))
     }

@@ -52,6 +52,54 @@ pub struct NewTicket {
     pub event_id: Uuid,
 }
 
+/// A status change, applied only if the ticket is still at `expected_version`.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    /// The ticket as the caller saw it (its version is the expected one).
+    pub ticket: Ticket,
+    /// The new status.
+    pub status: TicketStatus,
+    /// Why, in the actor's words.
+    pub note: Option<String>,
+    /// Who changes it.
+    pub actor: User,
+    /// The ticket's requester, software and assignee, for the event.
+    pub requester: User,
+    /// See `requester`.
+    pub software: Option<Software>,
+    /// See `requester`.
+    pub assignee: Option<User>,
+    /// When.
+    pub now: DateTime<Utc>,
+    /// Id of the `ticket.status_changed` event written with the change.
+    pub event_id: Uuid,
+}
+
+impl StatusChange {
+    /// The ticket after the change and its event: one definition so all
+    /// stores agree.
+    pub(crate) fn apply(&self) -> (Ticket, EventEnvelope) {
+        let mut ticket = self.ticket.clone();
+        ticket.status = self.status;
+        ticket.updated_at = self.now;
+        ticket.version += 1;
+        let snapshot = TicketSnapshot::of(
+            &ticket,
+            &self.requester,
+            self.software.as_ref(),
+            self.assignee.as_ref(),
+        );
+        let event = EventEnvelope::new(
+            EventType::TicketStatusChanged,
+            self.event_id,
+            self.now,
+            Some(&self.actor),
+            snapshot,
+        );
+        (ticket, event)
+    }
+}
+
 /// Which tickets to list, newest first, keyset-paged by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TicketQuery {
@@ -168,6 +216,13 @@ pub trait Store: Send + Sync + 'static {
         format: &TicketNumberFormat,
         ticket: NewTicket,
     ) -> Result<(Ticket, EventEnvelope), StoreError>;
+    /// Changes a ticket's status if its version is still the expected one
+    /// (else `Conflict`, changing nothing), writing a history row and a
+    /// `ticket.status_changed` outbox event in the same transaction.
+    async fn change_status(
+        &self,
+        change: StatusChange,
+    ) -> Result<(Ticket, EventEnvelope), StoreError>;
     /// A ticket by number.
     async fn get_ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError>;
     /// Tickets matching `query`, newest first.
@@ -238,6 +293,9 @@ pub(crate) fn new_ticket_parts(
     );
     (ticket, event)
 }
+
+/// The message of the `Conflict` for a stale version.
+pub const STALE_VERSION: &str = "the ticket changed since you loaded it; reload and try again";
 
 /// The note on every ticket's first history row.
 pub const CREATED_NOTE: &str = "Ticket created";

@@ -181,6 +181,37 @@ impl SeaStore {
         Statement::from_sql_and_values(self.backend, sql, values)
     }
 
+    /// Writes `event` to the outbox inside `txn`, and on PostgreSQL queues a
+    /// `NOTIFY` delivered at commit, which wakes relays in other processes.
+    async fn insert_outbox(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        event: &EventEnvelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        outbox::ActiveModel {
+            id: NotSet,
+            event_id: Set(event.event_id),
+            event_type: Set(event.event_type.as_str().to_owned()),
+            ticket_number: Set(event.ticket.number.clone()),
+            payload: Set(event.to_json()),
+            created_at: Set(now),
+            claimed_until: Set(None),
+            sent_at: Set(None),
+            attempts: Set(0),
+            last_error: Set(None),
+        }
+        .insert(txn)
+        .await
+        .map_err(classify)?;
+        if !self.is_sqlite() {
+            txn.execute_unprepared(&format!("NOTIFY {OUTBOX_CHANNEL}"))
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+
     /// Makes sure the PostgreSQL sequence for (format, year) exists, outside
     /// any ticket transaction, and returns its name.
     async fn ensure_sequence(
@@ -511,28 +542,57 @@ impl Store for SeaStore {
         .await
         .map_err(classify)?;
 
-        outbox::ActiveModel {
+        self.insert_outbox(&txn, &event, new.now).await?;
+        txn.commit().await.map_err(classify)?;
+        Ok((ticket, event))
+    }
+
+    async fn change_status(
+        &self,
+        change: super::StatusChange,
+    ) -> Result<(Ticket, EventEnvelope), StoreError> {
+        let _guard = self.write_guard().await;
+        let txn = self
+            .db
+            .begin_with_options(Self::write_options())
+            .await
+            .map_err(classify)?;
+        let (ticket, event) = change.apply();
+        // Optimistic concurrency: only the holder of the current version wins.
+        let updated = tickets::Entity::update_many()
+            .col_expr(
+                tickets::Column::Status,
+                sea_orm::sea_query::Expr::value(ticket.status.as_str()),
+            )
+            .col_expr(
+                tickets::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(ticket.updated_at),
+            )
+            .col_expr(
+                tickets::Column::Version,
+                sea_orm::sea_query::Expr::value(ticket.version),
+            )
+            .filter(tickets::Column::Id.eq(ticket.id.0))
+            .filter(tickets::Column::Version.eq(change.ticket.version))
+            .exec(&txn)
+            .await
+            .map_err(classify)?;
+        if updated.rows_affected != 1 {
+            txn.rollback().await.map_err(classify)?;
+            return Err(StoreError::Conflict(super::STALE_VERSION.to_owned()));
+        }
+        ticket_history::ActiveModel {
             id: NotSet,
-            event_id: Set(event.event_id),
-            event_type: Set(event.event_type.as_str().to_owned()),
-            ticket_number: Set(ticket.number.clone()),
-            payload: Set(event.to_json()),
-            created_at: Set(new.now),
-            claimed_until: Set(None),
-            sent_at: Set(None),
-            attempts: Set(0),
-            last_error: Set(None),
+            ticket_id: Set(ticket.id.0),
+            status: Set(ticket.status.as_str().to_owned()),
+            notes: Set(change.note.clone()),
+            actor_id: Set(Some(change.actor.id.0)),
+            updated_at: Set(change.now),
         }
         .insert(&txn)
         .await
         .map_err(classify)?;
-
-        if !self.is_sqlite() {
-            // Delivered at commit: wakes relays in other processes at once.
-            txn.execute_unprepared(&format!("NOTIFY {OUTBOX_CHANNEL}"))
-                .await
-                .map_err(classify)?;
-        }
+        self.insert_outbox(&txn, &event, change.now).await?;
         txn.commit().await.map_err(classify)?;
         Ok((ticket, event))
     }

@@ -1,0 +1,135 @@
+//! Working a ticket's status through the real binary: legal moves, illegal
+//! ones named, stale versions refused, and who may do what.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{App, Backend};
+
+const CHANGE: &str = "mutation($n: String!, $s: TicketStatus!, $v: Int!, $note: String) { \
+    changeStatus(number: $n, status: $s, version: $v, note: $note) { status statusLabel version history { status notes actor { username } } } }";
+
+async fn change(app: &App, token: &str, number: &str, status: &str, version: i64) -> Value {
+    app.graphql(
+        token,
+        CHANGE,
+        json!({ "n": number, "s": status, "v": version, "note": format!("to {status}") }),
+    )
+    .await
+}
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_moves_follow_the_state_machine_and_the_policy() {
+    let app = App::spawn(Backend::Sqlite).await;
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let john = app.login("john.doe", "EMP123").await;
+    let jane = app.login("jane.smith", "EMP124").await;
+    let created = app
+        .graphql(&john, "mutation { createTicket(input: { requestType: HARDWARE, description: \"Fan noise\" }) { number version } }", json!({}))
+        .await;
+    let number = created["data"]["createTicket"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let moved = change(&app, &admin, &number, "IN_PROGRESS", 1).await;
+    let ticket = &moved["data"]["changeStatus"];
+    assert_eq!(
+        (
+            ticket["status"].as_str(),
+            ticket["statusLabel"].as_str(),
+            ticket["version"].as_i64()
+        ),
+        (Some("IN_PROGRESS"), Some("In progress"), Some(2)),
+        "{moved}"
+    );
+    assert_eq!(ticket["history"][1]["notes"], "to IN_PROGRESS");
+    assert_eq!(ticket["history"][1]["actor"]["username"], "admin.user");
+
+    let stale = change(&app, &admin, &number, "ON_HOLD", 1).await;
+    assert_eq!(code(&stale), "CONFLICT", "{stale}");
+    let illegal = change(&app, &admin, &number, "CLOSED", 2).await;
+    assert_eq!(code(&illegal), "BAD_USER_INPUT");
+    let message = illegal["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("ON_HOLD")
+            && message.contains("RESOLVED")
+            && message.contains("CANCELLED"),
+        "names the allowed moves: {message}"
+    );
+
+    // The requester may not work his ticket, another requester cannot even see it.
+    assert_eq!(
+        code(&change(&app, &john, &number, "RESOLVED", 2).await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code(&change(&app, &jane, &number, "CANCELLED", 2).await),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        code(
+            &app.graphql_with(
+                None,
+                CHANGE,
+                json!({ "n": number, "s": "CANCELLED", "v": 2 })
+            )
+            .await
+        ),
+        "UNAUTHENTICATED"
+    );
+
+    // Resolve, the requester reopens, then cancels his own open ticket.
+    let resolved = change(&app, &admin, &number, "RESOLVED", 2).await;
+    assert_eq!(resolved["data"]["changeStatus"]["version"], 3, "{resolved}");
+    let reopened = change(&app, &john, &number, "IN_PROGRESS", 3).await;
+    assert_eq!(
+        reopened["data"]["changeStatus"]["status"], "IN_PROGRESS",
+        "{reopened}"
+    );
+    let cancelled = change(&app, &john, &number, "CANCELLED", 4).await;
+    assert_eq!(
+        cancelled["data"]["changeStatus"]["status"], "CANCELLED",
+        "{cancelled}"
+    );
+    let after = change(&app, &admin, &number, "IN_PROGRESS", 5).await;
+    assert_eq!(
+        code(&after),
+        "BAD_USER_INPUT",
+        "a cancelled ticket is final: {after}"
+    );
+
+    let history = app
+        .graphql(
+            &admin,
+            "query($n: String!) { ticket(number: $n) { history { status } } }",
+            json!({ "n": number }),
+        )
+        .await;
+    let statuses: Vec<&str> = history["data"]["ticket"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "START",
+            "IN_PROGRESS",
+            "RESOLVED",
+            "IN_PROGRESS",
+            "CANCELLED"
+        ],
+        "history matches what happened"
+    );
+    app.stop().await;
+}
