@@ -33,6 +33,8 @@ pub enum Action<'a> {
     /// requester may only cancel his own open ticket or reopen his own
     /// resolved one.
     ChangeStatus(&'a Ticket, crate::TicketStatus),
+    /// Assign or unassign a ticket, or list who can be assigned (staff).
+    Assign,
 }
 
 /// Decides whether `actor` may do `action`. `None` is an anonymous caller.
@@ -56,6 +58,7 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
         Action::ViewCatalog | Action::CreateTicket => true,
         Action::ListAllTickets | Action::SubscribeAllTickets | Action::ViewInternalNotes => staff,
         Action::ViewDeliveries => actor.user.role == crate::Role::Admin,
+        Action::Assign => staff,
         Action::ChangeStatus(ticket, to) => {
             if !staff && ticket.requester != actor.user.id {
                 return Err(ticket_not_found(&ticket.number));

@@ -485,9 +485,9 @@ impl Itosm {
         if version != view.ticket.version {
             return Err(CoreError::Conflict(crate::store::STALE_VERSION.to_owned()));
         }
-        let change = crate::store::StatusChange {
+        let change = crate::store::TicketChange {
             ticket: view.ticket.clone(),
-            status,
+            update: crate::store::TicketUpdate::Status(status),
             note,
             actor: actor.user.clone(),
             requester: view.requester.clone(),
@@ -496,10 +496,77 @@ impl Itosm {
             now: self.clock.now(),
             event_id: Uuid::now_v7(),
         };
-        let (ticket, event) = self.store.change_status(change).await?;
+        let (ticket, event) = self.store.update_ticket(change).await?;
         self.outbox_wakeup.notify_one();
         tracing::info!(ticket = %ticket.number, event_id = %event.event_id, from = %current, to = %status, actor = %actor.user.username, "status changed");
         Ok(TicketView { ticket, ..view })
+    }
+
+    /// Agents and admins a ticket can be assigned to (staff only).
+    pub async fn assignable_agents(&self, actor: Option<&Actor>) -> Result<Vec<User>, CoreError> {
+        policy::authorize(actor, Action::Assign)?;
+        Ok(self
+            .store
+            .active_users_with_roles(&[crate::Role::Agent, crate::Role::Admin])
+            .await?)
+    }
+
+    /// Assigns a ticket to an agent or admin, or unassigns it (`None`), if
+    /// `version` is still current; writes history and a `ticket.assigned`
+    /// event with it.
+    pub async fn assign_ticket(
+        &self,
+        actor: Option<&Actor>,
+        number: &str,
+        assignee: Option<UserId>,
+        version: i32,
+    ) -> Result<TicketView, CoreError> {
+        let view = self.get_ticket(actor, number).await?;
+        let Some(actor) = actor else {
+            return Err(CoreError::Unauthenticated("log in first".to_owned()));
+        };
+        policy::authorize(Some(actor), Action::Assign)?;
+        let new_assignee = match assignee {
+            None => None,
+            Some(id) => {
+                let user = self.store.users_by_ids(&[id]).await?.into_iter().next();
+                match user {
+                    Some(user) if user.active && user.role.is_staff() => Some(user),
+                    _ => {
+                        return Err(CoreError::bad_input(
+                            "assigneeId",
+                            "tickets can only be assigned to an active agent or admin",
+                        ));
+                    }
+                }
+            }
+        };
+        if version != view.ticket.version {
+            return Err(CoreError::Conflict(crate::store::STALE_VERSION.to_owned()));
+        }
+        let note = match &new_assignee {
+            Some(user) => format!("Assigned to {}", user.username),
+            None => "Unassigned".to_owned(),
+        };
+        let change = crate::store::TicketChange {
+            ticket: view.ticket.clone(),
+            update: crate::store::TicketUpdate::Assignee(new_assignee.clone()),
+            note: Some(note),
+            actor: actor.user.clone(),
+            requester: view.requester.clone(),
+            software: view.software.clone(),
+            assignee: view.assignee.clone(),
+            now: self.clock.now(),
+            event_id: Uuid::now_v7(),
+        };
+        let (ticket, event) = self.store.update_ticket(change).await?;
+        self.outbox_wakeup.notify_one();
+        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, assignee = ?new_assignee.as_ref().map(|u| &u.username), actor = %actor.user.username, "ticket assigned");
+        Ok(TicketView {
+            ticket,
+            assignee: new_assignee,
+            ..view
+        })
     }
 
     /// Checks that the caller may follow every ticket live (the admin feed).

@@ -563,7 +563,7 @@ async fn delivery_log_deduplicates_and_accumulates(s: Subject) {
 }
 
 async fn status_changes_are_atomic_and_versioned(s: Subject) {
-    use itosm_core::store::{StatusChange, StoreError};
+    use itosm_core::store::{StoreError, TicketChange, TicketUpdate};
     let (john, jane, _) = seeded(&s).await;
     let admin = s
         .store
@@ -577,9 +577,9 @@ async fn status_changes_are_atomic_and_versioned(s: Subject) {
         .create_ticket(&format, new_ticket(&john, None, at(2026)))
         .await
         .unwrap();
-    let change = |from: &itosm_core::Ticket, to: TicketStatus| StatusChange {
+    let change = |from: &itosm_core::Ticket, to: TicketStatus| TicketChange {
         ticket: from.clone(),
-        status: to,
+        update: TicketUpdate::Status(to),
         note: Some("on it".into()),
         actor: admin.clone(),
         requester: john.clone(),
@@ -590,7 +590,7 @@ async fn status_changes_are_atomic_and_versioned(s: Subject) {
     };
     let (moved, event) = s
         .store
-        .change_status(change(&ticket, TicketStatus::InProgress))
+        .update_ticket(change(&ticket, TicketStatus::InProgress))
         .await
         .unwrap();
     assert_eq!((moved.status, moved.version), (TicketStatus::InProgress, 2));
@@ -612,7 +612,7 @@ async fn status_changes_are_atomic_and_versioned(s: Subject) {
     // A stale version changes nothing.
     let stale = s
         .store
-        .change_status(change(&ticket, TicketStatus::Cancelled))
+        .update_ticket(change(&ticket, TicketStatus::Cancelled))
         .await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
     assert_eq!(
@@ -637,7 +637,7 @@ async fn status_changes_are_atomic_and_versioned(s: Subject) {
                 TicketStatus::Resolved
             };
             let c = change(&moved, to);
-            tokio::spawn(async move { store.change_status(c).await })
+            tokio::spawn(async move { store.update_ticket(c).await })
         })
         .collect();
     let mut wins = 0;
@@ -660,6 +660,53 @@ async fn status_changes_are_atomic_and_versioned(s: Subject) {
     );
     assert_eq!(s.store.ticket_history(ticket.id).await.unwrap().len(), 3);
     let _ = jane;
+}
+
+async fn assignment_is_stored_with_its_event(s: Subject) {
+    use itosm_core::store::{TicketChange, TicketUpdate};
+    let (john, _, _) = seeded(&s).await;
+    let admin = s
+        .store
+        .find_user_by_username("admin.user")
+        .await
+        .unwrap()
+        .unwrap();
+    let (ticket, _) = s
+        .store
+        .create_ticket(
+            &TicketNumberFormat::default(),
+            new_ticket(&john, None, at(2026)),
+        )
+        .await
+        .unwrap();
+    let change = TicketChange {
+        ticket: ticket.clone(),
+        update: TicketUpdate::Assignee(Some(admin.clone())),
+        note: Some("Assigned to admin.user".into()),
+        actor: admin.clone(),
+        requester: john.clone(),
+        software: None,
+        assignee: None,
+        now: at(2026),
+        event_id: uuid::Uuid::new_v4(),
+    };
+    let (assigned, event) = s.store.update_ticket(change).await.unwrap();
+    assert_eq!(
+        (assigned.assignee, assigned.status, assigned.version),
+        (Some(admin.id), TicketStatus::Start, 2)
+    );
+    assert_eq!(event.event_type.as_str(), "ticket.assigned");
+    assert_eq!(event.ticket.assignee.as_deref(), Some("admin.user"));
+    assert_eq!(
+        event.ticket.assignee_email.as_deref(),
+        Some("admin.user@example.com")
+    );
+    assert_eq!(
+        s.store.get_ticket(&ticket.number).await.unwrap().unwrap(),
+        assigned
+    );
+    let history = s.store.ticket_history(ticket.id).await.unwrap();
+    assert_eq!(history[1].notes.as_deref(), Some("Assigned to admin.user"));
 }
 
 macro_rules! conformance {
@@ -694,6 +741,7 @@ conformance!(
     delivery_log_deduplicates_and_accumulates,
     concurrent_relays_claim_disjoint_rows,
     status_changes_are_atomic_and_versioned,
+    assignment_is_stored_with_its_event,
 );
 
 /// PostgreSQL wakes relays in other processes when outbox rows commit.

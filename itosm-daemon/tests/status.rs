@@ -133,3 +133,112 @@ async fn status_moves_follow_the_state_machine_and_the_policy() {
     );
     app.stop().await;
 }
+
+const ASSIGN: &str = "mutation($n: String!, $a: ID, $v: Int!) { \
+    assignTicket(number: $n, assigneeId: $a, version: $v) { version assignee { username } history { notes } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assignment_is_for_staff_and_to_staff_only() {
+    let app = App::spawn(Backend::Sqlite).await;
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let john = app.login("john.doe", "EMP123").await;
+    let created = app
+        .graphql(&john, "mutation { createTicket(input: { requestType: OTHER, description: \"Printer\" }) { number } }", json!({}))
+        .await;
+    let number = created["data"]["createTicket"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = app.graphql(&admin, "{ me { id } }", json!({})).await;
+    let admin_id = me["data"]["me"]["id"].clone();
+    let john_id = app.graphql(&john, "{ me { id } }", json!({})).await["data"]["me"]["id"].clone();
+
+    let agents = app
+        .graphql(&admin, "{ assignableAgents { username role } }", json!({}))
+        .await;
+    assert_eq!(
+        agents["data"]["assignableAgents"],
+        json!([{ "username": "admin.user", "role": "ADMIN" }]),
+        "{agents}"
+    );
+    assert_eq!(
+        code(
+            &app.graphql(&john, "{ assignableAgents { username } }", json!({}))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+
+    assert_eq!(
+        code(
+            &app.graphql(&john, ASSIGN, json!({ "n": number, "a": admin_id, "v": 1 }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code(
+            &app.graphql(&admin, ASSIGN, json!({ "n": number, "a": john_id, "v": 1 }))
+                .await
+        ),
+        "BAD_USER_INPUT",
+        "requesters cannot be assignees"
+    );
+    assert_eq!(
+        code(
+            &app.graphql(&admin, ASSIGN, json!({ "n": number, "a": "999", "v": 1 }))
+                .await
+        ),
+        "BAD_USER_INPUT"
+    );
+
+    let assigned = app
+        .graphql(
+            &admin,
+            ASSIGN,
+            json!({ "n": number, "a": admin_id, "v": 1 }),
+        )
+        .await;
+    let ticket = &assigned["data"]["assignTicket"];
+    assert_eq!(ticket["assignee"]["username"], "admin.user", "{assigned}");
+    assert_eq!(ticket["version"], 2);
+    assert_eq!(ticket["history"][1]["notes"], "Assigned to admin.user");
+    assert_eq!(
+        code(
+            &app.graphql(
+                &admin,
+                ASSIGN,
+                json!({ "n": number, "a": Value::Null, "v": 1 })
+            )
+            .await
+        ),
+        "CONFLICT"
+    );
+    let unassigned = app
+        .graphql(
+            &admin,
+            ASSIGN,
+            json!({ "n": number, "a": Value::Null, "v": 2 }),
+        )
+        .await;
+    assert_eq!(
+        unassigned["data"]["assignTicket"]["assignee"],
+        Value::Null,
+        "{unassigned}"
+    );
+    assert_eq!(
+        unassigned["data"]["assignTicket"]["history"][2]["notes"],
+        "Unassigned"
+    );
+
+    // The requester sees who works his ticket.
+    let seen = app
+        .graphql(
+            &john,
+            "query($n: String!) { ticket(number: $n) { version assignee { username } } }",
+            json!({ "n": number }),
+        )
+        .await;
+    assert_eq!(seen["data"]["ticket"]["version"], 3);
+    app.stop().await;
+}

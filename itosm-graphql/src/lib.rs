@@ -129,6 +129,16 @@ impl QueryRoot {
         Ok(TicketConnection(page))
     }
 
+    /// Agents and admins a ticket can be assigned to (agents and admins only).
+    async fn assignable_agents(&self, ctx: &Context<'_>) -> Result<Vec<UserNode>> {
+        let (itosm, caller) = services(ctx)?;
+        let users = itosm
+            .assignable_agents(caller.actor_opt()?)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(users.into_iter().map(UserNode).collect())
+    }
+
     /// Bounds the server enforces, so clients can show them.
     async fn limits(&self, ctx: &Context<'_>) -> Result<Limits> {
         let (itosm, _) = services(ctx)?;
@@ -197,6 +207,27 @@ impl MutationRoot {
         let (itosm, caller) = services(ctx)?;
         let view = itosm
             .change_status(caller.actor_opt()?, &number, status.into(), note, version)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(TicketNode(view))
+    }
+
+    /// Assigns a ticket to an agent or admin (`assigneeId`), or unassigns
+    /// it (`null`). Agents and admins only; a stale `version` is a `CONFLICT`.
+    async fn assign_ticket(
+        &self,
+        ctx: &Context<'_>,
+        number: String,
+        assignee_id: Option<ID>,
+        version: i32,
+    ) -> Result<TicketNode> {
+        let (itosm, caller) = services(ctx)?;
+        let assignee = match assignee_id {
+            None => None,
+            Some(id) => Some(itosm_core::UserId(parse_id(&id, "assigneeId")?)),
+        };
+        let view = itosm
+            .assign_ticket(caller.actor_opt()?, &number, assignee, version)
             .await
             .map_err(to_graphql_error)?;
         Ok(TicketNode(view))

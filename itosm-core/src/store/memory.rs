@@ -188,9 +188,9 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn change_status(
+    async fn update_ticket(
         &self,
-        change: super::StatusChange,
+        change: super::TicketChange,
     ) -> Result<(Ticket, EventEnvelope), StoreError> {
         self.with(|s| {
             let Some(stored) = s.tickets.iter_mut().find(|t| t.id == change.ticket.id) else {

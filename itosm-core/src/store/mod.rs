@@ -52,18 +52,28 @@ pub struct NewTicket {
     pub event_id: Uuid,
 }
 
-/// A status change, applied only if the ticket is still at `expected_version`.
+/// What a [`TicketChange`] changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketUpdate {
+    /// A new status (`ticket.status_changed`).
+    Status(TicketStatus),
+    /// A new assignee, or none (`ticket.assigned`).
+    Assignee(Option<User>),
+}
+
+/// A change to a ticket, applied only if the ticket is still at the version
+/// the caller saw.
 #[derive(Debug, Clone)]
-pub struct StatusChange {
+pub struct TicketChange {
     /// The ticket as the caller saw it (its version is the expected one).
     pub ticket: Ticket,
-    /// The new status.
-    pub status: TicketStatus,
-    /// Why, in the actor's words.
+    /// What changes.
+    pub update: TicketUpdate,
+    /// Why, in the actor's words (the history row's notes).
     pub note: Option<String>,
     /// Who changes it.
     pub actor: User,
-    /// The ticket's requester, software and assignee, for the event.
+    /// The ticket's requester, software and current assignee, for the event.
     pub requester: User,
     /// See `requester`.
     pub software: Option<Software>,
@@ -71,26 +81,33 @@ pub struct StatusChange {
     pub assignee: Option<User>,
     /// When.
     pub now: DateTime<Utc>,
-    /// Id of the `ticket.status_changed` event written with the change.
+    /// Id of the event written with the change.
     pub event_id: Uuid,
 }
 
-impl StatusChange {
+impl TicketChange {
     /// The ticket after the change and its event: one definition so all
     /// stores agree.
     pub(crate) fn apply(&self) -> (Ticket, EventEnvelope) {
         let mut ticket = self.ticket.clone();
-        ticket.status = self.status;
+        let mut assignee = self.assignee.as_ref();
+        let event_type = match &self.update {
+            TicketUpdate::Status(status) => {
+                ticket.status = *status;
+                EventType::TicketStatusChanged
+            }
+            TicketUpdate::Assignee(new) => {
+                ticket.assignee = new.as_ref().map(|u| u.id);
+                assignee = new.as_ref();
+                EventType::TicketAssigned
+            }
+        };
         ticket.updated_at = self.now;
         ticket.version += 1;
-        let snapshot = TicketSnapshot::of(
-            &ticket,
-            &self.requester,
-            self.software.as_ref(),
-            self.assignee.as_ref(),
-        );
+        let snapshot =
+            TicketSnapshot::of(&ticket, &self.requester, self.software.as_ref(), assignee);
         let event = EventEnvelope::new(
-            EventType::TicketStatusChanged,
+            event_type,
             self.event_id,
             self.now,
             Some(&self.actor),
@@ -216,12 +233,12 @@ pub trait Store: Send + Sync + 'static {
         format: &TicketNumberFormat,
         ticket: NewTicket,
     ) -> Result<(Ticket, EventEnvelope), StoreError>;
-    /// Changes a ticket's status if its version is still the expected one
-    /// (else `Conflict`, changing nothing), writing a history row and a
-    /// `ticket.status_changed` outbox event in the same transaction.
-    async fn change_status(
+    /// Applies a change if the ticket's version is still the expected one
+    /// (else `Conflict`, changing nothing), writing a history row and the
+    /// change's outbox event in the same transaction.
+    async fn update_ticket(
         &self,
-        change: StatusChange,
+        change: TicketChange,
     ) -> Result<(Ticket, EventEnvelope), StoreError>;
     /// A ticket by number.
     async fn get_ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError>;

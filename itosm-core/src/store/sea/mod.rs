@@ -132,7 +132,28 @@ impl SeaStore {
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None).await.map_err(classify)
+        if !self.is_sqlite() {
+            return Migrator::up(&self.db, None).await.map_err(classify);
+        }
+        // On SQLite, migrate over a connection of its own and then start the
+        // pool afresh: a pooled connection that saw the schema mid-migration
+        // can keep resolving `ON CONFLICT` targets against the old schema.
+        let _guard = self.write_guard().await;
+        let mut options = ConnectOptions::new(self.url.clone());
+        options
+            .max_connections(1)
+            .min_connections(0)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(StdDuration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        let migrator = Database::connect(options).await.map_err(classify)?;
+        let migrated = Migrator::up(&migrator, None).await.map_err(classify);
+        let _ = migrator.close().await;
+        migrated
     }
 
     /// Listens for outbox commits (PostgreSQL); `None` on SQLite, whose
@@ -547,9 +568,9 @@ impl Store for SeaStore {
         Ok((ticket, event))
     }
 
-    async fn change_status(
+    async fn update_ticket(
         &self,
-        change: super::StatusChange,
+        change: super::TicketChange,
     ) -> Result<(Ticket, EventEnvelope), StoreError> {
         let _guard = self.write_guard().await;
         let txn = self
@@ -571,6 +592,10 @@ impl Store for SeaStore {
             .col_expr(
                 tickets::Column::Version,
                 sea_orm::sea_query::Expr::value(ticket.version),
+            )
+            .col_expr(
+                tickets::Column::AssigneeId,
+                sea_orm::sea_query::Expr::value(ticket.assignee.map(|a| a.0)),
             )
             .filter(tickets::Column::Id.eq(ticket.id.0))
             .filter(tickets::Column::Version.eq(change.ticket.version))
