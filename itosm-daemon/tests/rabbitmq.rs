@@ -69,6 +69,19 @@ fn itosm(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Waits (bounded) until `itosm dlq list` shows `number`; returns the listing.
+async fn wait_for_dead_letter(config: &str, number: &str) -> String {
+    let mut listed = String::new();
+    for _ in 0..100 {
+        listed = itosm(&["dlq", "list", "--config", config]);
+        if listed.contains(number) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    listed
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_created_ticket_reaches_the_queue_and_any_bound_client() {
     let broker = Broker::new("envelope").await;
@@ -167,14 +180,7 @@ async fn a_sink_that_keeps_failing_dead_letters_and_replay_delivers_it() {
     let config = write_config(config_dir.path(), &toml);
 
     let number = create_ticket(&api, "Replace the dock").await;
-    let mut listed = String::new();
-    for _ in 0..100 {
-        listed = itosm(&["dlq", "list", "--config", &config]);
-        if listed.contains(&number) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let listed = wait_for_dead_letter(&config, &number).await;
     assert!(
         listed.contains(&number),
         "the event is in the DLQ: {listed}"
@@ -260,14 +266,7 @@ async fn an_smtp_server_that_is_down_ends_in_the_dlq_after_backoff() {
     let config = write_config(config_dir.path(), &toml);
 
     let number = create_ticket(&api, "Mail server is down").await;
-    let mut listed = String::new();
-    for _ in 0..100 {
-        listed = itosm(&["dlq", "list", "--config", &config]);
-        if listed.contains(&number) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let listed = wait_for_dead_letter(&config, &number).await;
     assert!(
         listed.contains(&number),
         "the event is dead-lettered: {listed}"
