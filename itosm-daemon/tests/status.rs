@@ -242,3 +242,62 @@ async fn assignment_is_for_staff_and_to_staff_only() {
     assert_eq!(seen["data"]["ticket"]["version"], 3);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticket_updated_reaches_staff_and_the_requester_only() {
+    let app = App::spawn(Backend::Sqlite).await;
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let john = app.login("john.doe", "EMP123").await;
+    let jane = app.login("jane.smith", "EMP124").await;
+    let create = "mutation { createTicket(input: { requestType: OTHER, description: \"Live\" }) { number } }";
+    let johns = app.graphql(&john, create, json!({})).await["data"]["createTicket"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let janes = app.graphql(&jane, create, json!({})).await["data"]["createTicket"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let query = "subscription { ticketUpdated { number status } }";
+    let mut staff_feed = app.subscribe(&admin, query).await;
+    let mut john_feed = app.subscribe(&john, query).await;
+    let mut jane_feed = app.subscribe(&jane, query).await;
+    let mut probe = app
+        .subscribe(
+            &jane,
+            &format!("subscription {{ ticketUpdated(number: \"{johns}\") {{ number }} }}"),
+        )
+        .await;
+    assert_eq!(
+        probe.next_error_code().await,
+        "NOT_FOUND",
+        "probing another's ticket learns nothing"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let moved = change(&app, &admin, &johns, "IN_PROGRESS", 1).await;
+    assert!(moved["errors"].is_null(), "{moved}");
+    change(&app, &admin, &janes, "IN_PROGRESS", 1).await;
+
+    let first = staff_feed.next_payload().await;
+    assert_eq!(
+        first["data"]["ticketUpdated"],
+        json!({ "number": johns, "status": "IN_PROGRESS" })
+    );
+    let second = staff_feed.next_payload().await;
+    assert_eq!(second["data"]["ticketUpdated"]["number"], janes.as_str());
+    let johns_view = john_feed.next_payload().await;
+    assert_eq!(
+        johns_view["data"]["ticketUpdated"],
+        json!({ "number": johns, "status": "IN_PROGRESS" })
+    );
+    // Jane's first update is her own ticket's: John's change never reached her.
+    let janes_view = jane_feed.next_payload().await;
+    assert_eq!(
+        janes_view["data"]["ticketUpdated"]["number"],
+        janes.as_str(),
+        "{janes_view}"
+    );
+    app.stop().await;
+}

@@ -278,6 +278,50 @@ impl SubscriptionRoot {
             }
         }))
     }
+
+    /// Changes to tickets (status, assignment, comments): agents and admins
+    /// see every ticket, a requester only his own. With `number`, only that
+    /// ticket (which must be visible to the caller).
+    async fn ticket_updated(
+        &self,
+        ctx: &Context<'_>,
+        number: Option<String>,
+    ) -> Result<impl Stream<Item = Result<TicketNode>>> {
+        let (itosm, caller) = services(ctx)?;
+        let actor = caller.actor().map_err(to_graphql_error)?.clone();
+        if let Some(number) = &number {
+            // Same answer as a query: a ticket you may not see does not exist.
+            itosm
+                .get_ticket(Some(&actor), number)
+                .await
+                .map_err(to_graphql_error)?;
+        }
+        let feed = ctx.data::<Arc<dyn LiveFeed>>()?;
+        let itosm = Arc::clone(itosm);
+        Ok(feed.subscribe().filter_map(move |item| {
+            let itosm = Arc::clone(&itosm);
+            let actor = actor.clone();
+            let number = number.clone();
+            async move {
+                match item {
+                    FeedItem::Event(event)
+                        if event.event_type != EventType::TicketCreated
+                            && number.as_ref().is_none_or(|n| *n == event.ticket.number) =>
+                    {
+                        itosm
+                            .ticket_for_event(Some(&actor), &event)
+                            .await
+                            .map_err(to_graphql_error)
+                            .transpose()
+                            .map(|view| view.map(TicketNode))
+                    }
+                    FeedItem::Event(_) => None,
+                    FeedItem::Lagged { missed } => Some(Err(errors::lagged(missed))),
+                    FeedItem::Interrupted => Some(Err(errors::interrupted())),
+                }
+            }
+        }))
+    }
 }
 
 #[doc(hidden)]
