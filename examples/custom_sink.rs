@@ -77,6 +77,8 @@ async fn main() -> anyhow::Result<()> {
             created_at: now,
             updated_at: now,
             version: 1,
+            first_response_due_at: None,
+            resolution_due_at: None,
         },
     ));
     let notification = Notification {

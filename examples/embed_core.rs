@@ -49,7 +49,13 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let page = itosm
-        .list_tickets(Some(&john), TicketFilterInput::default(), Some(10), None)
+        .list_tickets(
+            Some(&john),
+            TicketFilterInput::default(),
+            itosm_core::store::TicketSort::Newest,
+            Some(10),
+            None,
+        )
         .await?;
     for (_, view) in &page.items {
         println!(

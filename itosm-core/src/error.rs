@@ -20,6 +20,8 @@ pub enum ErrorCode {
     Unavailable,
     /// A bug or unexpected state on our side.
     Internal,
+    /// Too many attempts (logins); wait and try again.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -33,6 +35,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::RateLimited => "RATE_LIMITED",
         }
     }
 }
@@ -66,6 +69,12 @@ pub enum CoreError {
     /// See [`ErrorCode::Internal`]. The detail is for logs, not for callers.
     #[error("internal error: {0}")]
     Internal(String),
+    /// See [`ErrorCode::RateLimited`].
+    #[error("too many attempts: try again in {retry_after_seconds} s")]
+    RateLimited {
+        /// Seconds until the next attempt may be made.
+        retry_after_seconds: u64,
+    },
 }
 
 impl CoreError {
@@ -79,6 +88,7 @@ impl CoreError {
             CoreError::Conflict(_) => ErrorCode::Conflict,
             CoreError::Unavailable(_) => ErrorCode::Unavailable,
             CoreError::Internal(_) => ErrorCode::Internal,
+            CoreError::RateLimited { .. } => ErrorCode::RateLimited,
         }
     }
 

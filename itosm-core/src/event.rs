@@ -25,6 +25,9 @@ pub enum EventType {
     /// A comment was added.
     #[serde(rename = "ticket.commented")]
     TicketCommented,
+    /// A ticket's priority (and so its SLA due times) changed.
+    #[serde(rename = "ticket.priority_changed")]
+    TicketPriorityChanged,
 }
 
 impl EventType {
@@ -35,6 +38,7 @@ impl EventType {
             EventType::TicketStatusChanged => "ticket.status_changed",
             EventType::TicketAssigned => "ticket.assigned",
             EventType::TicketCommented => "ticket.commented",
+            EventType::TicketPriorityChanged => "ticket.priority_changed",
         }
     }
 
@@ -45,6 +49,7 @@ impl EventType {
             EventType::TicketStatusChanged,
             EventType::TicketAssigned,
             EventType::TicketCommented,
+            EventType::TicketPriorityChanged,
         ]
         .into_iter()
         .find(|t| t.as_str() == value)
@@ -83,6 +88,27 @@ pub struct TicketSnapshot {
     pub updated_at: DateTime<Utc>,
     /// The ticket's version after the event.
     pub version: i32,
+    /// When a first response is due.
+    #[serde(default)]
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    /// When resolution is due.
+    #[serde(default)]
+    pub resolution_due_at: Option<DateTime<Utc>>,
+}
+
+/// The comment a `ticket.commented` event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentSnapshot {
+    /// The comment's id.
+    pub id: i64,
+    /// The author's username.
+    pub author: String,
+    /// The author's display name.
+    pub author_name: String,
+    /// What was said, as written.
+    pub body: String,
+    /// A staff-only note: never delivered to a requester.
+    pub internal: bool,
 }
 
 /// One event, as stored in the outbox and published to the broker.
@@ -104,6 +130,9 @@ pub struct EventEnvelope {
     pub actor: Option<String>,
     /// The ticket after the event.
     pub ticket: TicketSnapshot,
+    /// The comment, for `ticket.commented`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<CommentSnapshot>,
     /// Seed compatibility: the ticket number.
     #[serde(rename = "ticketId")]
     pub seed_ticket_id: String,
@@ -138,6 +167,8 @@ impl TicketSnapshot {
             created_at: ticket.created_at,
             updated_at: ticket.updated_at,
             version: ticket.version,
+            first_response_due_at: ticket.first_response_due_at,
+            resolution_due_at: ticket.resolution_due_at,
         }
     }
 }
@@ -161,6 +192,7 @@ impl EventEnvelope {
             seed_username: snapshot.requester.clone(),
             seed_request_type: snapshot.request_type,
             ticket: snapshot,
+            comment: None,
         }
     }
 
@@ -168,6 +200,12 @@ impl EventEnvelope {
     pub fn to_json(&self) -> String {
         // Every field serializes infallibly (strings, numbers, enums, dates).
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether this event carries an internal (staff-only) note, which must
+    /// never reach a requester.
+    pub fn is_internal(&self) -> bool {
+        self.comment.as_ref().is_some_and(|c| c.internal)
     }
 
     /// Parses an envelope from JSON.

@@ -31,12 +31,14 @@ pub mod seed;
 mod service;
 pub mod sink;
 pub mod store;
+pub mod throttle;
 pub mod token;
 pub mod transport;
 
 pub use domain::*;
 pub use error::{CoreError, ErrorCode};
 pub use service::{
-    AuthSession, CreateTicketInput, Itosm, MAX_NUMBER_CHARS, ServiceConfig, TicketFilterInput,
-    TicketPage, TicketView,
+    AssigneeFilter, AuthSession, CommentView, CreateTicketInput, Itosm, MAX_NUMBER_CHARS,
+    MAX_SEARCH_CHARS, ServiceConfig, TicketFilterInput, TicketPage, TicketView, UserFilterInput,
+    UserPage,
 };

@@ -35,6 +35,20 @@ pub enum Action<'a> {
     ChangeStatus(&'a Ticket, crate::TicketStatus),
     /// Assign or unassign a ticket, or list who can be assigned (staff).
     Assign,
+    /// Change a ticket's priority, and so its SLA due times (staff).
+    ChangePriority,
+    /// Comment on a ticket: a requester publicly on his own ticket, staff on
+    /// any ticket and (with `internal`) as a staff-only note.
+    Comment {
+        /// The ticket commented on.
+        ticket: &'a Ticket,
+        /// Whether the comment is an internal note.
+        internal: bool,
+    },
+    /// See a user's email address and phone number: oneself, or staff.
+    ViewContact(&'a User),
+    /// List, create, re-role, deactivate and reactivate users (admins).
+    ManageUsers,
 }
 
 /// Decides whether `actor` may do `action`. `None` is an anonymous caller.
@@ -58,7 +72,15 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
         Action::ViewCatalog | Action::CreateTicket => true,
         Action::ListAllTickets | Action::SubscribeAllTickets | Action::ViewInternalNotes => staff,
         Action::ViewDeliveries => actor.user.role == crate::Role::Admin,
-        Action::Assign => staff,
+        Action::Assign | Action::ChangePriority => staff,
+        Action::ManageUsers => actor.user.role == crate::Role::Admin,
+        Action::ViewContact(user) => staff || user.id == actor.user.id,
+        Action::Comment { ticket, internal } => {
+            if !staff && ticket.requester != actor.user.id {
+                return Err(ticket_not_found(&ticket.number));
+            }
+            staff || !internal
+        }
         Action::ChangeStatus(ticket, to) => {
             if !staff && ticket.requester != actor.user.id {
                 return Err(ticket_not_found(&ticket.number));
@@ -127,6 +149,10 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
             version: 1,
+            first_response_due_at: None,
+            resolution_due_at: None,
+            first_responded_at: None,
+            resolved_at: None,
         }
     }
 
@@ -177,7 +203,46 @@ mod tests {
             Some("FORBIDDEN")
         );
         assert_eq!(code(Some(&admin), Action::ViewDeliveries), None);
+        let internal_on_mine = Action::Comment {
+            ticket: &mine,
+            internal: true,
+        };
+        let public_on_mine = Action::Comment {
+            ticket: &mine,
+            internal: false,
+        };
+        let public_on_others = Action::Comment {
+            ticket: &others,
+            internal: false,
+        };
+        assert_eq!(code(Some(&requester), public_on_mine), None);
+        assert_eq!(code(Some(&requester), internal_on_mine), Some("FORBIDDEN"));
+        assert_eq!(code(Some(&requester), public_on_others), Some("NOT_FOUND"));
+        assert_eq!(
+            code(Some(&requester), Action::ChangePriority),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(
+            code(Some(&requester), Action::ManageUsers),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(code(Some(&agent), Action::ManageUsers), Some("FORBIDDEN"));
+        assert_eq!(code(Some(&admin), Action::ManageUsers), None);
+        assert_eq!(
+            code(Some(&requester), Action::ViewContact(&agent.user)),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(
+            code(Some(&requester), Action::ViewContact(&requester.user)),
+            None
+        );
         for staff in [&agent, &admin] {
+            assert_eq!(code(Some(staff), internal_on_mine), None);
+            assert_eq!(code(Some(staff), Action::ChangePriority), None);
+            assert_eq!(
+                code(Some(staff), Action::ViewContact(&requester.user)),
+                None
+            );
             assert_eq!(code(Some(staff), Action::ViewTicket(&others)), None);
             assert_eq!(code(Some(staff), Action::ListAllTickets), None);
             assert_eq!(code(Some(staff), Action::SubscribeAllTickets), None);

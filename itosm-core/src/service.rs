@@ -15,17 +15,26 @@ use crate::clock::{Clock, SystemClock};
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
 use crate::policy::{self, Action, Actor};
-use crate::store::{NewTicket, Store, TicketQuery};
+use crate::store::{
+    AssigneeQuery, NewComment, NewTicket, Store, TicketChange, TicketQuery, TicketSort,
+    TicketUpdate, UserPatch, UserQuery,
+};
+use crate::throttle::{LoginThrottle, ThrottleConfig};
 use crate::token::{TokenError, TokenSigner};
 use crate::{
-    CoreError, HistoryEntry, Priority, RequestType, Software, SoftwareId, SoftwareRule, Ticket,
-    TicketId, TicketStatus, User, UserId, validate_employee_id, validate_username,
+    Comment, CoreError, HistoryEntry, NewUser, Priority, RequestType, Role, SlaPolicy, Software,
+    SoftwareId, SoftwareRule, Ticket, TicketId, TicketStatus, User, UserId, validate_employee_id,
+    validate_new_user, validate_username,
 };
 
 /// Longest ticket number accepted as input.
 pub const MAX_NUMBER_CHARS: usize = 64;
+/// Longest search text accepted as input.
+pub const MAX_SEARCH_CHARS: usize = 100;
 /// Longest page cursor accepted as input.
 const MAX_CURSOR_CHARS: usize = 64;
+/// Deepest offset a sorted ticket list pages to.
+const MAX_OFFSET: u64 = 100_000;
 
 /// What the services need to know; built by the daemon from its config.
 #[derive(Debug, Clone)]
@@ -42,6 +51,14 @@ pub struct ServiceConfig {
     pub max_page_size: u32,
     /// Page size when the caller names none.
     pub default_page_size: u32,
+    /// Longest accepted comment or status note, in characters.
+    pub max_comment_chars: usize,
+    /// Priority of a new ticket.
+    pub default_priority: Priority,
+    /// First-response and resolution targets per priority.
+    pub sla: SlaPolicy,
+    /// Login attempts allowed per username and per address.
+    pub login_throttle: ThrottleConfig,
 }
 
 impl ServiceConfig {
@@ -54,6 +71,10 @@ impl ServiceConfig {
             max_description_chars: 4000,
             max_page_size: 100,
             default_page_size: 20,
+            max_comment_chars: 4000,
+            default_priority: Priority::Medium,
+            sla: SlaPolicy::default(),
+            login_throttle: ThrottleConfig::default(),
         }
     }
 }
@@ -91,6 +112,52 @@ pub struct TicketFilterInput {
     pub number: Option<String>,
     /// Only the caller's own tickets (always so for requesters).
     pub mine: bool,
+    /// Only this priority.
+    pub priority: Option<Priority>,
+    /// Only tickets assigned to the caller, or to nobody.
+    pub assignee: Option<AssigneeFilter>,
+    /// Only SLA-breached (`true`) or not breached (`false`) tickets.
+    pub breached: Option<bool>,
+    /// Only tickets whose number or description contains this plain text.
+    pub search: Option<String>,
+}
+
+/// "Assigned to me" or "unassigned".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// Assigned to the caller.
+    Me,
+    /// Assigned to nobody.
+    Unassigned,
+}
+
+/// Filters for [`Itosm::list_users`].
+#[derive(Debug, Clone, Default)]
+pub struct UserFilterInput {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only active or only deactivated users.
+    pub active: Option<bool>,
+    /// Only users whose username, name or email contains this text.
+    pub search: Option<String>,
+}
+
+/// One page of users, by id.
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    /// The users, each with the cursor that pages past it.
+    pub items: Vec<(String, User)>,
+    /// Whether more users follow.
+    pub has_next_page: bool,
+}
+
+/// A comment with its author resolved.
+#[derive(Debug, Clone)]
+pub struct CommentView {
+    /// The comment.
+    pub comment: Comment,
+    /// Who wrote it (absent only if the user row is gone).
+    pub author: Option<User>,
 }
 
 /// A ticket with its people and software resolved, as surfaces show it.
@@ -126,6 +193,7 @@ impl TicketPage {
 pub struct Itosm {
     store: Arc<dyn Store>,
     signer: TokenSigner,
+    throttle: LoginThrottle,
     config: ServiceConfig,
     clock: Arc<dyn Clock>,
     outbox_wakeup: Arc<Notify>,
@@ -147,6 +215,7 @@ impl Itosm {
         Ok(Itosm {
             store,
             signer,
+            throttle: LoginThrottle::new(config.login_throttle),
             config,
             clock: Arc::new(SystemClock),
             outbox_wakeup: Arc::new(Notify::new()),
@@ -182,8 +251,27 @@ impl Itosm {
 
     /// Checks `username` + `employee_id` and issues a token.
     pub async fn login(&self, username: &str, employee_id: &str) -> Result<AuthSession, CoreError> {
+        self.login_from(username, employee_id, None).await
+    }
+
+    /// [`Itosm::login`] from a client `address` (an IP, as the surface sees
+    /// it): attempts are throttled per username and per address, and the
+    /// attempt is counted before the credentials are checked.
+    pub async fn login_from(
+        &self,
+        username: &str,
+        employee_id: &str,
+        address: Option<&str>,
+    ) -> Result<AuthSession, CoreError> {
         validate_username(username)?;
         validate_employee_id(employee_id)?;
+        if let Err(refused) = self
+            .throttle
+            .try_acquire(username, address, self.clock.now())
+        {
+            tracing::warn!(username, address, "login throttled");
+            return Err(refused);
+        }
         let refused = || CoreError::Unauthenticated("unknown username or employee ID".to_owned());
         let user = self
             .store
@@ -193,6 +281,7 @@ impl Itosm {
         if !constant_time_eq(user.employee_id.as_bytes(), employee_id.as_bytes()) || !user.active {
             return Err(refused());
         }
+        self.throttle.succeeded(username);
         let (token, expires_at) = self.signer.issue(user.id, user.role, self.clock.now());
         tracing::info!(username = %user.username, "login");
         Ok(AuthSession {
@@ -267,13 +356,18 @@ impl Itosm {
                 CoreError::bad_input("softwareId", format!("no software with id {}", id.0))
             })?),
         };
+        let now = self.clock.now();
+        let priority = self.config.default_priority;
+        let (first_response_due_at, resolution_due_at) = self.config.sla.due_times(priority, now);
         let new = NewTicket {
             requester: actor.user.clone(),
             request_type: input.request_type,
             software: software.clone(),
             description: input.description,
-            priority: Priority::Medium,
-            now: self.clock.now(),
+            priority,
+            first_response_due_at,
+            resolution_due_at,
+            now,
             event_id: Uuid::now_v7(),
         };
         let (ticket, event) = self
@@ -297,29 +391,11 @@ impl Itosm {
     }
 
     fn validate_description(&self, description: &str) -> Result<(), CoreError> {
-        if description.trim().is_empty() {
-            return Err(CoreError::bad_input("description", "must not be empty"));
-        }
-        let chars = description.chars().count();
-        if chars > self.config.max_description_chars {
-            return Err(CoreError::bad_input(
-                "description",
-                format!(
-                    "is {chars} characters; at most {} are allowed",
-                    self.config.max_description_chars
-                ),
-            ));
-        }
-        if description
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(CoreError::bad_input(
-                "description",
-                "must not contain control characters",
-            ));
-        }
-        Ok(())
+        validate_text(
+            "description",
+            description,
+            self.config.max_description_chars,
+        )
     }
 
     /// One ticket by number. A ticket the caller may not see is reported
@@ -348,11 +424,13 @@ impl Itosm {
             .ok_or_else(|| CoreError::Internal("ticket vanished while loading".to_owned()))
     }
 
-    /// Lists tickets newest first: a requester's own, or (for staff) all.
+    /// Lists tickets (newest first unless `sort` says otherwise): a
+    /// requester's own, or (for staff) all.
     pub async fn list_tickets(
         &self,
         actor: Option<&Actor>,
         filter: TicketFilterInput,
+        sort: TicketSort,
         first: Option<i64>,
         after: Option<&str>,
     ) -> Result<TicketPage, CoreError> {
@@ -360,15 +438,21 @@ impl Itosm {
         let Some(actor) = actor else {
             return Err(CoreError::Unauthenticated("log in first".to_owned()));
         };
-        let max = i64::from(self.config.max_page_size);
-        let first = first.unwrap_or(i64::from(self.config.default_page_size));
-        if !(1..=max).contains(&first) {
-            return Err(CoreError::bad_input(
-                "first",
-                format!("must be between 1 and {max}"),
-            ));
-        }
-        let before = after.map(decode_cursor).transpose()?;
+        let first = self.page_size(first)?;
+        let cursor = after.map(decode_cursor).transpose()?;
+        let (before, offset) = match (sort, cursor) {
+            (_, None) => (None, 0),
+            (TicketSort::Newest, Some(Cursor::Before(id))) => (Some(id), 0),
+            (TicketSort::Newest, Some(Cursor::Offset(_)))
+            | (_, Some(Cursor::Before(_)))
+            | (_, Some(Cursor::User(_))) => {
+                return Err(CoreError::bad_input(
+                    "after",
+                    "this cursor belongs to a list in another order",
+                ));
+            }
+            (_, Some(Cursor::Offset(offset))) => (None, offset),
+        };
         if let Some(number) = &filter.number
             && number.chars().count() > MAX_NUMBER_CHARS
         {
@@ -377,6 +461,7 @@ impl Itosm {
                 format!("at most {MAX_NUMBER_CHARS} characters"),
             ));
         }
+        let search = validate_search("filter.search", filter.search)?;
         let sees_all = policy::authorize(Some(actor), Action::ListAllTickets).is_ok();
         let requester = (filter.mine || !sees_all).then_some(actor.user.id);
         let query = TicketQuery {
@@ -384,23 +469,52 @@ impl Itosm {
             status: filter.status,
             request_type: filter.request_type,
             number: filter.number.filter(|n| !n.is_empty()),
+            priority: filter.priority,
+            assignee: filter.assignee.map(|a| match a {
+                AssigneeFilter::Me => AssigneeQuery::Is(actor.user.id),
+                AssigneeFilter::Unassigned => AssigneeQuery::Unassigned,
+            }),
+            breached: filter.breached,
+            search,
+            sort,
             before,
+            offset,
             // One more than asked, to learn whether another page follows.
-            limit: first.unsigned_abs() + 1,
+            limit: first + 1,
+            now: Some(self.clock.now()),
         };
         let mut tickets = self.store.list_tickets(&query).await?;
-        let has_next_page = tickets.len() as u64 > first.unsigned_abs();
+        let has_next_page = tickets.len() as u64 > first;
         tickets.truncate(usize::try_from(first).unwrap_or(0));
         let items = self
             .views(tickets)
             .await?
             .into_iter()
-            .map(|view| (encode_cursor(view.ticket.id), view))
+            .enumerate()
+            .map(|(index, view)| {
+                let cursor = match sort {
+                    TicketSort::Newest => encode_cursor(&Cursor::Before(view.ticket.id)),
+                    _ => encode_cursor(&Cursor::Offset(offset + index as u64 + 1)),
+                };
+                (cursor, view)
+            })
             .collect();
         Ok(TicketPage {
             items,
             has_next_page,
         })
+    }
+
+    fn page_size(&self, first: Option<i64>) -> Result<u64, CoreError> {
+        let max = i64::from(self.config.max_page_size);
+        let first = first.unwrap_or(i64::from(self.config.default_page_size));
+        if !(1..=max).contains(&first) {
+            return Err(CoreError::bad_input(
+                "first",
+                format!("must be between 1 and {max}"),
+            ));
+        }
+        Ok(first.unsigned_abs())
     }
 
     /// A ticket's history, oldest first, with each actor resolved.
@@ -466,21 +580,7 @@ impl Itosm {
         }
         let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         if let Some(note) = &note {
-            if note.chars().count() > self.config.max_description_chars {
-                return Err(CoreError::bad_input(
-                    "note",
-                    format!("at most {} characters", self.config.max_description_chars),
-                ));
-            }
-            if note
-                .chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-            {
-                return Err(CoreError::bad_input(
-                    "note",
-                    "must not contain control characters",
-                ));
-            }
+            validate_text("note", note, self.config.max_comment_chars)?;
         }
         if version != view.ticket.version {
             return Err(CoreError::Conflict(crate::store::STALE_VERSION.to_owned()));
@@ -569,6 +669,286 @@ impl Itosm {
         })
     }
 
+    /// The status moves `actor` may make on `ticket` now.
+    pub fn allowed_statuses(&self, actor: Option<&Actor>, ticket: &Ticket) -> Vec<TicketStatus> {
+        ticket
+            .status
+            .allowed_next()
+            .iter()
+            .copied()
+            .filter(|to| policy::authorize(actor, Action::ChangeStatus(ticket, *to)).is_ok())
+            .collect()
+    }
+
+    /// Whether `actor` may assign tickets, change priorities and write
+    /// internal notes (agents and admins).
+    pub fn can_work_tickets(&self, actor: Option<&Actor>) -> bool {
+        policy::authorize(actor, Action::Assign).is_ok()
+    }
+
+    /// Whether `actor` may see `user`'s email address and phone number.
+    pub fn can_view_contact(&self, actor: Option<&Actor>, user: &User) -> bool {
+        policy::authorize(actor, Action::ViewContact(user)).is_ok()
+    }
+
+    /// Changes a ticket's priority (staff) if `version` is still current;
+    /// its SLA due times follow from the new priority and its creation time.
+    pub async fn change_priority(
+        &self,
+        actor: Option<&Actor>,
+        number: &str,
+        priority: Priority,
+        version: i32,
+    ) -> Result<TicketView, CoreError> {
+        let view = self.get_ticket(actor, number).await?;
+        let Some(actor) = actor else {
+            return Err(CoreError::Unauthenticated("log in first".to_owned()));
+        };
+        policy::authorize(Some(actor), Action::ChangePriority)?;
+        if version != view.ticket.version {
+            return Err(CoreError::Conflict(crate::store::STALE_VERSION.to_owned()));
+        }
+        let from = view.ticket.priority;
+        let (first_response_due_at, resolution_due_at) =
+            self.config.sla.due_times(priority, view.ticket.created_at);
+        let change = TicketChange {
+            ticket: view.ticket.clone(),
+            update: TicketUpdate::Priority {
+                priority,
+                first_response_due_at,
+                resolution_due_at,
+            },
+            note: Some(format!("Priority {from} → {priority}")),
+            actor: actor.user.clone(),
+            requester: view.requester.clone(),
+            software: view.software.clone(),
+            assignee: view.assignee.clone(),
+            now: self.clock.now(),
+            event_id: Uuid::now_v7(),
+        };
+        let (ticket, event) = self.store.update_ticket(change).await?;
+        self.outbox_wakeup.notify_one();
+        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, %from, to = %priority, actor = %actor.user.username, "priority changed");
+        Ok(TicketView { ticket, ..view })
+    }
+
+    /// Adds a comment: a requester publicly on his own ticket; staff on any
+    /// ticket, publicly or as an internal note. Closed and cancelled tickets
+    /// take no more comments.
+    pub async fn add_comment(
+        &self,
+        actor: Option<&Actor>,
+        number: &str,
+        body: &str,
+        internal: bool,
+    ) -> Result<CommentView, CoreError> {
+        let view = self.get_ticket(actor, number).await?;
+        let Some(actor) = actor else {
+            return Err(CoreError::Unauthenticated("log in first".to_owned()));
+        };
+        policy::authorize(
+            Some(actor),
+            Action::Comment {
+                ticket: &view.ticket,
+                internal,
+            },
+        )?;
+        let body = body.trim();
+        validate_text("body", body, self.config.max_comment_chars)?;
+        if matches!(
+            view.ticket.status,
+            TicketStatus::Closed | TicketStatus::Cancelled
+        ) {
+            return Err(CoreError::bad_input(
+                "number",
+                format!(
+                    "ticket {} is {} and takes no more comments",
+                    view.ticket.number,
+                    view.ticket.status.label().to_lowercase()
+                ),
+            ));
+        }
+        let new = NewComment {
+            ticket: view.ticket.clone(),
+            body: body.to_owned(),
+            internal,
+            author: actor.user.clone(),
+            requester: view.requester.clone(),
+            software: view.software.clone(),
+            assignee: view.assignee.clone(),
+            now: self.clock.now(),
+            event_id: Uuid::now_v7(),
+        };
+        let (comment, ticket, event) = self.store.add_comment(new).await?;
+        self.outbox_wakeup.notify_one();
+        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, internal, actor = %actor.user.username, "comment added");
+        Ok(CommentView {
+            comment,
+            author: Some(actor.user.clone()),
+        })
+    }
+
+    /// A ticket's comments, oldest first: internal notes only for staff.
+    pub async fn ticket_comments(
+        &self,
+        actor: Option<&Actor>,
+        ticket: &Ticket,
+    ) -> Result<Vec<CommentView>, CoreError> {
+        policy::authorize(actor, Action::ViewTicket(ticket))?;
+        let include_internal = policy::authorize(actor, Action::ViewInternalNotes).is_ok();
+        let comments = self
+            .store
+            .ticket_comments(ticket.id, include_internal)
+            .await?;
+        let ids: Vec<UserId> = comments.iter().map(|c| c.author).collect();
+        let users = self.users_map(&ids).await?;
+        Ok(comments
+            .into_iter()
+            .map(|comment| CommentView {
+                author: users.get(&comment.author).cloned(),
+                comment,
+            })
+            .collect())
+    }
+
+    /// Lists users by id (admins).
+    pub async fn list_users(
+        &self,
+        actor: Option<&Actor>,
+        filter: UserFilterInput,
+        first: Option<i64>,
+        after: Option<&str>,
+    ) -> Result<UserPage, CoreError> {
+        policy::authorize(actor, Action::ManageUsers)?;
+        let first = self.page_size(first)?;
+        let after = match after.map(decode_cursor).transpose()? {
+            None => None,
+            Some(Cursor::User(id)) => Some(id),
+            Some(_) => {
+                return Err(CoreError::bad_input(
+                    "after",
+                    "this cursor is not a user list's",
+                ));
+            }
+        };
+        let query = UserQuery {
+            role: filter.role,
+            active: filter.active,
+            search: validate_search("filter.search", filter.search)?,
+            after,
+            limit: first + 1,
+        };
+        let mut users = self.store.list_users(&query).await?;
+        let has_next_page = users.len() as u64 > first;
+        users.truncate(usize::try_from(first).unwrap_or(0));
+        Ok(UserPage {
+            items: users
+                .into_iter()
+                .map(|u| (encode_cursor(&Cursor::User(u.id)), u))
+                .collect(),
+            has_next_page,
+        })
+    }
+
+    /// Creates a user (admins); the username must be free.
+    pub async fn create_user(
+        &self,
+        actor: Option<&Actor>,
+        user: NewUser,
+    ) -> Result<User, CoreError> {
+        policy::authorize(actor, Action::ManageUsers)?;
+        let created = self.bootstrap_user(user).await?;
+        tracing::info!(username = %created.username, role = %created.role, by = ?actor.map(|a| &a.user.username), "user created");
+        Ok(created)
+    }
+
+    /// Creates a user without a caller: for the operator's CLI
+    /// (`itosm user add`), which no network surface reaches.
+    pub async fn bootstrap_user(&self, mut user: NewUser) -> Result<User, CoreError> {
+        user.display_name = user.display_name.trim().to_owned();
+        user.email = user
+            .email
+            .map(|e| e.trim().to_owned())
+            .filter(|e| !e.is_empty());
+        user.phone = user
+            .phone
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty());
+        validate_new_user(&user)?;
+        match self.store.create_user(&user).await {
+            Ok(created) => Ok(created),
+            Err(crate::store::StoreError::Conflict(_)) => Err(CoreError::Conflict(format!(
+                "username {} is taken",
+                user.username
+            ))),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Changes a user's role (admins; not their own).
+    pub async fn change_user_role(
+        &self,
+        actor: Option<&Actor>,
+        id: UserId,
+        role: Role,
+    ) -> Result<User, CoreError> {
+        self.patch_user(
+            actor,
+            id,
+            UserPatch {
+                role: Some(role),
+                active: None,
+            },
+        )
+        .await
+    }
+
+    /// Deactivates (`false`) or reactivates a user (admins; not themselves).
+    /// A deactivated user cannot log in, and his tokens and live
+    /// subscriptions stop working at once.
+    pub async fn set_user_active(
+        &self,
+        actor: Option<&Actor>,
+        id: UserId,
+        active: bool,
+    ) -> Result<User, CoreError> {
+        self.patch_user(
+            actor,
+            id,
+            UserPatch {
+                role: None,
+                active: Some(active),
+            },
+        )
+        .await
+    }
+
+    async fn patch_user(
+        &self,
+        actor: Option<&Actor>,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<User, CoreError> {
+        policy::authorize(actor, Action::ManageUsers)?;
+        let Some(actor) = actor else {
+            return Err(CoreError::Unauthenticated("log in first".to_owned()));
+        };
+        if actor.user.id == id {
+            // Keeps at least one admin: the one making the change.
+            return Err(CoreError::bad_input(
+                "id",
+                "you cannot change your own role or deactivate yourself",
+            ));
+        }
+        let user = self
+            .store
+            .update_user(id, patch)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("no user with id {}", id.0)))?;
+        tracing::info!(username = %user.username, role = %user.role, active = user.active, by = %actor.user.username, "user changed");
+        Ok(user)
+    }
+
     /// Checks that the caller may follow every ticket live (the admin feed).
     pub fn authorize_feed(&self, actor: Option<&Actor>) -> Result<(), CoreError> {
         policy::authorize(actor, Action::SubscribeAllTickets)
@@ -581,6 +961,9 @@ impl Itosm {
         actor: Option<&Actor>,
         event: &EventEnvelope,
     ) -> Result<Option<TicketView>, CoreError> {
+        if event.is_internal() && policy::authorize(actor, Action::ViewInternalNotes).is_err() {
+            return Ok(None);
+        }
         match self.get_ticket(actor, &event.ticket.number).await {
             Ok(view) => Ok(Some(view)),
             Err(CoreError::NotFound(_)) => Ok(None),
@@ -638,25 +1021,90 @@ impl Itosm {
     }
 }
 
-fn encode_cursor(id: TicketId) -> String {
-    URL_SAFE_NO_PAD.encode(format!("t:{}", id.0))
+/// Where a page starts: past a ticket id (newest-first lists), past an
+/// offset (lists in another order), or past a user id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    Before(TicketId),
+    Offset(u64),
+    User(UserId),
 }
 
-fn decode_cursor(cursor: &str) -> Result<TicketId, CoreError> {
+fn encode_cursor(cursor: &Cursor) -> String {
+    let text = match cursor {
+        Cursor::Before(id) => format!("t:{}", id.0),
+        Cursor::Offset(n) => format!("o:{n}"),
+        Cursor::User(id) => format!("u:{}", id.0),
+    };
+    URL_SAFE_NO_PAD.encode(text)
+}
+
+fn decode_cursor(cursor: &str) -> Result<Cursor, CoreError> {
     let malformed = || CoreError::bad_input("after", "malformed cursor; use a pageInfo.endCursor");
     if cursor.len() > MAX_CURSOR_CHARS {
         return Err(malformed());
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| malformed())?;
     let text = std::str::from_utf8(&bytes).map_err(|_| malformed())?;
-    let id: i64 = text
-        .strip_prefix("t:")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(malformed)?;
-    if id <= 0 {
-        return Err(malformed());
+    let (kind, value) = text.split_once(':').ok_or_else(malformed)?;
+    let value: i64 = value.parse().map_err(|_| malformed())?;
+    match kind {
+        "t" if value > 0 => Ok(Cursor::Before(TicketId(value))),
+        "u" if value > 0 => Ok(Cursor::User(UserId(value))),
+        "o" if value > 0 && value.unsigned_abs() <= MAX_OFFSET => {
+            Ok(Cursor::Offset(value.unsigned_abs()))
+        }
+        _ => Err(malformed()),
     }
-    Ok(TicketId(id))
+}
+
+/// Checks free text: not blank, at most `max` characters, no control
+/// characters but newlines and tabs.
+fn validate_text(field: &'static str, value: &str, max: usize) -> Result<(), CoreError> {
+    if value.trim().is_empty() {
+        return Err(CoreError::bad_input(field, "must not be empty"));
+    }
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(CoreError::bad_input(
+            field,
+            format!("is {chars} characters; at most {max} are allowed"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(CoreError::bad_input(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A search text: trimmed, blank means none, bounded and free of control
+/// characters. It is matched as plain text, never as a pattern.
+fn validate_search(
+    field: &'static str,
+    value: Option<String>,
+) -> Result<Option<String>, CoreError> {
+    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > MAX_SEARCH_CHARS {
+        return Err(CoreError::bad_input(
+            field,
+            format!("at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(CoreError::bad_input(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(Some(value))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -672,11 +1120,23 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_junk_is_refused() {
-        assert_eq!(
-            decode_cursor(&encode_cursor(TicketId(42))).ok(),
-            Some(TicketId(42))
-        );
-        for junk in ["", "x", "dDo=", "dDotMQ", "dDphYmM", &"A".repeat(100)] {
+        for cursor in [
+            Cursor::Before(TicketId(42)),
+            Cursor::Offset(40),
+            Cursor::User(UserId(7)),
+        ] {
+            assert_eq!(decode_cursor(&encode_cursor(&cursor)).ok(), Some(cursor));
+        }
+        let too_deep = URL_SAFE_NO_PAD.encode("o:100001");
+        for junk in [
+            "",
+            "x",
+            "dDo=",
+            "dDotMQ",
+            "dDphYmM",
+            &too_deep,
+            &"A".repeat(100),
+        ] {
             let error = decode_cursor(junk).expect_err(junk);
             assert_eq!(error.code().as_str(), "BAD_USER_INPUT");
         }

@@ -150,6 +150,8 @@ mod tests {
                 created_at: now,
                 updated_at: now,
                 version: 1,
+                first_response_due_at: None,
+                resolution_due_at: None,
             },
         ))
     }

@@ -92,6 +92,8 @@ fn new_ticket(
         software: software.cloned(),
         description: "Please install <b>this</b> — thanks 'n' \"quotes\"".to_owned(),
         priority: Priority::Medium,
+        first_response_due_at: at + Duration::hours(8),
+        resolution_due_at: at + Duration::hours(48),
         now: at,
         event_id: uuid::Uuid::new_v4(),
     }
@@ -709,6 +711,455 @@ async fn assignment_is_stored_with_its_event(s: Subject) {
     assert_eq!(history[1].notes.as_deref(), Some("Assigned to admin.user"));
 }
 
+async fn admin_of(s: &Subject) -> User {
+    s.store
+        .find_user_by_username("admin.user")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn comments_are_stored_with_their_event(s: Subject) {
+    use itosm_core::store::NewComment;
+    let (john, _, _) = seeded(&s).await;
+    let admin = admin_of(&s).await;
+    let (ticket, _) = s
+        .store
+        .create_ticket(
+            &TicketNumberFormat::default(),
+            new_ticket(&john, None, at(2026)),
+        )
+        .await
+        .unwrap();
+    let comment = |author: &User, body: &str, internal: bool, minutes: i64| NewComment {
+        ticket: ticket.clone(),
+        body: body.to_owned(),
+        internal,
+        author: author.clone(),
+        requester: john.clone(),
+        software: None,
+        assignee: None,
+        now: at(2026) + Duration::minutes(minutes),
+        event_id: uuid::Uuid::new_v4(),
+    };
+    // The requester's own comment is no staff response.
+    let (_, after_john, _) = s
+        .store
+        .add_comment(comment(&john, "any news? <b>bold</b>", false, 1))
+        .await
+        .unwrap();
+    assert_eq!(after_john.first_responded_at, None);
+    // An internal note is no response either: the requester cannot see it.
+    let (note, after_note, note_event) = s
+        .store
+        .add_comment(comment(&admin, "licence key is in the vault", true, 2))
+        .await
+        .unwrap();
+    assert!(note.internal);
+    assert_eq!(after_note.first_responded_at, None);
+    assert!(note_event.is_internal());
+    assert_eq!(note_event.event_type.as_str(), "ticket.commented");
+    // The first public staff comment is the first response; versions stay.
+    let (reply, after_reply, reply_event) = s
+        .store
+        .add_comment(comment(&admin, "on it", false, 3))
+        .await
+        .unwrap();
+    assert_eq!(
+        after_reply.first_responded_at,
+        Some(at(2026) + Duration::minutes(3))
+    );
+    assert_eq!(after_reply.updated_at, at(2026) + Duration::minutes(3));
+    assert_eq!(
+        after_reply.version, ticket.version,
+        "comments never conflict"
+    );
+    let snapshot = reply_event.comment.as_ref().expect("comment in the event");
+    assert_eq!(
+        (
+            snapshot.id,
+            snapshot.author.as_str(),
+            snapshot.body.as_str(),
+            snapshot.internal
+        ),
+        (reply.id.0, "admin.user", "on it", false)
+    );
+    assert_eq!(
+        s.store.get_ticket(&ticket.number).await.unwrap().unwrap(),
+        after_reply
+    );
+    let everything = s.store.ticket_comments(ticket.id, true).await.unwrap();
+    assert_eq!(
+        everything
+            .iter()
+            .map(|c| c.body.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "any news? <b>bold</b>",
+            "licence key is in the vault",
+            "on it"
+        ]
+    );
+    let public = s.store.ticket_comments(ticket.id, false).await.unwrap();
+    assert_eq!(public.len(), 2);
+    assert!(public.iter().all(|c| !c.internal));
+    assert_eq!(s.store.count_unsent_outbox().await.unwrap(), 4);
+    let payloads: Vec<serde_json::Value> = s
+        .store
+        .claim_outbox(10, Duration::seconds(30), Utc::now())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(&r.payload).unwrap())
+        .collect();
+    assert_eq!(payloads[2]["comment"]["internal"], true);
+    assert!(payloads[0].get("comment").is_none());
+}
+
+/// Creates tickets with varied priority, assignee, due times and text; for
+/// filter and sort tests.
+async fn varied_tickets(s: &Subject) -> (User, User, Vec<itosm_core::Ticket>) {
+    use itosm_core::store::{TicketChange, TicketUpdate};
+    let (john, _, _) = seeded(s).await;
+    let admin = admin_of(s).await;
+    let texts = [
+        "100% broken",
+        "under_score here",
+        "it's O'Brien's laptop",
+        "back\\slash path",
+        "plain request",
+        "' OR 1=1 --",
+    ];
+    let mut tickets = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let mut new = new_ticket(&john, None, at(2026) + Duration::hours(i as i64));
+        new.description = (*text).to_owned();
+        // Due times descend as i grows, so due order differs from id order.
+        new.resolution_due_at = at(2026) + Duration::hours(100 - 10 * i as i64);
+        new.first_response_due_at = at(2026) + Duration::hours(50 - 5 * i as i64);
+        let (mut ticket, _) = s
+            .store
+            .create_ticket(&TicketNumberFormat::default(), new)
+            .await
+            .unwrap();
+        let update = match i % 3 {
+            0 => Some(TicketUpdate::Assignee(Some(admin.clone()))),
+            1 => Some(TicketUpdate::Priority {
+                priority: Priority::Critical,
+                first_response_due_at: at(2026),
+                resolution_due_at: at(2026) + Duration::hours(1),
+            }),
+            _ => None,
+        };
+        if let Some(update) = update {
+            ticket = s
+                .store
+                .update_ticket(TicketChange {
+                    ticket: ticket.clone(),
+                    update,
+                    note: None,
+                    actor: admin.clone(),
+                    requester: john.clone(),
+                    software: None,
+                    assignee: None,
+                    now: at(2026),
+                    event_id: uuid::Uuid::new_v4(),
+                })
+                .await
+                .unwrap()
+                .0;
+        }
+        tickets.push(ticket);
+    }
+    (john, admin, tickets)
+}
+
+async fn listing_filters_by_priority_assignee_breach_and_plain_text(s: Subject) {
+    use itosm_core::store::AssigneeQuery;
+    let (_, admin, tickets) = varied_tickets(&s).await;
+    let now = at(2026) + Duration::hours(30);
+    let numbers = |found: &[itosm_core::Ticket]| {
+        let mut n: Vec<String> = found.iter().map(|t| t.number.clone()).collect();
+        n.sort();
+        n
+    };
+    let queries = [
+        TicketQuery {
+            priority: Some(Priority::Critical),
+            ..Default::default()
+        },
+        TicketQuery {
+            assignee: Some(AssigneeQuery::Is(admin.id)),
+            ..Default::default()
+        },
+        TicketQuery {
+            assignee: Some(AssigneeQuery::Unassigned),
+            ..Default::default()
+        },
+        TicketQuery {
+            breached: Some(true),
+            ..Default::default()
+        },
+        TicketQuery {
+            breached: Some(false),
+            ..Default::default()
+        },
+        TicketQuery {
+            search: Some("%".into()),
+            ..Default::default()
+        },
+        TicketQuery {
+            search: Some("_".into()),
+            ..Default::default()
+        },
+        TicketQuery {
+            search: Some("O'BRIEN".into()),
+            ..Default::default()
+        },
+        TicketQuery {
+            search: Some("\\".into()),
+            ..Default::default()
+        },
+        TicketQuery {
+            search: Some("' OR 1=1 --".into()),
+            ..Default::default()
+        },
+        TicketQuery {
+            search: Some("'; DROP TABLE tickets; --".into()),
+            ..Default::default()
+        },
+        TicketQuery {
+            search: Some("inc-2026-000".into()),
+            ..Default::default()
+        },
+        TicketQuery {
+            breached: Some(true),
+            assignee: Some(AssigneeQuery::Unassigned),
+            ..Default::default()
+        },
+    ];
+    for query in queries {
+        let query = TicketQuery {
+            limit: 100,
+            now: Some(now),
+            ..query
+        };
+        let found = s.store.list_tickets(&query).await.unwrap();
+        let expected: Vec<itosm_core::Ticket> = tickets
+            .iter()
+            .filter(|t| query.matches(t))
+            .cloned()
+            .collect();
+        assert_eq!(numbers(&found), numbers(&expected), "{query:?}");
+    }
+    // The metacharacters are text: each matches exactly its own ticket.
+    for (needle, description) in [
+        ("%", "100% broken"),
+        ("_", "under_score here"),
+        ("\\", "back\\slash path"),
+        ("' OR 1=1 --", "' OR 1=1 --"),
+    ] {
+        let found = s
+            .store
+            .list_tickets(&TicketQuery {
+                search: Some(needle.into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{needle}");
+        assert_eq!(found[0].description, description);
+    }
+    // The table survived the attempt above.
+    assert_eq!(
+        s.store
+            .list_tickets(&TicketQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+        tickets.len()
+    );
+}
+
+async fn sorting_by_due_times_pages_by_offset(s: Subject) {
+    use itosm_core::store::TicketSort;
+    let (_, _, tickets) = varied_tickets(&s).await;
+    for (sort, key) in [
+        (
+            TicketSort::ResolutionDue,
+            (|t: &itosm_core::Ticket| t.resolution_due_at) as fn(&itosm_core::Ticket) -> _,
+        ),
+        (TicketSort::FirstResponseDue, |t: &itosm_core::Ticket| {
+            t.first_response_due_at
+        }),
+    ] {
+        let mut expected = tickets.clone();
+        expected.sort_by_key(|t| (key(t), t.id));
+        let mut seen = Vec::new();
+        for offset in [0, 4] {
+            let page = s
+                .store
+                .list_tickets(&TicketQuery {
+                    sort,
+                    offset,
+                    limit: 4,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            seen.extend(page);
+        }
+        assert_eq!(
+            seen.iter().map(|t| &t.number).collect::<Vec<_>>(),
+            expected.iter().map(|t| &t.number).collect::<Vec<_>>(),
+            "{sort:?}"
+        );
+    }
+    let oldest = s
+        .store
+        .list_tickets(&TicketQuery {
+            sort: TicketSort::Oldest,
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(oldest[0].number, tickets[0].number);
+}
+
+async fn priority_changes_move_due_times(s: Subject) {
+    let (_, _, tickets) = varied_tickets(&s).await;
+    let critical = &tickets[1];
+    assert_eq!(critical.priority, Priority::Critical);
+    assert_eq!(critical.version, 2);
+    let stored = s.store.get_ticket(&critical.number).await.unwrap().unwrap();
+    assert_eq!(
+        stored.resolution_due_at,
+        Some(at(2026) + Duration::hours(1))
+    );
+    assert_eq!(stored.first_response_due_at, Some(at(2026)));
+    assert!(stored.sla_breached(at(2026) + Duration::hours(2)));
+    let history = s.store.ticket_history(critical.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+}
+
+async fn users_are_created_listed_and_patched(s: Subject) {
+    use itosm_core::store::{StoreError, UserPatch, UserQuery};
+    use itosm_core::{NewUser, Role};
+    let (john, _, _) = seeded(&s).await;
+    let admin = admin_of(&s).await;
+    let new = NewUser {
+        username: "agent.kim".into(),
+        employee_id: "EMP777".into(),
+        display_name: "Kim Agent".into(),
+        email: Some("kim@example.com".into()),
+        phone: Some("+15005550006".into()),
+        role: Role::Agent,
+    };
+    let kim = s.store.create_user(&new).await.unwrap();
+    assert_eq!((kim.role, kim.active), (Role::Agent, true));
+    let again = s.store.create_user(&new).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+
+    // An admin demoted is no admin anywhere (the seed's is_admin follows).
+    let demoted = s
+        .store
+        .update_user(
+            admin.id,
+            UserPatch {
+                role: Some(Role::Agent),
+                active: None,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(demoted.role, Role::Agent);
+    assert_eq!(
+        s.store.users_by_ids(&[admin.id]).await.unwrap()[0].role,
+        Role::Agent
+    );
+    assert!(
+        s.store
+            .active_users_with_roles(&[Role::Admin])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let gone = s
+        .store
+        .update_user(
+            john.id,
+            UserPatch {
+                role: None,
+                active: Some(false),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!gone.active);
+    assert!(
+        s.store
+            .update_user(UserId(999_999), UserPatch::default())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let all = s
+        .store
+        .list_users(&UserQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 4);
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+    for query in [
+        UserQuery {
+            role: Some(Role::Agent),
+            ..Default::default()
+        },
+        UserQuery {
+            active: Some(false),
+            ..Default::default()
+        },
+        UserQuery {
+            search: Some("KIM@".into()),
+            ..Default::default()
+        },
+        UserQuery {
+            search: Some("%".into()),
+            ..Default::default()
+        },
+        UserQuery {
+            after: Some(all[1].id),
+            ..Default::default()
+        },
+    ] {
+        let query = UserQuery {
+            limit: 100,
+            ..query
+        };
+        let found = s.store.list_users(&query).await.unwrap();
+        let expected: Vec<&User> = all
+            .iter()
+            .filter(|u| query.after.is_none_or(|a| u.id > a) && query.matches(u))
+            .collect();
+        assert_eq!(
+            found.iter().map(|u| &u.username).collect::<Vec<_>>(),
+            expected.iter().map(|u| &u.username).collect::<Vec<_>>(),
+            "{query:?}"
+        );
+    }
+}
+
 macro_rules! conformance {
     ($($case:ident),+ $(,)?) => {
         mod memory_store {
@@ -742,6 +1193,11 @@ conformance!(
     concurrent_relays_claim_disjoint_rows,
     status_changes_are_atomic_and_versioned,
     assignment_is_stored_with_its_event,
+    comments_are_stored_with_their_event,
+    listing_filters_by_priority_assignee_breach_and_plain_text,
+    sorting_by_due_times_pages_by_offset,
+    priority_changes_move_due_times,
+    users_are_created_listed_and_patched,
 );
 
 /// PostgreSQL wakes relays in other processes when outbox rows commit.

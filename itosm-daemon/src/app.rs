@@ -110,6 +110,10 @@ pub async fn services(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<
     service_config.number_format = TicketNumberFormat::parse(&config.tickets.number_format)
         .map_err(|e| anyhow::anyhow!("config key `tickets.number_format`: {}", e.reason))?;
     service_config.max_description_chars = config.tickets.max_description_chars;
+    service_config.max_comment_chars = config.tickets.max_comment_chars;
+    service_config.default_priority = config.default_priority()?;
+    service_config.sla = config.sla_policy()?;
+    service_config.login_throttle = config.login_throttle();
     service_config.max_page_size = config.graphql.max_page_size;
     service_config.default_page_size = config.graphql.max_page_size.min(20);
     Ok(Arc::new(Itosm::new(store, service_config)?))

@@ -315,6 +315,8 @@ pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
                 created_at: now,
                 updated_at: now,
                 version: 1,
+                first_response_due_at: None,
+                resolution_due_at: None,
             },
         );
         let payload = event.to_json();

@@ -57,6 +57,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Tickets.
     pub tickets: TicketsConfig,
+    /// Service-level targets per priority.
+    pub sla: SlaConfig,
     /// GraphQL bounds.
     pub graphql: GraphqlConfig,
     /// Outbox relay.
@@ -79,6 +81,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Longest a request may take, e.g. `30s`.
     pub request_timeout: String,
+    /// Take the client address from the last `X-Forwarded-For` entry (the
+    /// one the reverse proxy in front added). Only behind such a proxy.
+    pub trust_forwarded_for: bool,
 }
 
 /// `[database]`
@@ -120,6 +125,12 @@ pub struct AuthConfig {
     pub token_secret: Option<String>,
     /// How long a login lasts, e.g. `12h`.
     pub token_ttl: String,
+    /// Login attempts allowed per username within `login_window`.
+    pub login_attempts_per_user: u32,
+    /// Login attempts allowed per client address within `login_window`.
+    pub login_attempts_per_address: u32,
+    /// The login throttling window, e.g. `15m`.
+    pub login_window: String,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -130,6 +141,12 @@ impl std::fmt::Debug for AuthConfig {
                 &self.token_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("token_ttl", &self.token_ttl)
+            .field("login_attempts_per_user", &self.login_attempts_per_user)
+            .field(
+                "login_attempts_per_address",
+                &self.login_attempts_per_address,
+            )
+            .field("login_window", &self.login_window)
             .finish()
     }
 }
@@ -142,6 +159,34 @@ pub struct TicketsConfig {
     pub number_format: String,
     /// Longest description, in characters.
     pub max_description_chars: usize,
+    /// Longest comment or status note, in characters.
+    pub max_comment_chars: usize,
+    /// Priority of a new ticket: `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`.
+    pub default_priority: String,
+}
+
+/// `[sla]`: first-response and resolution targets per priority.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaConfig {
+    /// `[sla.low]`
+    pub low: SlaTargetConfig,
+    /// `[sla.medium]`
+    pub medium: SlaTargetConfig,
+    /// `[sla.high]`
+    pub high: SlaTargetConfig,
+    /// `[sla.critical]`
+    pub critical: SlaTargetConfig,
+}
+
+/// One priority's targets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaTargetConfig {
+    /// Time to the first visible staff response, e.g. `4h`.
+    pub first_response: String,
+    /// Time to resolution, e.g. `2d`.
+    pub resolution: String,
 }
 
 /// `[graphql]`
@@ -349,6 +394,7 @@ impl Default for Config {
                 addr: "127.0.0.1:8080".to_owned(),
                 max_body_bytes: 64 * 1024,
                 request_timeout: "30s".to_owned(),
+                trust_forwarded_for: false,
             },
             database: DatabaseConfig {
                 url: "sqlite://itosm.db?mode=rwc".to_owned(),
@@ -366,10 +412,21 @@ impl Default for Config {
             auth: AuthConfig {
                 token_secret: None,
                 token_ttl: "12h".to_owned(),
+                login_attempts_per_user: 5,
+                login_attempts_per_address: 20,
+                login_window: "15m".to_owned(),
             },
             tickets: TicketsConfig {
                 number_format: itosm_core::number::DEFAULT_FORMAT.to_owned(),
                 max_description_chars: 4000,
+                max_comment_chars: 4000,
+                default_priority: "MEDIUM".to_owned(),
+            },
+            sla: SlaConfig {
+                low: target("24h", "5d"),
+                medium: target("8h", "2d"),
+                high: target("2h", "16h"),
+                critical: target("30m", "4h"),
             },
             graphql: GraphqlConfig {
                 max_depth: 12,
@@ -400,6 +457,13 @@ impl Default for Config {
     }
 }
 
+fn target(first_response: &str, resolution: &str) -> SlaTargetConfig {
+    SlaTargetConfig {
+        first_response: first_response.to_owned(),
+        resolution: resolution.to_owned(),
+    }
+}
+
 /// The top-level keys; other `ITOSM_*` variables (e.g. the tests'
 /// `ITOSM_TEST_DATABASE_URL`) are not configuration.
 const SECTIONS: &[&str] = &[
@@ -409,6 +473,7 @@ const SECTIONS: &[&str] = &[
     "transport",
     "auth",
     "tickets",
+    "sla",
     "graphql",
     "relay",
     "notifications",
@@ -538,6 +603,35 @@ impl Config {
                 "must be between 1 and 100000",
             ));
         }
+        if !(1..=100_000).contains(&self.tickets.max_comment_chars) {
+            return Err(ConfigError::invalid(
+                "tickets.max_comment_chars",
+                "must be between 1 and 100000",
+            ));
+        }
+        self.default_priority()?;
+        self.sla_policy()?;
+        for (key, value) in [
+            (
+                "auth.login_attempts_per_user",
+                self.auth.login_attempts_per_user,
+            ),
+            (
+                "auth.login_attempts_per_address",
+                self.auth.login_attempts_per_address,
+            ),
+        ] {
+            if !(1..=10_000).contains(&value) {
+                return Err(ConfigError::invalid(key, "must be between 1 and 10000"));
+            }
+        }
+        let window = parse_duration("auth.login_window", &self.auth.login_window)?;
+        if window < Duration::from_secs(1) || window > Duration::from_secs(24 * 3600) {
+            return Err(ConfigError::invalid(
+                "auth.login_window",
+                "must be between 1s and 1d",
+            ));
+        }
         if !(2..=64).contains(&self.graphql.max_depth) {
             return Err(ConfigError::invalid(
                 "graphql.max_depth",
@@ -628,6 +722,65 @@ impl Config {
         Ok(())
     }
 
+    /// `tickets.default_priority`, parsed.
+    pub fn default_priority(&self) -> Result<itosm_core::Priority, ConfigError> {
+        itosm_core::Priority::parse(&self.tickets.default_priority).ok_or_else(|| {
+            ConfigError::invalid(
+                "tickets.default_priority",
+                "must be LOW, MEDIUM, HIGH or CRITICAL",
+            )
+        })
+    }
+
+    /// `[sla]`, parsed and checked: each target between 1m and 365d, and a
+    /// first response due no later than the resolution.
+    pub fn sla_policy(&self) -> Result<itosm_core::SlaPolicy, ConfigError> {
+        let parse = |name: &str, target: &SlaTargetConfig| {
+            let mut durations = [chrono::Duration::zero(); 2];
+            for (slot, (field, value)) in durations.iter_mut().zip([
+                ("first_response", &target.first_response),
+                ("resolution", &target.resolution),
+            ]) {
+                let key = format!("sla.{name}.{field}");
+                let duration = parse_duration(&key, value)?;
+                if duration < Duration::from_secs(60)
+                    || duration > Duration::from_secs(365 * 86_400)
+                {
+                    return Err(ConfigError::invalid(&key, "must be between 1m and 365d"));
+                }
+                *slot = chrono::Duration::from_std(duration)
+                    .map_err(|_| ConfigError::invalid(&key, "is too long"))?;
+            }
+            let [first_response, resolution] = durations;
+            if first_response > resolution {
+                return Err(ConfigError::invalid(
+                    &format!("sla.{name}.first_response"),
+                    "must not be longer than the resolution target",
+                ));
+            }
+            Ok(itosm_core::SlaTarget {
+                first_response,
+                resolution,
+            })
+        };
+        Ok(itosm_core::SlaPolicy {
+            low: parse("low", &self.sla.low)?,
+            medium: parse("medium", &self.sla.medium)?,
+            high: parse("high", &self.sla.high)?,
+            critical: parse("critical", &self.sla.critical)?,
+        })
+    }
+
+    /// Login throttling, from `[auth]`.
+    pub fn login_throttle(&self) -> itosm_core::throttle::ThrottleConfig {
+        itosm_core::throttle::ThrottleConfig {
+            per_user: self.auth.login_attempts_per_user,
+            per_address: self.auth.login_attempts_per_address,
+            window: chrono::Duration::from_std(self.duration("auth.login_window"))
+                .unwrap_or(chrono::Duration::minutes(15)),
+        }
+    }
+
     /// The listen address.
     pub fn http_addr(&self) -> Result<SocketAddr, ConfigError> {
         self.http.addr.parse().map_err(|_| {
@@ -660,6 +813,7 @@ impl Config {
         let value = match key {
             "http.request_timeout" => &self.http.request_timeout,
             "auth.token_ttl" => &self.auth.token_ttl,
+            "auth.login_window" => &self.auth.login_window,
             "relay.sweep_interval" => &self.relay.sweep_interval,
             "relay.claim_lease" => &self.relay.claim_lease,
             "relay.coalesce" => &self.relay.coalesce,

@@ -46,6 +46,177 @@ enum Command {
         #[command(subcommand)]
         action: DlqAction,
     },
+    /// Manages users from the operator's shell (e.g. the first admin).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Creates a user; fails if the username is taken.
+    Add {
+        /// Login name: 1-64 of letters, digits, '.', '_', '-'.
+        #[arg(long)]
+        username: String,
+        /// Employee ID, the second login factor.
+        #[arg(long)]
+        employee_id: String,
+        /// Name to show.
+        #[arg(long)]
+        name: String,
+        /// Email address for notifications.
+        #[arg(long)]
+        email: Option<String>,
+        /// E.164 phone number for SMS, e.g. +919876543210.
+        #[arg(long)]
+        phone: Option<String>,
+        /// requester, agent or admin.
+        #[arg(long, default_value = "requester")]
+        role: String,
+    },
+    /// Lists users: id, username, role, active, name, email.
+    List,
+    /// Changes a user's role.
+    SetRole {
+        /// The user.
+        username: String,
+        /// requester, agent or admin.
+        role: String,
+    },
+    /// Deactivates a user: he cannot log in and his tokens stop working.
+    Deactivate {
+        /// The user.
+        username: String,
+    },
+    /// Reactivates a deactivated user.
+    Activate {
+        /// The user.
+        username: String,
+    },
+}
+
+fn parse_role(value: &str) -> anyhow::Result<itosm_core::Role> {
+    itosm_core::Role::parse(&value.to_ascii_uppercase())
+        .ok_or_else(|| anyhow::anyhow!("--role: {value:?} is not requester, agent or admin"))
+}
+
+async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<()> {
+    use itosm_core::store::{Store, UserPatch, UserQuery};
+    let store = app::open_store(config).await?;
+    let find = |username: String| {
+        let store = std::sync::Arc::clone(&store);
+        async move {
+            store
+                .find_user_by_username(&username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user {username:?}"))
+        }
+    };
+    let patch = |username: String, patch: UserPatch| {
+        let find = find.clone();
+        let store = std::sync::Arc::clone(&store);
+        async move {
+            let user = find(username).await?;
+            let user = store
+                .update_user(user.id, patch)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("user vanished"))?;
+            println!(
+                "{} is now {}, {}",
+                user.username,
+                user.role,
+                if user.active { "active" } else { "deactivated" }
+            );
+            anyhow::Ok(())
+        }
+    };
+    match action {
+        UserAction::Add {
+            username,
+            employee_id,
+            name,
+            email,
+            phone,
+            role,
+        } => {
+            let itosm = app::services(config, store.clone()).await?;
+            let user = itosm
+                .bootstrap_user(itosm_core::NewUser {
+                    username,
+                    employee_id,
+                    display_name: name,
+                    email,
+                    phone,
+                    role: parse_role(&role)?,
+                })
+                .await?;
+            println!(
+                "created {} ({}), id {}",
+                user.username, user.role, user.id.0
+            );
+            Ok(())
+        }
+        UserAction::List => {
+            let mut after = None;
+            loop {
+                let page = store
+                    .list_users(&UserQuery {
+                        after,
+                        limit: 500,
+                        ..UserQuery::default()
+                    })
+                    .await?;
+                for user in &page {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        user.id.0,
+                        user.username,
+                        user.role,
+                        if user.active { "active" } else { "deactivated" },
+                        user.display_name,
+                        user.email.as_deref().unwrap_or("")
+                    );
+                }
+                match page.last() {
+                    Some(last) if page.len() == 500 => after = Some(last.id),
+                    _ => return Ok(()),
+                }
+            }
+        }
+        UserAction::SetRole { username, role } => {
+            let role = parse_role(&role)?;
+            patch(
+                username,
+                UserPatch {
+                    role: Some(role),
+                    active: None,
+                },
+            )
+            .await
+        }
+        UserAction::Deactivate { username } => {
+            patch(
+                username,
+                UserPatch {
+                    role: None,
+                    active: Some(false),
+                },
+            )
+            .await
+        }
+        UserAction::Activate { username } => {
+            patch(
+                username,
+                UserPatch {
+                    role: None,
+                    active: Some(true),
+                },
+            )
+            .await
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -153,7 +324,10 @@ async fn run() -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("config key `http.addr`: cannot listen on {addr}"))?;
                 tracing::info!(%addr, "itosm listening; portal at http://{addr}/");
-                axum::serve(listener, running.router())
+                let service = running
+                    .router()
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>();
+                axum::serve(listener, service)
                     .with_graceful_shutdown(async move { shutdown.cancelled().await })
                     .await
                     .context("HTTP server failed")?;
@@ -228,6 +402,7 @@ async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User { action } => user_command(&config, action).await,
         Command::Schema => Ok(()),
     }
 }

@@ -14,9 +14,19 @@ pub enum Caller {
     Anonymous,
     /// A token was sent and refused (forged, expired, deactivated user).
     Refused(String),
-    /// A valid token.
-    Authenticated(Actor),
+    /// A valid token, and the actor it was resolved to.
+    Authenticated {
+        /// Who is calling, as loaded when the request (or connection) began.
+        actor: Actor,
+        /// The token, kept so long-lived subscriptions can check it again.
+        token: String,
+    },
 }
+
+/// The client's network address as the daemon sees it (an IP), used to
+/// throttle logins per address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
 
 pub(crate) static ANONYMOUS: Caller = Caller::Anonymous;
 
@@ -39,7 +49,10 @@ impl Caller {
             .unwrap_or(value)
             .trim();
         match itosm.authenticate(token).await {
-            Ok(actor) => Caller::Authenticated(actor),
+            Ok(actor) => Caller::Authenticated {
+                actor,
+                token: token.to_owned(),
+            },
             Err(error) => Caller::Refused(error.public_message()),
         }
     }
@@ -47,7 +60,7 @@ impl Caller {
     /// The authenticated actor, or the reason there is none.
     pub fn actor(&self) -> Result<&Actor, CoreError> {
         match self {
-            Caller::Authenticated(actor) => Ok(actor),
+            Caller::Authenticated { actor, .. } => Ok(actor),
             Caller::Anonymous => Err(CoreError::Unauthenticated(
                 "log in first: a valid token is required".to_owned(),
             )),
@@ -55,11 +68,28 @@ impl Caller {
         }
     }
 
+    /// Checks the caller again, as a long-lived subscription must before
+    /// each event: the token may have expired, the user been deactivated or
+    /// his role changed since the connection began. Any of these ends it.
+    pub async fn recheck(&self, itosm: &Itosm) -> Result<Actor, CoreError> {
+        let (actor, token) = match self {
+            Caller::Authenticated { actor, token } => (actor, token),
+            _ => return self.actor().cloned(),
+        };
+        let fresh = itosm.authenticate(token).await?;
+        if fresh.user.role != actor.user.role {
+            return Err(CoreError::Unauthenticated(
+                "your role changed: reconnect to continue".to_owned(),
+            ));
+        }
+        Ok(fresh)
+    }
+
     /// The actor for a policy check: `None` when anonymous; an error when a
     /// token was sent but refused (so the client learns why).
     pub fn actor_opt(&self) -> Result<Option<&Actor>> {
         match self {
-            Caller::Authenticated(actor) => Ok(Some(actor)),
+            Caller::Authenticated { actor, .. } => Ok(Some(actor)),
             Caller::Anonymous => Ok(None),
             Caller::Refused(reason) => {
                 Err(to_graphql_error(CoreError::Unauthenticated(reason.clone())))

@@ -14,14 +14,16 @@ use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, Subscription};
 use futures::stream::{Stream, StreamExt};
+use itosm_core::event::EventEnvelope;
 use itosm_core::event::EventType;
 use itosm_core::transport::{FeedItem, LiveFeed};
-use itosm_core::{CreateTicketInput, Itosm, SoftwareId};
+use itosm_core::{CreateTicketInput, Itosm, NewUser, SoftwareId};
 
-pub use caller::Caller;
+pub use caller::{Caller, ClientAddress};
 pub use errors::{ErrorCodes, to_graphql_error};
 use types::{
-    AuthPayload, CreateTicketGql, Limits, SoftwareNode, TicketConnection, TicketFilter, TicketNode,
+    AuthPayload, CommentNode, CreateTicketGql, CreateUserGql, Limits, SoftwareNode,
+    TicketConnection, TicketFilter, TicketNode, TicketSortGql, UserConnection, UserFilter,
     UserNode,
 };
 
@@ -108,17 +110,41 @@ impl QueryRoot {
         }
     }
 
-    /// Tickets, newest first: your own, or every ticket for agents and admins.
+    /// Tickets, newest first unless `sort` says otherwise: your own, or
+    /// every ticket for agents and admins.
     async fn tickets(
         &self,
         ctx: &Context<'_>,
         filter: Option<TicketFilter>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
+        #[graphql(default)] sort: TicketSortGql,
     ) -> Result<TicketConnection> {
         let (itosm, caller) = services(ctx)?;
         let page = itosm
             .list_tickets(
+                caller.actor_opt()?,
+                filter.map(Into::into).unwrap_or_default(),
+                sort.into(),
+                Some(i64::from(first)),
+                after.as_deref(),
+            )
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(TicketConnection(page))
+    }
+
+    /// Users, by id (admins only).
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UserFilter>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> Result<UserConnection> {
+        let (itosm, caller) = services(ctx)?;
+        let page = itosm
+            .list_users(
                 caller.actor_opt()?,
                 filter.map(Into::into).unwrap_or_default(),
                 Some(i64::from(first)),
@@ -126,7 +152,7 @@ impl QueryRoot {
             )
             .await
             .map_err(to_graphql_error)?;
-        Ok(TicketConnection(page))
+        Ok(UserConnection(page))
     }
 
     /// Agents and admins a ticket can be assigned to (agents and admins only).
@@ -164,8 +190,9 @@ impl MutationRoot {
         employee_id: String,
     ) -> Result<AuthPayload> {
         let (itosm, _) = services(ctx)?;
+        let address = ctx.data_opt::<ClientAddress>().map(|a| a.0.as_str());
         let session = itosm
-            .login(&username, &employee_id)
+            .login_from(&username, &employee_id, address)
             .await
             .map_err(to_graphql_error)?;
         Ok(AuthPayload::from(session))
@@ -232,6 +259,100 @@ impl MutationRoot {
             .map_err(to_graphql_error)?;
         Ok(TicketNode(view))
     }
+
+    /// Comments on a ticket. Requesters comment publicly on their own
+    /// tickets; agents and admins on any, and with `internal: true` as a
+    /// note only staff ever see.
+    async fn add_comment(
+        &self,
+        ctx: &Context<'_>,
+        number: String,
+        body: String,
+        #[graphql(default = false)] internal: bool,
+    ) -> Result<CommentNode> {
+        let (itosm, caller) = services(ctx)?;
+        let view = itosm
+            .add_comment(caller.actor_opt()?, &number, &body, internal)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(CommentNode(view))
+    }
+
+    /// Changes a ticket's priority and so its SLA due times (agents and
+    /// admins); a stale `version` is a `CONFLICT`.
+    async fn change_priority(
+        &self,
+        ctx: &Context<'_>,
+        number: String,
+        priority: types::Priority,
+        version: i32,
+    ) -> Result<TicketNode> {
+        let (itosm, caller) = services(ctx)?;
+        let view = itosm
+            .change_priority(caller.actor_opt()?, &number, priority.into(), version)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(TicketNode(view))
+    }
+
+    /// Creates a user (admins only).
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserGql) -> Result<UserNode> {
+        let (itosm, caller) = services(ctx)?;
+        let user = itosm
+            .create_user(
+                caller.actor_opt()?,
+                NewUser {
+                    username: input.username,
+                    employee_id: input.employee_id,
+                    display_name: input.display_name,
+                    email: input.email,
+                    phone: input.phone,
+                    role: input.role.into(),
+                },
+            )
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(UserNode(user))
+    }
+
+    /// Changes a user's role (admins only, not their own).
+    async fn change_user_role(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        role: types::Role,
+    ) -> Result<UserNode> {
+        let (itosm, caller) = services(ctx)?;
+        let id = itosm_core::UserId(parse_id(&id, "id")?);
+        let user = itosm
+            .change_user_role(caller.actor_opt()?, id, role.into())
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(UserNode(user))
+    }
+
+    /// Deactivates a user (admins only, not themselves): he can no longer
+    /// log in, and his tokens and subscriptions stop working at once.
+    async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<UserNode> {
+        let (itosm, caller) = services(ctx)?;
+        let id = itosm_core::UserId(parse_id(&id, "id")?);
+        let user = itosm
+            .set_user_active(caller.actor_opt()?, id, false)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(UserNode(user))
+    }
+
+    /// Reactivates a deactivated user (admins only).
+    async fn reactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<UserNode> {
+        let (itosm, caller) = services(ctx)?;
+        let id = itosm_core::UserId(parse_id(&id, "id")?);
+        let user = itosm
+            .set_user_active(caller.actor_opt()?, id, true)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(UserNode(user))
+    }
 }
 
 fn parse_id(id: &ID, field: &'static str) -> Result<i64> {
@@ -246,81 +367,96 @@ fn parse_id(id: &ID, field: &'static str) -> Result<i64> {
 #[derive(Debug, Default)]
 pub struct SubscriptionRoot;
 
+/// Which events a live stream passes on.
+type EventFilter = Box<dyn Fn(&EventEnvelope) -> bool + Send + Sync>;
+
+/// The tickets behind the feed's events, as the caller may see them now.
+///
+/// Before each event the caller is checked again (token expiry,
+/// deactivation, role change): if that fails the stream yields the error
+/// and ends, so a subscription enforces exactly what a fresh HTTP request
+/// would.
+fn live_tickets(
+    itosm: Arc<Itosm>,
+    caller: Caller,
+    feed: &Arc<dyn LiveFeed>,
+    wanted: EventFilter,
+) -> impl Stream<Item = Result<TicketNode>> + use<> {
+    let stream = feed.subscribe();
+    futures::stream::unfold(Some((stream, itosm, caller, wanted)), |state| async move {
+        let (mut stream, itosm, caller, wanted) = state?;
+        loop {
+            let item = stream.next().await?;
+            let reply = match item {
+                FeedItem::Event(event) if wanted(&event) => {
+                    let actor = match caller.recheck(&itosm).await {
+                        Ok(actor) => actor,
+                        Err(error) => return Some((Err(to_graphql_error(error)), None)),
+                    };
+                    match itosm.ticket_for_event(Some(&actor), &event).await {
+                        Ok(Some(view)) => Ok(TicketNode(view)),
+                        Ok(None) => continue,
+                        Err(error) => Err(to_graphql_error(error)),
+                    }
+                }
+                FeedItem::Event(_) => continue,
+                FeedItem::Lagged { missed } => Err(errors::lagged(missed)),
+                FeedItem::Interrupted => Err(errors::interrupted()),
+            };
+            return Some((reply, Some((stream, itosm, caller, wanted))));
+        }
+    })
+}
+
 #[Subscription]
 impl SubscriptionRoot {
     /// Every ticket created anywhere (agents and admins only).
     async fn ticket_created(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<impl Stream<Item = Result<TicketNode>>> {
+    ) -> Result<impl Stream<Item = Result<TicketNode>> + use<>> {
         let (itosm, caller) = services(ctx)?;
-        let actor = caller.actor().map_err(to_graphql_error)?.clone();
+        let actor = caller.actor().map_err(to_graphql_error)?;
         itosm
-            .authorize_feed(Some(&actor))
+            .authorize_feed(Some(actor))
             .map_err(to_graphql_error)?;
         let feed = ctx.data::<Arc<dyn LiveFeed>>()?;
-        let itosm = Arc::clone(itosm);
-        Ok(feed.subscribe().filter_map(move |item| {
-            let itosm = Arc::clone(&itosm);
-            let actor = actor.clone();
-            async move {
-                match item {
-                    FeedItem::Event(event) if event.event_type == EventType::TicketCreated => itosm
-                        .ticket_for_event(Some(&actor), &event)
-                        .await
-                        .map_err(to_graphql_error)
-                        .transpose()
-                        .map(|view| view.map(TicketNode)),
-                    FeedItem::Event(_) => None,
-                    FeedItem::Lagged { missed } => Some(Err(errors::lagged(missed))),
-                    FeedItem::Interrupted => Some(Err(errors::interrupted())),
-                }
-            }
-        }))
+        Ok(live_tickets(
+            Arc::clone(itosm),
+            caller.clone(),
+            feed,
+            Box::new(|event| event.event_type == EventType::TicketCreated),
+        ))
     }
 
-    /// Changes to tickets (status, assignment, comments): agents and admins
-    /// see every ticket, a requester only his own. With `number`, only that
-    /// ticket (which must be visible to the caller).
+    /// Changes to tickets (status, assignment, priority, comments): agents
+    /// and admins see every ticket, a requester only his own (and never an
+    /// internal note). With `number`, only that ticket (which must be
+    /// visible to the caller).
     async fn ticket_updated(
         &self,
         ctx: &Context<'_>,
         number: Option<String>,
-    ) -> Result<impl Stream<Item = Result<TicketNode>>> {
+    ) -> Result<impl Stream<Item = Result<TicketNode>> + use<>> {
         let (itosm, caller) = services(ctx)?;
-        let actor = caller.actor().map_err(to_graphql_error)?.clone();
+        let actor = caller.actor().map_err(to_graphql_error)?;
         if let Some(number) = &number {
             // Same answer as a query: a ticket you may not see does not exist.
             itosm
-                .get_ticket(Some(&actor), number)
+                .get_ticket(Some(actor), number)
                 .await
                 .map_err(to_graphql_error)?;
         }
         let feed = ctx.data::<Arc<dyn LiveFeed>>()?;
-        let itosm = Arc::clone(itosm);
-        Ok(feed.subscribe().filter_map(move |item| {
-            let itosm = Arc::clone(&itosm);
-            let actor = actor.clone();
-            let number = number.clone();
-            async move {
-                match item {
-                    FeedItem::Event(event)
-                        if event.event_type != EventType::TicketCreated
-                            && number.as_ref().is_none_or(|n| *n == event.ticket.number) =>
-                    {
-                        itosm
-                            .ticket_for_event(Some(&actor), &event)
-                            .await
-                            .map_err(to_graphql_error)
-                            .transpose()
-                            .map(|view| view.map(TicketNode))
-                    }
-                    FeedItem::Event(_) => None,
-                    FeedItem::Lagged { missed } => Some(Err(errors::lagged(missed))),
-                    FeedItem::Interrupted => Some(Err(errors::interrupted())),
-                }
-            }
-        }))
+        Ok(live_tickets(
+            Arc::clone(itosm),
+            caller.clone(),
+            feed,
+            Box::new(move |event| {
+                event.event_type != EventType::TicketCreated
+                    && number.as_ref().is_none_or(|n| *n == event.ticket.number)
+            }),
+        ))
     }
 }
 

@@ -2,8 +2,10 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use itosm_core::store::TicketSort;
 use itosm_core::{
-    AuthSession, HistoryEntry, Software, TicketFilterInput, TicketPage, TicketView, User,
+    AuthSession, CommentView, HistoryEntry, Software, TicketFilterInput, TicketPage, TicketView,
+    User, UserFilterInput, UserPage,
 };
 
 use crate::errors::to_graphql_error;
@@ -60,11 +62,57 @@ impl UserNode {
     async fn display_name(&self) -> &str {
         &self.0.display_name
     }
-    async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+    /// Only for the user himself and for agents and admins; `null` otherwise.
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self
+            .contact_visible(ctx)?
+            .then_some(())
+            .and(self.0.email.as_deref()))
+    }
+    /// E.164. Only for the user himself and for agents and admins.
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self
+            .contact_visible(ctx)?
+            .then_some(())
+            .and(self.0.phone.as_deref()))
     }
     async fn role(&self) -> Role {
         self.0.role.into()
+    }
+    /// A deactivated user cannot log in.
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+}
+
+impl UserNode {
+    fn contact_visible(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (itosm, caller) = services(ctx)?;
+        Ok(itosm.can_view_contact(caller.actor_opt()?, &self.0))
+    }
+}
+
+/// A comment on a ticket, or an internal note (staff only).
+pub struct CommentNode(pub CommentView);
+
+#[Object(name = "Comment")]
+impl CommentNode {
+    async fn id(&self) -> ID {
+        ID(self.0.comment.id.0.to_string())
+    }
+    /// As written; clients must render it as text.
+    async fn body(&self) -> &str {
+        &self.0.comment.body
+    }
+    /// An internal note: only ever shown to agents and admins.
+    async fn internal(&self) -> bool {
+        self.0.comment.internal
+    }
+    async fn author(&self) -> Option<UserNode> {
+        self.0.author.clone().map(UserNode)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.comment.created_at
     }
 }
 
@@ -211,6 +259,61 @@ impl TicketNode {
             .collect())
     }
 
+    /// Comments, oldest first; internal notes only for agents and admins.
+    async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<CommentNode>> {
+        let (itosm, caller) = services(ctx)?;
+        let rows = itosm
+            .ticket_comments(caller.actor_opt()?, &self.0.ticket)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(rows.into_iter().map(CommentNode).collect())
+    }
+    /// The status moves the caller may make now.
+    async fn allowed_statuses(&self, ctx: &Context<'_>) -> Result<Vec<TicketStatus>> {
+        let (itosm, caller) = services(ctx)?;
+        Ok(itosm
+            .allowed_statuses(caller.actor_opt()?, &self.0.ticket)
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+    /// Whether the caller may assign, change priority and write internal notes.
+    async fn can_assign(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (itosm, caller) = services(ctx)?;
+        Ok(itosm.can_work_tickets(caller.actor_opt()?))
+    }
+    /// When a first response is due (from the priority's SLA target).
+    async fn first_response_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.first_response_due_at
+    }
+    /// When resolution is due (from the priority's SLA target).
+    async fn resolution_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.resolution_due_at
+    }
+    /// When staff first answered visibly (public comment or status change).
+    async fn first_responded_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.first_responded_at
+    }
+    /// When the ticket was resolved or cancelled (cleared on reopen).
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.resolved_at
+    }
+    /// Whether the first-response target was missed.
+    async fn first_response_breached(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (itosm, _) = services(ctx)?;
+        Ok(self.0.ticket.first_response_breached(itosm.clock().now()))
+    }
+    /// Whether the resolution target was missed.
+    async fn resolution_breached(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (itosm, _) = services(ctx)?;
+        Ok(self.0.ticket.resolution_breached(itosm.clock().now()))
+    }
+    /// Whether either SLA target was missed.
+    async fn breached(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (itosm, _) = services(ctx)?;
+        Ok(self.0.ticket.sla_breached(itosm.clock().now()))
+    }
+
     /// Every change, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<HistoryNode>> {
         let (itosm, caller) = services(ctx)?;
@@ -309,6 +412,15 @@ pub struct TicketFilter {
     number: Option<String>,
     /// Only the caller's own tickets (requesters always get only their own).
     mine: Option<bool>,
+    /// Only this priority.
+    priority: Option<Priority>,
+    /// Only tickets assigned to you (`ME`) or to nobody (`NONE`).
+    assignee: Option<AssigneeFilter>,
+    /// Only SLA-breached (`true`) or not breached (`false`) tickets.
+    breached: Option<bool>,
+    /// Text in the number or description, matched as plain text
+    /// (case-insensitive, at most 100 characters).
+    search: Option<String>,
 }
 
 impl From<TicketFilter> for TicketFilterInput {
@@ -318,8 +430,123 @@ impl From<TicketFilter> for TicketFilterInput {
             request_type: filter.request_type.map(Into::into),
             number: filter.number,
             mine: filter.mine.unwrap_or(false),
+            priority: filter.priority.map(Into::into),
+            assignee: filter.assignee.map(|a| match a {
+                AssigneeFilter::Me => itosm_core::AssigneeFilter::Me,
+                AssigneeFilter::None => itosm_core::AssigneeFilter::Unassigned,
+            }),
+            breached: filter.breached,
+            search: filter.search,
         }
     }
+}
+
+/// "Assigned to me" or "unassigned".
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// Assigned to the caller.
+    Me,
+    /// Assigned to nobody.
+    None,
+}
+
+/// The order of a ticket list.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[graphql(name = "TicketSort")]
+pub enum TicketSortGql {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Resolution due soonest first; tickets without a due time last.
+    ResolutionDue,
+    /// First response due soonest first; tickets without a due time last.
+    FirstResponseDue,
+}
+
+impl From<TicketSortGql> for TicketSort {
+    fn from(sort: TicketSortGql) -> Self {
+        match sort {
+            TicketSortGql::Newest => TicketSort::Newest,
+            TicketSortGql::Oldest => TicketSort::Oldest,
+            TicketSortGql::ResolutionDue => TicketSort::ResolutionDue,
+            TicketSortGql::FirstResponseDue => TicketSort::FirstResponseDue,
+        }
+    }
+}
+
+/// Narrows a user list.
+#[derive(InputObject, Default)]
+pub struct UserFilter {
+    /// Only this role.
+    role: Option<Role>,
+    /// Only active (`true`) or deactivated (`false`) users.
+    active: Option<bool>,
+    /// Text in the username, display name or email (at most 100 characters).
+    search: Option<String>,
+}
+
+impl From<UserFilter> for UserFilterInput {
+    fn from(filter: UserFilter) -> Self {
+        UserFilterInput {
+            role: filter.role.map(Into::into),
+            active: filter.active,
+            search: filter.search,
+        }
+    }
+}
+
+/// An edge of a [`UserConnection`].
+pub struct UserEdge(String, User);
+
+#[Object]
+impl UserEdge {
+    /// Pass as `after` to get the users following this one.
+    async fn cursor(&self) -> &str {
+        &self.0
+    }
+    async fn node(&self) -> UserNode {
+        UserNode(self.1.clone())
+    }
+}
+
+/// A page of users, by id.
+pub struct UserConnection(pub UserPage);
+
+#[Object]
+impl UserConnection {
+    async fn edges(&self) -> Vec<UserEdge> {
+        self.0
+            .items
+            .iter()
+            .map(|(cursor, user)| UserEdge(cursor.clone(), user.clone()))
+            .collect()
+    }
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.0.has_next_page,
+            end_cursor: self.0.items.last().map(|(cursor, _)| cursor.clone()),
+        }
+    }
+}
+
+/// A user to create (admins only).
+#[derive(InputObject)]
+#[graphql(name = "CreateUserInput")]
+pub struct CreateUserGql {
+    /// 1-64 of letters, digits, `.`, `_`, `-`.
+    pub username: String,
+    /// The second login factor, 1-32 of letters, digits, `-`.
+    pub employee_id: String,
+    /// Name to show.
+    pub display_name: String,
+    /// For email notifications.
+    pub email: Option<String>,
+    /// E.164, for SMS notifications, e.g. `+919876543210`.
+    pub phone: Option<String>,
+    /// What the user may do.
+    pub role: Role,
 }
 
 /// A new ticket; the requester is always the caller.

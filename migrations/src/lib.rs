@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_initial;
 mod m20261124_000002_notification_deliveries;
+mod m20261124_000003_comments_and_sla;
 
 /// The ordered list of itosm's migrations.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_initial::Migration),
             Box::new(m20261124_000002_notification_deliveries::Migration),
+            Box::new(m20261124_000003_comments_and_sla::Migration),
         ]
     }
 }

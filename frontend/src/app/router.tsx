@@ -4,6 +4,7 @@ import { AppLayout } from '@/components/layout/app-layout';
 import { paths } from '@/config/paths';
 import { RequireAuth } from '@/lib/auth';
 import { AdminRoute } from './routes/admin';
+import { AdminUsersRoute } from './routes/admin-users';
 import { HomeRoute } from './routes/home';
 import { LoginRoute } from './routes/login';
 import { MyTicketsRoute } from './routes/my-tickets';
@@ -25,6 +26,7 @@ export const routes: RouteObject[] = [
       { path: paths.myTickets, element: <MyTicketsRoute /> },
       { path: paths.ticketPattern, element: <TicketRoute /> },
       { path: paths.admin, element: <AdminRoute /> },
+      { path: paths.adminUsers, element: <AdminUsersRoute /> },
       { path: '*', element: <NotFoundRoute /> },
     ],
   },

@@ -7,4 +7,5 @@ export const paths = {
   ticket: (number: string) => `/tickets/${encodeURIComponent(number)}`,
   ticketPattern: '/tickets/:number',
   admin: '/admin',
+  adminUsers: '/admin/users',
 } as const;

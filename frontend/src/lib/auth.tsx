@@ -66,8 +66,8 @@ export function RequireAuth({ children }: { children: ReactNode }) {
 }
 
 /** Shows a clear "not allowed" page to users without one of `roles`. */
-export function RequireRole({ roles, children }: { roles: Role[]; children: ReactNode }) {
+export function RequireRole({ roles, message, children }: { roles: Role[]; message?: string; children: ReactNode }) {
   const { session } = useAuth();
-  if (!session || !roles.includes(session.user.role)) return <NotAllowed />;
+  if (!session || !roles.includes(session.user.role)) return <NotAllowed message={message} />;
   return <>{children}</>;
 }

@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'UNAVAILABLE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'RATE_LIMITED';
 
 export function errorCodes(error: CombinedError | undefined | null): string[] {
   if (!error) return [];
@@ -42,9 +43,26 @@ export function describeError(error: CombinedError | undefined | null): string {
       return 'The service is temporarily unavailable. Please try again in a moment.';
     case 'INTERNAL':
       return 'Something went wrong on the server. Please try again.';
+    case 'RATE_LIMITED': {
+      const wait = first?.extensions?.retryAfterSeconds;
+      return typeof wait === 'number' && wait > 0
+        ? `Too many attempts. Try again in ${wait} second${wait === 1 ? '' : 's'}.`
+        : 'Too many attempts. Please wait a moment and try again.';
+    }
     case 'BAD_USER_INPUT':
       return first?.message || 'Some of the input was not accepted.';
     default:
       return first?.message || 'Something went wrong. Please try again.';
   }
+}
+
+/**
+ * The input field a `BAD_USER_INPUT` error is about (`extensions.field`), as a
+ * camelCase name: `input.employee_id` and `employeeId` both give `employeeId`.
+ */
+export function errorField(error: CombinedError | undefined | null): string | undefined {
+  const field = error?.graphQLErrors.find((e) => e.extensions?.code === 'BAD_USER_INPUT')?.extensions?.field;
+  if (typeof field !== 'string' || !field) return undefined;
+  const last = field.split('.').pop() ?? field;
+  return last.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { graphqlWsUrl } from '@/config/api';
 import { MyTicketsQuery } from '@/features/tickets/api/my-tickets';
+import { ChangeStatusMutation } from '@/features/tickets/api/ticket';
 import { createConnectionStatusStore } from './connection-status';
 import { createGraphqlClient, retryDelay, shouldReconnect } from './graphql-client';
 
@@ -31,6 +32,16 @@ describe('GraphQL client', () => {
     const { client } = createGraphqlClient({ token: 'old', onUnauthenticated });
     await client.query(MyTicketsQuery, { first: 5 }).toPromise();
     expect(onUnauthenticated).toHaveBeenCalled();
+  });
+
+  it('ends the session when a mutation answers UNAUTHENTICATED too', async () => {
+    stubFetch({ data: null, errors: [{ message: 'deactivated', extensions: { code: 'UNAUTHENTICATED' } }] });
+    const onUnauthenticated = vi.fn();
+    const { client } = createGraphqlClient({ token: 'gone', onUnauthenticated });
+    await client
+      .mutation(ChangeStatusMutation, { number: 'INC-2026-0001', status: 'CANCELLED', note: null, version: 1 })
+      .toPromise();
+    expect(onUnauthenticated).toHaveBeenCalledTimes(1);
   });
 
   it('derives the WebSocket URL from the page, never a fixed host', () => {

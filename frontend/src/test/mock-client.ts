@@ -6,7 +6,7 @@ import { filter, fromValue, makeSubject, map, mergeMap, never, pipe, takeUntil, 
  * by operation name: the components under test run their real urql hooks,
  * and nothing touches the network.
  */
-export type ReplyError = { code?: string; message?: string; network?: boolean };
+export type ReplyError = { code?: string; message?: string; network?: boolean; extensions?: Record<string, unknown> };
 export type Pushed = { data?: unknown; error?: ReplyError };
 export type Reply = { data: unknown } | { error: ReplyError } | 'pending' | { source: Source<Pushed> };
 
@@ -19,8 +19,8 @@ export function operationName(op: Operation): string {
   return '';
 }
 
-export function gqlError(code: string, message = code.toLowerCase()) {
-  return { error: { code, message } } as const;
+export function gqlError(code: string, message = code.toLowerCase(), extensions?: Record<string, unknown>) {
+  return { error: { code, message, ...(extensions ? { extensions } : {}) } } as const;
 }
 
 function toResult(op: Operation, reply: Pushed): OperationResult {
@@ -30,7 +30,7 @@ function toResult(op: Operation, reply: Pushed): OperationResult {
     // As the daemon answers: `data: null` and an error with `extensions.code`.
     return makeResult(op, {
       data: null,
-      errors: [{ message: e.message ?? 'error', extensions: e.code ? { code: e.code } : {} }],
+      errors: [{ message: e.message ?? 'error', extensions: { ...e.extensions, ...(e.code ? { code: e.code } : {}) } }],
     });
   }
   return makeResult(op, { data: reply.data as Record<string, unknown> | null });

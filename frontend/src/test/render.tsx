@@ -73,6 +73,16 @@ export function ticketNode(n: number, over: Record<string, unknown> = {}) {
     software: { id: '1', label: 'Autodesk AutoCAD 2025' },
     requester: person('1', 'john.doe', 'John Doe'),
     assignee: null,
+    priority: 'MEDIUM',
+    description: `Request ${n}`,
+    version: 1,
+    firstResponseDueAt: null,
+    resolutionDueAt: null,
+    firstRespondedAt: null,
+    resolvedAt: null,
+    firstResponseBreached: false,
+    resolutionBreached: false,
+    breached: false,
     ...over,
   };
 }

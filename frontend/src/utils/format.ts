@@ -1,4 +1,4 @@
-import type { RequestType, TicketStatus } from '@/gql/graphql';
+import type { Priority, RequestType, Role, TicketStatus } from '@/gql/graphql';
 
 // Records keyed by the generated enums: a value added to or removed from the
 // schema breaks the build here until it gets a label.
@@ -24,6 +24,23 @@ export const STATUS_LABELS: Record<TicketStatus, string> = {
 
 export const STATUSES = Object.keys(STATUS_LABELS) as TicketStatus[];
 
+export const PRIORITY_LABELS: Record<Priority, string> = {
+  LOW: 'Low',
+  MEDIUM: 'Medium',
+  HIGH: 'High',
+  CRITICAL: 'Critical',
+};
+
+export const PRIORITIES = Object.keys(PRIORITY_LABELS) as Priority[];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  REQUESTER: 'Requester',
+  AGENT: 'Agent',
+  ADMIN: 'Admin',
+};
+
+export const ROLES = Object.keys(ROLE_LABELS) as Role[];
+
 export function requestTypeLabel(t: RequestType): string {
   return REQUEST_TYPE_LABELS[t] ?? t;
 }
@@ -43,4 +60,21 @@ export function charCount(text: string): number {
 /** Ticket numbers are upper-case, e.g. INC-2026-0001; people type them loosely. */
 export function normalizeTicketNumber(input: string): string {
   return input.trim().toUpperCase();
+}
+
+/** A rough length of time for people: "2d 3h", "3h 20m", "15m", "less than a minute". */
+export function formatDuration(ms: number): string {
+  const minutes = Math.floor(Math.abs(ms) / 60_000);
+  if (minutes < 1) return 'less than a minute';
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const mins = minutes % 60;
+  if (days > 0) return hours ? `${days}d ${hours}h` : `${days}d`;
+  if (hours > 0) return mins ? `${hours}h ${mins}m` : `${hours}h`;
+  return `${mins}m`;
+}
+
+/** A person as shown in lists: the display name, else the username. */
+export function personName(u: { displayName: string; username: string } | null | undefined): string {
+  return u ? u.displayName || u.username : '';
 }

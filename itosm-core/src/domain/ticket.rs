@@ -177,6 +177,136 @@ pub struct Ticket {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version, starting at 1.
     pub version: i32,
+    /// When a first response is due (from the priority's SLA target).
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    /// When resolution is due (from the priority's SLA target).
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    /// When staff first answered visibly: a public comment or a status change.
+    pub first_responded_at: Option<DateTime<Utc>>,
+    /// When the resolution clock stopped (resolved or cancelled); cleared on reopen.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl Ticket {
+    /// Whether the first-response target was missed (or is being missed
+    /// now). Cancelled tickets never breach.
+    pub fn first_response_breached(&self, now: DateTime<Utc>) -> bool {
+        let Some(due) = self.first_response_due_at else {
+            return false;
+        };
+        self.status != TicketStatus::Cancelled
+            && match self.first_responded_at {
+                Some(at) => at > due,
+                None => self.status.is_open() && now > due,
+            }
+    }
+
+    /// Whether the resolution target was missed (or is being missed now).
+    /// Cancelled tickets never breach.
+    pub fn resolution_breached(&self, now: DateTime<Utc>) -> bool {
+        let Some(due) = self.resolution_due_at else {
+            return false;
+        };
+        self.status != TicketStatus::Cancelled
+            && match self.resolved_at {
+                Some(at) => at > due,
+                None => now > due,
+            }
+    }
+
+    /// Whether either SLA target was missed.
+    pub fn sla_breached(&self, now: DateTime<Utc>) -> bool {
+        self.first_response_breached(now) || self.resolution_breached(now)
+    }
+}
+
+/// SLA targets for one priority: how soon a first response and a resolution
+/// are due after creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaTarget {
+    /// Time to the first visible staff response.
+    pub first_response: chrono::Duration,
+    /// Time to resolution.
+    pub resolution: chrono::Duration,
+}
+
+/// SLA targets per priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaPolicy {
+    /// For [`Priority::Low`].
+    pub low: SlaTarget,
+    /// For [`Priority::Medium`].
+    pub medium: SlaTarget,
+    /// For [`Priority::High`].
+    pub high: SlaTarget,
+    /// For [`Priority::Critical`].
+    pub critical: SlaTarget,
+}
+
+impl Default for SlaPolicy {
+    fn default() -> Self {
+        let target = |first_hours: i64, resolution_hours: i64| SlaTarget {
+            first_response: chrono::Duration::hours(first_hours),
+            resolution: chrono::Duration::hours(resolution_hours),
+        };
+        SlaPolicy {
+            low: target(24, 120),
+            medium: target(8, 48),
+            high: target(2, 16),
+            critical: SlaTarget {
+                first_response: chrono::Duration::minutes(30),
+                resolution: chrono::Duration::hours(4),
+            },
+        }
+    }
+}
+
+impl SlaPolicy {
+    /// The target for `priority`.
+    pub fn target(&self, priority: Priority) -> SlaTarget {
+        match priority {
+            Priority::Low => self.low,
+            Priority::Medium => self.medium,
+            Priority::High => self.high,
+            Priority::Critical => self.critical,
+        }
+    }
+
+    /// First-response and resolution due times of a ticket created at
+    /// `created_at` with `priority`.
+    pub fn due_times(
+        &self,
+        priority: Priority,
+        created_at: DateTime<Utc>,
+    ) -> (DateTime<Utc>, DateTime<Utc>) {
+        let target = self.target(priority);
+        (
+            created_at + target.first_response,
+            created_at + target.resolution,
+        )
+    }
+}
+
+/// A comment's database id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CommentId(pub i64);
+
+/// A comment on a ticket: public (everyone who sees the ticket) or an
+/// internal note (agents and admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    /// Database id.
+    pub id: CommentId,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// Who wrote it.
+    pub author: UserId,
+    /// What was said, stored as given (clients render it as text).
+    pub body: String,
+    /// Staff-only when true.
+    pub internal: bool,
+    /// When.
+    pub created_at: DateTime<Utc>,
 }
 
 /// One row of a ticket's history.
@@ -226,6 +356,65 @@ mod tests {
         }
         assert!(Closed.allowed_next().is_empty() && Cancelled.allowed_next().is_empty());
         assert!(Start.is_open() && OnHold.is_open() && !Resolved.is_open() && !Cancelled.is_open());
+    }
+
+    fn ticket_at(status: TicketStatus) -> Ticket {
+        let created = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let (first, resolution) = SlaPolicy::default().due_times(Priority::High, created);
+        Ticket {
+            id: TicketId(1),
+            number: "INC-2026-0001".into(),
+            requester: UserId(1),
+            request_type: RequestType::Other,
+            software: None,
+            description: "x".into(),
+            status,
+            priority: Priority::High,
+            assignee: None,
+            created_at: created,
+            updated_at: created,
+            version: 1,
+            first_response_due_at: Some(first),
+            resolution_due_at: Some(resolution),
+            first_responded_at: None,
+            resolved_at: None,
+        }
+    }
+
+    #[test]
+    fn sla_breaches_follow_due_times_and_stop_when_answered_or_resolved() {
+        let mut ticket = ticket_at(Start);
+        let created = ticket.created_at;
+        let hours = |h| created + chrono::Duration::hours(h);
+        assert!(!ticket.sla_breached(hours(1)));
+        assert!(ticket.first_response_breached(hours(3)));
+        assert!(!ticket.resolution_breached(hours(3)));
+        ticket.first_responded_at = Some(hours(1));
+        assert!(!ticket.first_response_breached(hours(30)));
+        assert!(ticket.resolution_breached(hours(17)));
+        ticket.resolved_at = Some(hours(10));
+        ticket.status = Resolved;
+        assert!(
+            !ticket.sla_breached(hours(100)),
+            "resolved in time stays green"
+        );
+        ticket.resolved_at = Some(hours(20));
+        assert!(
+            ticket.resolution_breached(hours(100)),
+            "resolved late stays red"
+        );
+        let mut cancelled = ticket_at(Cancelled);
+        cancelled.resolved_at = Some(hours(50));
+        assert!(
+            !cancelled.sla_breached(hours(100)),
+            "cancelled never breaches"
+        );
+        let mut legacy = ticket_at(Start);
+        legacy.first_response_due_at = None;
+        legacy.resolution_due_at = None;
+        assert!(!legacy.sla_breached(hours(1000)));
     }
 
     #[test]

@@ -103,6 +103,46 @@ pub fn validate_employee_id(value: &str) -> Result<(), CoreError> {
     }
 }
 
+/// Longest accepted display name.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 128;
+/// Longest accepted email address.
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// Checks every field of a user to create: username, employee ID, a
+/// display name of 1–128 printable characters, an optional plain email
+/// address and an optional E.164 phone number.
+pub fn validate_new_user(user: &NewUser) -> Result<(), CoreError> {
+    validate_username(&user.username)?;
+    validate_employee_id(&user.employee_id)?;
+    let name = user.display_name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_DISPLAY_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(CoreError::bad_input(
+            "displayName",
+            "must be 1-128 characters, without control characters",
+        ));
+    }
+    if let Some(email) = &user.email {
+        let plain = email.len() <= MAX_EMAIL_CHARS
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && matches!(email.split_once('@'), Some((local, domain))
+                if !local.is_empty() && domain.contains('.') && !domain.contains('@')
+                    && !domain.starts_with('.') && !domain.ends_with('.'));
+        if !plain {
+            return Err(CoreError::bad_input(
+                "email",
+                "must be a plain address like jane.doe@example.com (at most 254 characters)",
+            ));
+        }
+    }
+    if let Some(phone) = &user.phone {
+        validate_e164(phone)?;
+    }
+    Ok(())
+}
+
 /// Checks an E.164 phone number: `+`, then 8 to 15 digits, not starting with 0.
 pub fn validate_e164(value: &str) -> Result<(), CoreError> {
     let digits = value.strip_prefix('+').unwrap_or("");
@@ -151,6 +191,61 @@ mod tests {
         assert!(validate_employee_id("EMP123").is_ok());
         assert!(validate_employee_id("EMP 123").is_err());
         assert!(validate_employee_id(&"1".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn new_users_are_checked_field_by_field() {
+        let good = NewUser {
+            username: "jane.doe".into(),
+            employee_id: "EMP9".into(),
+            display_name: "Jane Doe".into(),
+            email: Some("jane@example.com".into()),
+            phone: Some("+919876543210".into()),
+            role: Role::Agent,
+        };
+        assert!(validate_new_user(&good).is_ok());
+        let field = |user: NewUser| match validate_new_user(&user) {
+            Err(CoreError::BadUserInput { field, .. }) => field,
+            other => panic!("expected a bad input, got {other:?}"),
+        };
+        assert_eq!(
+            field(NewUser {
+                display_name: "  ".into(),
+                ..good.clone()
+            }),
+            "displayName"
+        );
+        for email in [
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@example",
+            "ja ne@example.com",
+            "a@b@c.com",
+        ] {
+            assert_eq!(
+                field(NewUser {
+                    email: Some(email.into()),
+                    ..good.clone()
+                }),
+                "email",
+                "{email}"
+            );
+        }
+        assert_eq!(
+            field(NewUser {
+                phone: Some("12345".into()),
+                ..good.clone()
+            }),
+            "phone"
+        );
+        assert_eq!(
+            field(NewUser {
+                username: "x y".into(),
+                ..good.clone()
+            }),
+            "username"
+        );
     }
 
     #[test]

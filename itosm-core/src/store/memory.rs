@@ -6,12 +6,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::{
-    CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts,
+    CREATED_NOTE, NewComment, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, TicketSort,
+    UserPatch, UserQuery, new_ticket_parts,
 };
 use super::{DeliveryRecord, DeliveryStatus};
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
-use crate::{HistoryEntry, NewUser, Software, SoftwareId, Ticket, TicketId, User, UserId};
+use crate::{
+    Comment, CommentId, HistoryEntry, NewUser, Software, SoftwareId, Ticket, TicketId, User, UserId,
+};
 
 #[derive(Debug)]
 struct OutboxRow {
@@ -27,6 +30,7 @@ struct State {
     software: Vec<Software>,
     tickets: Vec<Ticket>,
     history: Vec<HistoryEntry>,
+    comments: Vec<Comment>,
     outbox: Vec<OutboxRow>,
     counters: std::collections::HashMap<(String, i32), i64>,
     settings: std::collections::HashMap<String, String>,
@@ -106,6 +110,54 @@ impl Store for MemoryStore {
                 None => s.users.push(stored.clone()),
             }
             stored
+        }))
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        self.with(|s| {
+            if s.users.iter().any(|u| u.username == user.username) {
+                return Err(StoreError::Conflict(format!(
+                    "username {} is taken",
+                    user.username
+                )));
+            }
+            let stored = User {
+                id: UserId(s.users.len() as i64 + 1),
+                username: user.username.clone(),
+                employee_id: user.employee_id.clone(),
+                display_name: user.display_name.clone(),
+                email: user.email.clone(),
+                phone: user.phone.clone(),
+                role: user.role,
+                active: true,
+            };
+            s.users.push(stored.clone());
+            Ok(stored)
+        })
+    }
+
+    async fn update_user(&self, id: UserId, patch: UserPatch) -> Result<Option<User>, StoreError> {
+        Ok(self.with(|s| {
+            let user = s.users.iter_mut().find(|u| u.id == id)?;
+            if let Some(role) = patch.role {
+                user.role = role;
+            }
+            if let Some(active) = patch.active {
+                user.active = active;
+            }
+            Some(user.clone())
+        }))
+    }
+
+    async fn list_users(&self, q: &UserQuery) -> Result<Vec<User>, StoreError> {
+        Ok(self.with(|s| {
+            s.users
+                .iter()
+                .filter(|u| q.after.is_none_or(|after| u.id > after))
+                .filter(|u| q.matches(u))
+                .take(usize::try_from(q.limit).unwrap_or(usize::MAX))
+                .cloned()
+                .collect()
         }))
     }
 
@@ -226,22 +278,83 @@ impl Store for MemoryStore {
         })
     }
 
+    async fn add_comment(
+        &self,
+        new: NewComment,
+    ) -> Result<(Comment, Ticket, EventEnvelope), StoreError> {
+        self.with(|s| {
+            let Some(index) = s.tickets.iter().position(|t| t.id == new.ticket.id) else {
+                return Err(StoreError::Internal("no such ticket".to_owned()));
+            };
+            let id = CommentId(s.comments.len() as i64 + 1);
+            let (comment, ticket, event) = new.parts(id, s.tickets[index].clone());
+            s.tickets[index] = ticket.clone();
+            s.comments.push(comment.clone());
+            s.outbox.push(OutboxRow {
+                record: OutboxRecord {
+                    id: s.outbox.len() as i64 + 1,
+                    event_id: event.event_id,
+                    event_type: event.event_type.as_str().to_owned(),
+                    ticket_number: ticket.number.clone(),
+                    payload: event.to_json(),
+                    attempts: 0,
+                },
+                claimed_until: None,
+                sent_at: None,
+                last_error: None,
+            });
+            Ok((comment, ticket, event))
+        })
+    }
+
+    async fn ticket_comments(
+        &self,
+        ticket: TicketId,
+        include_internal: bool,
+    ) -> Result<Vec<Comment>, StoreError> {
+        Ok(self.with(|s| {
+            s.comments
+                .iter()
+                .filter(|c| c.ticket == ticket && (include_internal || !c.internal))
+                .cloned()
+                .collect()
+        }))
+    }
+
     async fn get_ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError> {
         Ok(self.with(|s| s.tickets.iter().find(|t| t.number == number).cloned()))
     }
 
     async fn list_tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>, StoreError> {
         Ok(self.with(|s| {
-            s.tickets
+            let mut found: Vec<Ticket> = s
+                .tickets
                 .iter()
-                .rev()
-                .filter(|t| q.requester.is_none_or(|r| t.requester == r))
-                .filter(|t| q.status.is_none_or(|x| t.status == x))
-                .filter(|t| q.request_type.is_none_or(|x| t.request_type == x))
-                .filter(|t| q.number.as_ref().is_none_or(|n| &t.number == n))
-                .filter(|t| q.before.is_none_or(|b| t.id < b))
-                .take(usize::try_from(q.limit).unwrap_or(usize::MAX))
+                .filter(|t| q.matches(t))
+                .filter(|t| q.sort != TicketSort::Newest || q.before.is_none_or(|b| t.id < b))
                 .cloned()
+                .collect();
+            // Missing due times sort last, as `NULLS LAST` in SQL.
+            let due_key = |due: Option<DateTime<Utc>>| (due.is_none(), due);
+            match q.sort {
+                TicketSort::Newest => found.sort_by_key(|t| std::cmp::Reverse(t.id)),
+                TicketSort::Oldest => found.sort_by_key(|t| t.id),
+                TicketSort::ResolutionDue => {
+                    found.sort_by_key(|t| (due_key(t.resolution_due_at), t.id))
+                }
+                TicketSort::FirstResponseDue => {
+                    found.sort_by_key(|t| (due_key(t.first_response_due_at), t.id))
+                }
+            }
+            let skip = if q.sort == TicketSort::Newest {
+                0
+            } else {
+                usize::try_from(q.offset).unwrap_or(usize::MAX)
+            };
+            found
+                .into_iter()
+                .skip(skip)
+                .take(usize::try_from(q.limit).unwrap_or(usize::MAX))
                 .collect()
         }))
     }

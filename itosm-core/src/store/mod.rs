@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::event::{EventEnvelope, EventType, TicketSnapshot};
 use crate::number::TicketNumberFormat;
 use crate::{
-    HistoryEntry, NewUser, Priority, RequestType, Role, Software, SoftwareId, Ticket, TicketId,
-    TicketStatus, User, UserId,
+    Comment, HistoryEntry, NewUser, Priority, RequestType, Role, Software, SoftwareId, Ticket,
+    TicketId, TicketStatus, User, UserId,
 };
 
 pub mod memory;
@@ -46,6 +46,10 @@ pub struct NewTicket {
     pub description: String,
     /// Initial priority.
     pub priority: Priority,
+    /// When a first response is due.
+    pub first_response_due_at: DateTime<Utc>,
+    /// When resolution is due.
+    pub resolution_due_at: DateTime<Utc>,
     /// Creation time; also picks the number's year.
     pub now: DateTime<Utc>,
     /// Id of the `ticket.created` event written with the ticket.
@@ -59,6 +63,15 @@ pub enum TicketUpdate {
     Status(TicketStatus),
     /// A new assignee, or none (`ticket.assigned`).
     Assignee(Option<User>),
+    /// A new priority and the due times it implies (`ticket.priority_changed`).
+    Priority {
+        /// The new priority.
+        priority: Priority,
+        /// First response due under the new priority.
+        first_response_due_at: DateTime<Utc>,
+        /// Resolution due under the new priority.
+        resolution_due_at: DateTime<Utc>,
+    },
 }
 
 /// A change to a ticket, applied only if the ticket is still at the version
@@ -94,12 +107,39 @@ impl TicketChange {
         let event_type = match &self.update {
             TicketUpdate::Status(status) => {
                 ticket.status = *status;
+                // A status change by staff is a response the requester sees.
+                if self.actor.role.is_staff() && ticket.first_responded_at.is_none() {
+                    ticket.first_responded_at = Some(self.now);
+                }
+                // The resolution clock stops on resolve or cancel and runs
+                // again on reopen; closing keeps the resolve time.
+                match status {
+                    TicketStatus::Resolved | TicketStatus::Cancelled => {
+                        ticket.resolved_at = Some(self.now);
+                    }
+                    TicketStatus::Start | TicketStatus::InProgress | TicketStatus::OnHold => {
+                        ticket.resolved_at = None;
+                    }
+                    TicketStatus::Closed => {
+                        ticket.resolved_at = ticket.resolved_at.or(Some(self.now));
+                    }
+                }
                 EventType::TicketStatusChanged
             }
             TicketUpdate::Assignee(new) => {
                 ticket.assignee = new.as_ref().map(|u| u.id);
                 assignee = new.as_ref();
                 EventType::TicketAssigned
+            }
+            TicketUpdate::Priority {
+                priority,
+                first_response_due_at,
+                resolution_due_at,
+            } => {
+                ticket.priority = *priority;
+                ticket.first_response_due_at = Some(*first_response_due_at);
+                ticket.resolution_due_at = Some(*resolution_due_at);
+                EventType::TicketPriorityChanged
             }
         };
         ticket.updated_at = self.now;
@@ -117,7 +157,107 @@ impl TicketChange {
     }
 }
 
-/// Which tickets to list, newest first, keyset-paged by id.
+/// A comment to add; the store also refreshes the ticket's `updated_at` (and
+/// `first_responded_at` for a staff member's first public comment), without
+/// touching its version: comments never conflict with other changes.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    /// The ticket as the caller saw it.
+    pub ticket: Ticket,
+    /// What was said, already validated.
+    pub body: String,
+    /// Staff-only note.
+    pub internal: bool,
+    /// Who wrote it.
+    pub author: User,
+    /// The ticket's requester, software and assignee, for the event.
+    pub requester: User,
+    /// See `requester`.
+    pub software: Option<Software>,
+    /// See `requester`.
+    pub assignee: Option<User>,
+    /// When.
+    pub now: DateTime<Utc>,
+    /// Id of the `ticket.commented` event.
+    pub event_id: Uuid,
+}
+
+impl NewComment {
+    /// Whether this comment is the staff's first visible response.
+    pub fn responds(&self) -> bool {
+        self.author.role.is_staff() && !self.internal
+    }
+
+    /// The comment, the ticket after it and its event, given the stored
+    /// comment id and the ticket row as it is now: one definition so all
+    /// stores agree.
+    pub(crate) fn parts(
+        &self,
+        id: crate::CommentId,
+        current: Ticket,
+    ) -> (Comment, Ticket, EventEnvelope) {
+        let comment = Comment {
+            id,
+            ticket: current.id,
+            author: self.author.id,
+            body: self.body.clone(),
+            internal: self.internal,
+            created_at: self.now,
+        };
+        let mut ticket = current;
+        ticket.updated_at = self.now;
+        if self.responds() && ticket.first_responded_at.is_none() {
+            ticket.first_responded_at = Some(self.now);
+        }
+        let snapshot = TicketSnapshot::of(
+            &ticket,
+            &self.requester,
+            self.software.as_ref(),
+            self.assignee.as_ref(),
+        );
+        let mut event = EventEnvelope::new(
+            EventType::TicketCommented,
+            self.event_id,
+            self.now,
+            Some(&self.author),
+            snapshot,
+        );
+        event.comment = Some(crate::event::CommentSnapshot {
+            id: id.0,
+            author: self.author.username.clone(),
+            author_name: self.author.display_name.clone(),
+            body: self.body.clone(),
+            internal: self.internal,
+        });
+        (comment, ticket, event)
+    }
+}
+
+/// Whose tickets, by assignee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeQuery {
+    /// Assigned to this user.
+    Is(UserId),
+    /// Assigned to nobody.
+    Unassigned,
+}
+
+/// The order of a ticket list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TicketSort {
+    /// Newest first, keyset-paged by id (`before`).
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Resolution due soonest first; tickets without a due time last.
+    ResolutionDue,
+    /// First response due soonest first; tickets without a due time last.
+    FirstResponseDue,
+}
+
+/// Which tickets to list: keyset-paged by id (`before`) when newest first,
+/// by `offset` in any other order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TicketQuery {
     /// Only this requester's tickets.
@@ -128,10 +268,92 @@ pub struct TicketQuery {
     pub request_type: Option<RequestType>,
     /// Only the ticket with this exact number.
     pub number: Option<String>,
-    /// Only tickets older than this one (the page cursor).
+    /// Only tickets of this priority.
+    pub priority: Option<Priority>,
+    /// Only tickets with this assignee (or none).
+    pub assignee: Option<AssigneeQuery>,
+    /// Only breached (`true`) or not breached (`false`) tickets, judged at `now`.
+    pub breached: Option<bool>,
+    /// Only tickets whose number or description contains this text,
+    /// ignoring ASCII case. Plain text: `%`, `_` and quotes match themselves.
+    pub search: Option<String>,
+    /// The order.
+    pub sort: TicketSort,
+    /// Only tickets older than this one (the page cursor, with `Newest`).
     pub before: Option<TicketId>,
+    /// Tickets to skip (the page cursor, with any other sort).
+    pub offset: u64,
     /// At most this many.
     pub limit: u64,
+    /// The time `breached` is judged at.
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl TicketQuery {
+    /// Whether `ticket` passes every filter except the cursor: the reference
+    /// semantics the SQL stores must match (the conformance suite checks).
+    pub fn matches(&self, ticket: &Ticket) -> bool {
+        let now = self.now.unwrap_or_else(Utc::now);
+        self.requester.is_none_or(|r| ticket.requester == r)
+            && self.status.is_none_or(|x| ticket.status == x)
+            && self.request_type.is_none_or(|x| ticket.request_type == x)
+            && self.number.as_ref().is_none_or(|n| &ticket.number == n)
+            && self.priority.is_none_or(|p| ticket.priority == p)
+            && self.assignee.is_none_or(|a| match a {
+                AssigneeQuery::Is(id) => ticket.assignee == Some(id),
+                AssigneeQuery::Unassigned => ticket.assignee.is_none(),
+            })
+            && self.breached.is_none_or(|b| ticket.sla_breached(now) == b)
+            && self.search.as_ref().is_none_or(|needle| {
+                let needle = needle.to_ascii_lowercase();
+                ticket.number.to_ascii_lowercase().contains(&needle)
+                    || ticket.description.to_ascii_lowercase().contains(&needle)
+            })
+    }
+}
+
+/// Which users to list, by username, keyset-paged by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only active (`true`) or deactivated (`false`) users.
+    pub active: Option<bool>,
+    /// Only users whose username, display name or email contains this text,
+    /// ignoring ASCII case.
+    pub search: Option<String>,
+    /// Only users with a larger id (the page cursor).
+    pub after: Option<UserId>,
+    /// At most this many.
+    pub limit: u64,
+}
+
+impl UserQuery {
+    /// Whether `user` passes every filter except the cursor.
+    pub fn matches(&self, user: &User) -> bool {
+        self.role.is_none_or(|r| user.role == r)
+            && self.active.is_none_or(|a| user.active == a)
+            && self.search.as_ref().is_none_or(|needle| {
+                let needle = needle.to_ascii_lowercase();
+                [
+                    Some(user.username.as_str()),
+                    Some(user.display_name.as_str()),
+                    user.email.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .any(|field| field.to_ascii_lowercase().contains(&needle))
+            })
+    }
+}
+
+/// A change to a user (admins).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserPatch {
+    /// A new role.
+    pub role: Option<Role>,
+    /// Activate or deactivate.
+    pub active: Option<bool>,
 }
 
 /// An outbox row claimed by a relay.
@@ -218,6 +440,12 @@ pub trait Store: Send + Sync + 'static {
     async fn active_users_with_roles(&self, roles: &[Role]) -> Result<Vec<User>, StoreError>;
     /// Creates the user, or updates the one with the same username.
     async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError>;
+    /// Creates a user; `Conflict` if the username is taken.
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError>;
+    /// Changes a user's role or active flag; `None` if there is no such user.
+    async fn update_user(&self, id: UserId, patch: UserPatch) -> Result<Option<User>, StoreError>;
+    /// Users matching `query`, by id.
+    async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError>;
 
     /// The catalog, ordered by name then version.
     async fn list_software(&self) -> Result<Vec<Software>, StoreError>;
@@ -240,9 +468,22 @@ pub trait Store: Send + Sync + 'static {
         &self,
         change: TicketChange,
     ) -> Result<(Ticket, EventEnvelope), StoreError>;
+    /// Adds a comment, refreshes the ticket's `updated_at` (and its first
+    /// response time, see [`NewComment`]) and writes `ticket.commented` to
+    /// the outbox, in one transaction.
+    async fn add_comment(
+        &self,
+        comment: NewComment,
+    ) -> Result<(Comment, Ticket, EventEnvelope), StoreError>;
+    /// A ticket's comments, oldest first; internal notes only if asked.
+    async fn ticket_comments(
+        &self,
+        ticket: TicketId,
+        include_internal: bool,
+    ) -> Result<Vec<Comment>, StoreError>;
     /// A ticket by number.
     async fn get_ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError>;
-    /// Tickets matching `query`, newest first.
+    /// Tickets matching `query`, in its order.
     async fn list_tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>, StoreError>;
     /// A ticket's history, oldest first.
     async fn ticket_history(&self, ticket: TicketId) -> Result<Vec<HistoryEntry>, StoreError>;
@@ -299,6 +540,10 @@ pub(crate) fn new_ticket_parts(
         created_at: new.now,
         updated_at: new.now,
         version: 1,
+        first_response_due_at: Some(new.first_response_due_at),
+        resolution_due_at: Some(new.resolution_due_at),
+        first_responded_at: None,
+        resolved_at: None,
     };
     let snapshot = TicketSnapshot::of(&ticket, &new.requester, new.software.as_ref(), None);
     let event = EventEnvelope::new(

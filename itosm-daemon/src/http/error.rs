@@ -33,7 +33,8 @@ impl From<CoreError> for ApiError {
     fn from(error: CoreError) -> Self {
         let code = error.code();
         // UNAUTHENTICATED → 401, FORBIDDEN → 403, BAD_USER_INPUT → 400,
-        // NOT_FOUND → 404, CONFLICT → 409, UNAVAILABLE → 503, INTERNAL → 500.
+        // NOT_FOUND → 404, CONFLICT → 409, UNAVAILABLE → 503, INTERNAL → 500,
+        // RATE_LIMITED → 429.
         let status = match code {
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
@@ -42,6 +43,7 @@ impl From<CoreError> for ApiError {
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         };
         if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
             tracing::error!(%error, "request failed");

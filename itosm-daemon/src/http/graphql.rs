@@ -5,12 +5,13 @@ use std::time::Duration;
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::Extension;
 use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use itosm_graphql::Caller;
+use itosm_graphql::{Caller, ClientAddress};
 
 use super::AppState;
 
@@ -31,6 +32,7 @@ async fn graphiql() -> Html<String> {
 
 async fn graphql(
     State(state): State<AppState>,
+    address: Option<Extension<ClientAddress>>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
@@ -39,11 +41,11 @@ async fn graphql(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let caller = Caller::from_authorization(&state.itosm, authorization).await;
-    state
-        .schema
-        .execute(request.into_inner().data(caller))
-        .await
-        .into()
+    let mut request = request.into_inner().data(caller);
+    if let Some(Extension(address)) = address {
+        request = request.data(address);
+    }
+    state.schema.execute(request).await.into()
 }
 
 /// Subscriptions over graphql-transport-ws (and the legacy graphql-ws).
@@ -51,6 +53,7 @@ async fn graphql(
 /// `connection_init` payload as `token` or `Authorization`.
 async fn graphql_ws(
     State(state): State<AppState>,
+    address: Option<Extension<ClientAddress>>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -73,6 +76,9 @@ async fn graphql_ws(
                     }
                     let mut data = Data::default();
                     data.insert(caller);
+                    if let Some(Extension(address)) = address {
+                        data.insert(address);
+                    }
                     Ok(data)
                 })
                 .serve()

@@ -25,6 +25,45 @@ use crate::metrics::Metrics;
 
 pub use error::ApiError;
 
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use itosm_graphql::ClientAddress;
+use std::net::SocketAddr;
+
+/// Puts the client's address into the request's extensions (for login
+/// throttling): the socket peer, or, when `http.trust_forwarded_for` is set,
+/// the last `X-Forwarded-For` entry — the one our own proxy added, which a
+/// client cannot forge.
+async fn client_address(
+    trust_forwarded_for: bool,
+    mut request: Request,
+    next: Next,
+) -> axum::response::Response {
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .rfind(|v| !v.is_empty())
+                .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+        })
+        .flatten();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(ip) = forwarded.or(peer) {
+        request
+            .extensions_mut()
+            .insert(ClientAddress(ip.to_string()));
+    }
+    next.run(request).await
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -66,10 +105,14 @@ pub fn router(running: &Running) -> Router {
         tracing::warn!(dir = %config.portal.dir.display(), "portal not built; serving a placeholder at /");
         api.fallback(portal_missing)
     };
-    app.layer(DefaultBodyLimit::max(config.http.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    let trust_forwarded_for = config.http.trust_forwarded_for;
+    app.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| client_address(trust_forwarded_for, request, next),
+    ))
+    .layer(DefaultBodyLimit::max(config.http.max_body_bytes))
+    .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
+    .layer(TraceLayer::new_for_http())
+    .with_state(state)
 }
 
 async fn portal_missing() -> impl IntoResponse {

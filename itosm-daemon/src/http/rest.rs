@@ -6,13 +6,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use itosm_core::policy::Actor;
 use itosm_core::{
     CoreError, CreateTicketInput, ErrorCode, RequestType, SoftwareId, TicketFilterInput,
     TicketStatus, TicketView, User,
 };
-use itosm_graphql::Caller;
+use itosm_graphql::{Caller, ClientAddress};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -85,9 +85,18 @@ struct ValidateBody {
 }
 
 /// `POST /api/auth/validate`: 200 with the user and a token, or 404.
-async fn validate(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+async fn validate(
+    State(state): State<AppState>,
+    address: Option<Extension<ClientAddress>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let body: ValidateBody = parse_body(&body)?;
-    match state.itosm.login(&body.username, &body.employee_id).await {
+    let address = address.as_ref().map(|Extension(a)| a.0.as_str());
+    match state
+        .itosm
+        .login_from(&body.username, &body.employee_id, address)
+        .await
+    {
         Ok(session) => {
             let mut user = user_json(&session.user);
             user["token"] = json!(session.token);
@@ -213,12 +222,18 @@ async fn list_tickets(
     let filter = TicketFilterInput {
         status,
         request_type,
-        number: None,
         mine: query.mine.unwrap_or(false),
+        ..TicketFilterInput::default()
     };
     let page = state
         .itosm
-        .list_tickets(Some(&actor), filter, query.first, query.after.as_deref())
+        .list_tickets(
+            Some(&actor),
+            filter,
+            itosm_core::store::TicketSort::Newest,
+            query.first,
+            query.after.as_deref(),
+        )
         .await?;
     let body: Vec<Value> = page
         .items

@@ -16,10 +16,14 @@ use minijinja::Environment;
 
 /// Default subject: `New Ticket Created: INC-2026-0001`.
 pub const DEFAULT_SUBJECT: &str = "{% if event_type == 'ticket.created' %}New Ticket Created: {{ ticket.number }}\
+{% elif comment %}{% if comment.internal %}Internal note{% else %}New comment{% endif %} on {{ ticket.number }} by {{ comment.author_name or comment.author }}\
 {% else %}Ticket {{ ticket.number }} updated: {{ status_label }}{% endif %}";
 
 /// Default plain-text body.
-pub const DEFAULT_TEXT: &str = "{% if event_type == 'ticket.created' %}A new ticket was created.{% else %}A ticket changed.{% endif %}
+pub const DEFAULT_TEXT: &str = "{% if event_type == 'ticket.created' %}A new ticket was created.{% elif comment %}{{ comment.author_name or comment.author }} wrote{% if comment.internal %} (internal note, staff only){% endif %}:
+
+{{ comment.body }}
+{% else %}A ticket changed.{% endif %}
 
 Ticket:       {{ ticket.number }}
 Status:       {{ status_label }}
@@ -36,6 +40,8 @@ Open it: {{ link }}
 pub const DEFAULT_HTML: &str = "<!doctype html>
 <html><body style=\"font-family: sans-serif\">
 <h2>{% if event_type == 'ticket.created' %}New ticket {{ ticket.number }}{% else %}Ticket {{ ticket.number }}: {{ status_label }}{% endif %}</h2>
+{% if comment %}<p><strong>{{ comment.author_name or comment.author }}</strong>{% if comment.internal %} (internal note, staff only){% endif %}:</p>
+<blockquote style=\"white-space: pre-wrap\">{{ comment.body }}</blockquote>{% endif %}
 <table>
 <tr><th align=\"left\">Requester</th><td>{{ ticket.requester_name }} ({{ ticket.requester }})</td></tr>
 <tr><th align=\"left\">Request type</th><td>{{ ticket.request_type }}</td></tr>
@@ -96,6 +102,7 @@ impl EmailTemplates {
             ticket => &event.ticket,
             status_label => event.ticket.status.label(),
             actor => &event.actor,
+            comment => &event.comment,
             link => format!("{}/tickets/{}", portal_url.trim_end_matches('/'), event.ticket.number),
         };
         let render = |name: &str| {
@@ -265,6 +272,8 @@ mod tests {
                 created_at: now,
                 updated_at: now,
                 version: 1,
+                first_response_due_at: None,
+                resolution_due_at: None,
             },
         ));
         Notification {

@@ -31,7 +31,29 @@ pub enum RecipientSpec {
 
 impl RecipientSpec {
     /// The concrete recipients for `event` (none when the role is empty).
+    ///
+    /// An internal note never goes to the requester: not as `requester`, and
+    /// not to a fixed address that happens to be his.
     pub async fn resolve(
+        &self,
+        event: &EventEnvelope,
+        store: &dyn Store,
+    ) -> Result<Vec<Recipient>, StoreError> {
+        let mut recipients = self.resolve_all(event, store).await?;
+        if event.is_internal() {
+            let requester = event.ticket.requester_email.as_deref();
+            recipients.retain(|recipient| match recipient {
+                Recipient::Email(address) => {
+                    *self != RecipientSpec::Requester
+                        && requester.is_none_or(|r| !r.eq_ignore_ascii_case(address))
+                }
+                _ => *self != RecipientSpec::Requester,
+            });
+        }
+        Ok(recipients)
+    }
+
+    async fn resolve_all(
         &self,
         event: &EventEnvelope,
         store: &dyn Store,
@@ -243,7 +265,17 @@ pub fn notification_for(event: Arc<EventEnvelope>, recipient: Recipient) -> Noti
             format!("Ticket {} is now {}", ticket.number, ticket.status.label())
         }
         EventType::TicketAssigned => format!("Ticket {} assigned", ticket.number),
-        EventType::TicketCommented => format!("New comment on {}", ticket.number),
+        EventType::TicketCommented => match &event.comment {
+            Some(comment) if comment.internal => {
+                format!("Internal note on {} by {}", ticket.number, comment.author)
+            }
+            Some(comment) => format!("New comment on {} by {}", ticket.number, comment.author),
+            None => format!("New comment on {}", ticket.number),
+        },
+        EventType::TicketPriorityChanged => format!(
+            "Ticket {} priority is now {}",
+            ticket.number, ticket.priority
+        ),
     };
     let mut notification = Notification {
         text_body: subject.clone(),

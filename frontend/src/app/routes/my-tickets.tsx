@@ -1,9 +1,12 @@
+import { useMemo } from 'react';
 import { Link } from 'react-router';
+import { LiveIndicator } from '@/components/ui/live-indicator';
 import { EmptyState, ErrorMessage, Loading } from '@/components/ui/states';
 import { PAGE_SIZE } from '@/config/api';
 import { paths } from '@/config/paths';
 import { MyTicketsQuery } from '@/features/tickets/api/my-tickets';
 import { MyTicketsTable } from '@/features/tickets/components/my-tickets-table';
+import { useMyTicketUpdates } from '@/features/tickets/hooks/use-my-ticket-updates';
 import { useCursorPages } from '@/hooks/use-cursor-pages';
 import { describeError } from '@/lib/errors';
 
@@ -16,10 +19,24 @@ export function MyTicketsRoute() {
     (d) => d.tickets,
     (t) => t.number,
   );
+  // Status changes and the like arrive live and update the rows in place.
+  const updates = useMyTicketUpdates();
+  const { rows, updated } = useMemo(() => {
+    const changed = new Set<string>();
+    const list = pages.nodes.map((n) => {
+      const { row, updated: u } = updates.current(n);
+      if (u) changed.add(n.number);
+      return row;
+    });
+    return { rows: list, updated: changed };
+  }, [pages.nodes, updates.current]);
 
   return (
     <section aria-labelledby="my-tickets-title">
-      <h1 id="my-tickets-title">My tickets</h1>
+      <div className="title-row">
+        <h1 id="my-tickets-title">My tickets</h1>
+        <LiveIndicator state={updates.state} testId="live-indicator" />
+      </div>
       {pages.error && pages.nodes.length === 0 ? (
         <ErrorMessage title="Could not load your tickets" message={describeError(pages.error)} onRetry={pages.refresh} />
       ) : pages.fetching && pages.nodes.length === 0 ? (
@@ -30,7 +47,7 @@ export function MyTicketsRoute() {
         </EmptyState>
       ) : (
         <>
-          <MyTicketsTable tickets={pages.nodes} />
+          <MyTicketsTable tickets={rows} updated={updated} />
           {pages.error && (
             <ErrorMessage title="Could not load more" message={describeError(pages.error)} onRetry={pages.loadMore} />
           )}

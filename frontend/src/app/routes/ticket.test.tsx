@@ -29,6 +29,17 @@ const ticket = {
       actor: { id: '3', username: 'admin.user', displayName: 'Admin User' },
     },
   ],
+  version: 2,
+  comments: [],
+  allowedStatuses: [],
+  canAssign: false,
+  firstResponseDueAt: null,
+  resolutionDueAt: null,
+  firstRespondedAt: null,
+  resolvedAt: null,
+  firstResponseBreached: false,
+  resolutionBreached: false,
+  breached: false,
 };
 
 describe('/tickets/:number', () => {

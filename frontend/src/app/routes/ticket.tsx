@@ -1,9 +1,12 @@
+import { useCallback } from 'react';
 import { useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { NotFound } from '@/components/ui/not-found';
 import { ErrorMessage, Loading } from '@/components/ui/states';
-import { TicketDetailsQuery } from '@/features/tickets/api/ticket';
+import { TicketDetailsQuery, TicketUpdatedSubscription } from '@/features/tickets/api/ticket';
 import { TicketDetails } from '@/features/tickets/components/ticket-details';
+import { useLiveSubscription } from '@/hooks/use-live-subscription';
+import { useAuth } from '@/lib/auth';
 import { describeError, hasCode } from '@/lib/errors';
 import { normalizeTicketNumber } from '@/utils/format';
 
@@ -11,10 +14,20 @@ const NOT_FOUND_TEXT = 'There is no ticket with this number that you can see.';
 
 export function TicketRoute() {
   const number = normalizeTicketNumber(useParams().number ?? '');
-  const [{ data, fetching, error }, reexecute] = useQuery({
+  const { session } = useAuth();
+  const [{ data, error }, reexecute] = useQuery({
     query: TicketDetailsQuery,
     variables: { number },
     pause: !number,
+  });
+  const reload = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+  const ticket = data?.ticket && data.ticket.number === number ? data.ticket : null;
+
+  // While the page is open, every change to the ticket (by anyone) reloads it,
+  // and so does each (re)connection of the live feed, to catch up.
+  const live = useLiveSubscription(TicketUpdatedSubscription, { number }, reload, {
+    pause: !ticket,
+    onResync: reload,
   });
 
   // The server answers `null` both for a missing ticket and for someone else's:
@@ -31,15 +44,20 @@ export function TicketRoute() {
       </NotFound>
     );
   }
-  if (error && !data) {
+  if (error && !ticket) {
     return (
-      <ErrorMessage
-        title="Could not load the ticket"
-        message={describeError(error)}
-        onRetry={() => reexecute({ requestPolicy: 'network-only' })}
-      />
+      <ErrorMessage title="Could not load the ticket" message={describeError(error)} onRetry={reload} />
     );
   }
-  if (fetching || !data?.ticket) return <Loading label="Loading the ticket…" />;
-  return <TicketDetails ticket={data.ticket} />;
+  // A reload keeps the page (and whatever is being typed) in place.
+  if (!ticket) return <Loading label="Loading the ticket…" />;
+  return (
+    <TicketDetails
+      ticket={ticket}
+      meId={session?.user.id}
+      liveState={live.state}
+      liveUnavailable={Boolean(live.error)}
+      reload={reload}
+    />
+  );
 }

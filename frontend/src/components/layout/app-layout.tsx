@@ -29,8 +29,13 @@ export function AppLayout() {
           </NavLink>
           <nav aria-label="Main" className={styles.nav}>
             {staff && (
-              <NavLink to={paths.admin} className={navClass}>
+              <NavLink to={paths.admin} className={navClass} end>
                 Dashboard
+              </NavLink>
+            )}
+            {session?.user.role === 'ADMIN' && (
+              <NavLink to={paths.adminUsers} className={navClass} data-testid="nav-users">
+                Users
               </NavLink>
             )}
             <NavLink to={paths.newRequest} className={navClass}>

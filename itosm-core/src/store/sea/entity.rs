@@ -64,6 +64,10 @@ pub mod tickets {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub version: i32,
+        pub first_response_due_at: Option<DateTimeUtc>,
+        pub resolution_due_at: Option<DateTimeUtc>,
+        pub first_responded_at: Option<DateTimeUtc>,
+        pub resolved_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -110,6 +114,27 @@ pub mod outbox {
         pub sent_at: Option<DateTimeUtc>,
         pub attempts: i32,
         pub last_error: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ticket_comments {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ticket_comments")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub ticket_id: i64,
+        pub author_id: i64,
+        pub body: String,
+        pub internal: bool,
+        pub created_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,17 +24,19 @@ use sea_orm::{
 };
 
 use super::{
-    CREATED_NOTE, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, new_ticket_parts,
+    AssigneeQuery, CREATED_NOTE, NewComment, NewTicket, OutboxRecord, Store, StoreError,
+    TicketQuery, TicketSort, UserPatch, UserQuery, new_ticket_parts,
 };
 use super::{DeliveryRecord, DeliveryStatus};
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
 use crate::{
-    HistoryEntry, NewUser, Priority, RequestType, Role, Software, SoftwareId, Ticket, TicketId,
-    TicketStatus, User, UserId,
+    Comment, CommentId, HistoryEntry, NewUser, Priority, RequestType, Role, Software, SoftwareId,
+    Ticket, TicketId, TicketStatus, User, UserId,
 };
-use entity::{outbox, software_catalog, ticket_history, tickets, users};
+use entity::{outbox, software_catalog, ticket_comments, ticket_history, tickets, users};
 use itosm_migrations::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
 
 /// The PostgreSQL channel notified when outbox rows commit.
 pub const OUTBOX_CHANNEL: &str = "itosm_outbox";
@@ -240,7 +242,11 @@ impl SeaStore {
         format: &TicketNumberFormat,
         year: i32,
     ) -> Result<String, StoreError> {
-        let name = format!("ticket_number_seq_{}_{}", format.scope(), year.max(0));
+        let name = format!(
+            "ticket_number_seq_{}_{}",
+            format.scope(),
+            std::cmp::Ord::max(year, 0)
+        );
         let known = self
             .known_sequences
             .lock()
@@ -333,7 +339,84 @@ fn ticket_from(row: tickets::Model) -> Result<Ticket, StoreError> {
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,
+        first_response_due_at: row.first_response_due_at,
+        resolution_due_at: row.resolution_due_at,
+        first_responded_at: row.first_responded_at,
+        resolved_at: row.resolved_at,
     })
+}
+
+fn comment_from(row: ticket_comments::Model) -> Comment {
+    Comment {
+        id: CommentId(row.id),
+        ticket: TicketId(row.ticket_id),
+        author: UserId(row.author_id),
+        body: row.body,
+        internal: row.internal,
+        created_at: row.created_at,
+    }
+}
+
+/// A `LIKE` pattern matching `needle` anywhere, as plain text: `%`, `_` and
+/// the escape character itself match only themselves.
+fn contains_pattern(needle: &str) -> LikeExpr {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.to_ascii_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    LikeExpr::new(pattern).escape('\\')
+}
+
+/// `LOWER(column) LIKE '%needle%'`, ASCII case-insensitive on both backends.
+fn column_contains(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> Expr {
+    Expr::expr(Func::lower(Expr::col(column))).like(contains_pattern(needle))
+}
+
+/// The SQL form of [`Ticket::sla_breached`] at `now`.
+fn breached_condition(now: DateTime<Utc>) -> Condition {
+    use tickets::Column as C;
+    let open = [
+        TicketStatus::Start.as_str(),
+        TicketStatus::InProgress.as_str(),
+        TicketStatus::OnHold.as_str(),
+    ];
+    let first_response = Condition::all()
+        .add(C::FirstResponseDueAt.is_not_null())
+        .add(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(C::FirstRespondedAt.is_not_null())
+                        .add(Expr::col(C::FirstRespondedAt).gt(Expr::col(C::FirstResponseDueAt))),
+                )
+                .add(
+                    Condition::all()
+                        .add(C::FirstRespondedAt.is_null())
+                        .add(C::Status.is_in(open))
+                        .add(C::FirstResponseDueAt.lt(now)),
+                ),
+        );
+    let resolution = Condition::all().add(C::ResolutionDueAt.is_not_null()).add(
+        Condition::any()
+            .add(
+                Condition::all()
+                    .add(C::ResolvedAt.is_not_null())
+                    .add(Expr::col(C::ResolvedAt).gt(Expr::col(C::ResolutionDueAt))),
+            )
+            .add(
+                Condition::all()
+                    .add(C::ResolvedAt.is_null())
+                    .add(C::ResolutionDueAt.lt(now)),
+            ),
+    );
+    Condition::all()
+        .add(C::Status.ne(TicketStatus::Cancelled.as_str()))
+        .add(Condition::any().add(first_response).add(resolution))
 }
 
 fn parse_status(value: &str) -> Result<TicketStatus, StoreError> {
@@ -443,6 +526,89 @@ impl Store for SeaStore {
             .ok_or_else(|| StoreError::Internal("user vanished after upsert".to_owned()))
     }
 
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        let _guard = self.write_guard().await;
+        let row = users::ActiveModel {
+            id: NotSet,
+            username: Set(user.username.clone()),
+            employee_id: Set(user.employee_id.clone()),
+            is_admin: Set(user.role == Role::Admin),
+            role: Set(user.role.as_str().to_owned()),
+            display_name: Set(user.display_name.clone()),
+            email: Set(user.email.clone()),
+            phone: Set(user.phone.clone()),
+            active: Set(true),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| match classify(e) {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("username {} is taken", user.username))
+            }
+            other => other,
+        })?;
+        user_from(row)
+    }
+
+    async fn update_user(&self, id: UserId, patch: UserPatch) -> Result<Option<User>, StoreError> {
+        {
+            let _guard = self.write_guard().await;
+            let mut update = users::Entity::update_many().filter(users::Column::Id.eq(id.0));
+            if let Some(role) = patch.role {
+                update = update
+                    .col_expr(users::Column::Role, Expr::value(role.as_str()))
+                    .col_expr(users::Column::IsAdmin, Expr::value(role == Role::Admin));
+            }
+            if let Some(active) = patch.active {
+                update = update.col_expr(users::Column::Active, Expr::value(active));
+            }
+            if patch.role.is_some() || patch.active.is_some() {
+                update.exec(&self.db).await.map_err(classify)?;
+            }
+        }
+        Ok(self.users_by_ids(&[id]).await?.into_iter().next())
+    }
+
+    async fn list_users(&self, q: &UserQuery) -> Result<Vec<User>, StoreError> {
+        let mut select = users::Entity::find();
+        if let Some(role) = q.role {
+            // Rows written by the seed's SQL carry only is_admin.
+            select = select.filter(if role == Role::Admin {
+                Condition::any()
+                    .add(users::Column::Role.eq(role.as_str()))
+                    .add(users::Column::IsAdmin.eq(true))
+            } else {
+                Condition::all()
+                    .add(users::Column::Role.eq(role.as_str()))
+                    .add(users::Column::IsAdmin.eq(false))
+            });
+        }
+        if let Some(active) = q.active {
+            select = select.filter(users::Column::Active.eq(active));
+        }
+        if let Some(needle) = &q.search {
+            select = select.filter(
+                Condition::any()
+                    .add(column_contains(users::Column::Username, needle))
+                    .add(column_contains(users::Column::DisplayName, needle))
+                    .add(column_contains(users::Column::Email, needle)),
+            );
+        }
+        if let Some(after) = q.after {
+            select = select.filter(users::Column::Id.gt(after.0));
+        }
+        select
+            .order_by_asc(users::Column::Id)
+            .limit(q.limit)
+            .all(&self.db)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(user_from)
+            .collect()
+    }
+
     async fn list_software(&self) -> Result<Vec<Software>, StoreError> {
         Ok(software_catalog::Entity::find()
             .order_by_asc(software_catalog::Column::Name)
@@ -545,6 +711,10 @@ impl Store for SeaStore {
             created_at: Set(new.now),
             updated_at: Set(new.now),
             version: Set(1),
+            first_response_due_at: Set(Some(new.first_response_due_at)),
+            resolution_due_at: Set(Some(new.resolution_due_at)),
+            first_responded_at: Set(None),
+            resolved_at: Set(None),
         }
         .insert(&txn)
         .await
@@ -597,6 +767,23 @@ impl Store for SeaStore {
                 tickets::Column::AssigneeId,
                 sea_orm::sea_query::Expr::value(ticket.assignee.map(|a| a.0)),
             )
+            .col_expr(
+                tickets::Column::Priority,
+                Expr::value(ticket.priority.as_str()),
+            )
+            .col_expr(
+                tickets::Column::FirstResponseDueAt,
+                Expr::value(ticket.first_response_due_at),
+            )
+            .col_expr(
+                tickets::Column::ResolutionDueAt,
+                Expr::value(ticket.resolution_due_at),
+            )
+            .col_expr(
+                tickets::Column::FirstRespondedAt,
+                Expr::value(ticket.first_responded_at),
+            )
+            .col_expr(tickets::Column::ResolvedAt, Expr::value(ticket.resolved_at))
             .filter(tickets::Column::Id.eq(ticket.id.0))
             .filter(tickets::Column::Version.eq(change.ticket.version))
             .exec(&txn)
@@ -633,6 +820,7 @@ impl Store for SeaStore {
     }
 
     async fn list_tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>, StoreError> {
+        use sea_orm::sea_query::{NullOrdering, Order};
         let mut select = tickets::Entity::find();
         if let Some(requester) = q.requester {
             select = select.filter(tickets::Column::UserId.eq(requester.0));
@@ -646,11 +834,56 @@ impl Store for SeaStore {
         if let Some(number) = &q.number {
             select = select.filter(tickets::Column::TicketId.eq(number.as_str()));
         }
-        if let Some(before) = q.before {
-            select = select.filter(tickets::Column::Id.lt(before.0));
+        if let Some(priority) = q.priority {
+            select = select.filter(tickets::Column::Priority.eq(priority.as_str()));
+        }
+        match q.assignee {
+            Some(AssigneeQuery::Is(id)) => {
+                select = select.filter(tickets::Column::AssigneeId.eq(id.0));
+            }
+            Some(AssigneeQuery::Unassigned) => {
+                select = select.filter(tickets::Column::AssigneeId.is_null());
+            }
+            None => {}
+        }
+        if let Some(breached) = q.breached {
+            let condition = breached_condition(q.now.unwrap_or_else(Utc::now));
+            select = select.filter(if breached { condition } else { condition.not() });
+        }
+        if let Some(needle) = &q.search {
+            select = select.filter(
+                Condition::any()
+                    .add(column_contains(tickets::Column::TicketId, needle))
+                    .add(column_contains(tickets::Column::Description, needle)),
+            );
+        }
+        select = match q.sort {
+            TicketSort::Newest => {
+                if let Some(before) = q.before {
+                    select = select.filter(tickets::Column::Id.lt(before.0));
+                }
+                select.order_by_desc(tickets::Column::Id)
+            }
+            TicketSort::Oldest => select.order_by_asc(tickets::Column::Id),
+            TicketSort::ResolutionDue => select
+                .order_by_with_nulls(
+                    tickets::Column::ResolutionDueAt,
+                    Order::Asc,
+                    NullOrdering::Last,
+                )
+                .order_by_asc(tickets::Column::Id),
+            TicketSort::FirstResponseDue => select
+                .order_by_with_nulls(
+                    tickets::Column::FirstResponseDueAt,
+                    Order::Asc,
+                    NullOrdering::Last,
+                )
+                .order_by_asc(tickets::Column::Id),
+        };
+        if q.sort != TicketSort::Newest && q.offset > 0 {
+            select = select.offset(q.offset);
         }
         select
-            .order_by_desc(tickets::Column::Id)
             .limit(q.limit)
             .all(&self.db)
             .await
@@ -658,6 +891,75 @@ impl Store for SeaStore {
             .into_iter()
             .map(ticket_from)
             .collect()
+    }
+
+    async fn add_comment(
+        &self,
+        new: NewComment,
+    ) -> Result<(Comment, Ticket, EventEnvelope), StoreError> {
+        let _guard = self.write_guard().await;
+        let txn = self
+            .db
+            .begin_with_options(Self::write_options())
+            .await
+            .map_err(classify)?;
+        let mut find = tickets::Entity::find_by_id(new.ticket.id.0);
+        if !self.is_sqlite() {
+            // Hold the row so a concurrent change cannot interleave with
+            // this comment's first-response and updated_at bookkeeping.
+            find = find.lock_exclusive();
+        }
+        let current = find
+            .one(&txn)
+            .await
+            .map_err(classify)?
+            .ok_or_else(|| StoreError::Internal("no such ticket".to_owned()))
+            .and_then(ticket_from)?;
+        let inserted = ticket_comments::ActiveModel {
+            id: NotSet,
+            ticket_id: Set(current.id.0),
+            author_id: Set(new.author.id.0),
+            body: Set(new.body.clone()),
+            internal: Set(new.internal),
+            created_at: Set(new.now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(classify)?;
+        let (comment, ticket, event) = new.parts(CommentId(inserted.id), current);
+        tickets::Entity::update_many()
+            .col_expr(tickets::Column::UpdatedAt, Expr::value(ticket.updated_at))
+            .col_expr(
+                tickets::Column::FirstRespondedAt,
+                Expr::value(ticket.first_responded_at),
+            )
+            .filter(tickets::Column::Id.eq(ticket.id.0))
+            .exec(&txn)
+            .await
+            .map_err(classify)?;
+        self.insert_outbox(&txn, &event, new.now).await?;
+        txn.commit().await.map_err(classify)?;
+        Ok((comment, ticket, event))
+    }
+
+    async fn ticket_comments(
+        &self,
+        ticket: TicketId,
+        include_internal: bool,
+    ) -> Result<Vec<Comment>, StoreError> {
+        let mut select =
+            ticket_comments::Entity::find().filter(ticket_comments::Column::TicketId.eq(ticket.0));
+        if !include_internal {
+            select = select.filter(ticket_comments::Column::Internal.eq(false));
+        }
+        Ok(select
+            .order_by_asc(ticket_comments::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(comment_from)
+            .collect())
     }
 
     async fn ticket_history(&self, ticket: TicketId) -> Result<Vec<HistoryEntry>, StoreError> {

@@ -1,32 +1,49 @@
 import { graphql } from '@/gql';
 
+/** What a row of the dashboard shows (and what live filtering needs). */
+export const AdminTicketFieldsFragment = graphql(`
+  fragment AdminTicketFields on Ticket {
+    id
+    number
+    requestType
+    status
+    statusLabel
+    priority
+    description
+    createdAt
+    updatedAt
+    version
+    firstResponseDueAt
+    resolutionDueAt
+    firstRespondedAt
+    resolvedAt
+    firstResponseBreached
+    resolutionBreached
+    breached
+    software {
+      id
+      label
+    }
+    requester {
+      id
+      username
+      displayName
+    }
+    assignee {
+      id
+      username
+      displayName
+    }
+  }
+`);
+
 export const AdminTicketsQuery = graphql(`
-  query AdminTickets($filter: TicketFilter, $first: Int!, $after: String) {
-    tickets(filter: $filter, first: $first, after: $after) {
+  query AdminTickets($filter: TicketFilter, $first: Int!, $after: String, $sort: TicketSort! = NEWEST) {
+    tickets(filter: $filter, first: $first, after: $after, sort: $sort) {
       edges {
         cursor
         node {
-          id
-          number
-          requestType
-          status
-          statusLabel
-          createdAt
-          updatedAt
-          software {
-            id
-            label
-          }
-          requester {
-            id
-            username
-            displayName
-          }
-          assignee {
-            id
-            username
-            displayName
-          }
+          ...AdminTicketFields
         }
       }
       pageInfo {
@@ -41,27 +58,16 @@ export const AdminTicketsQuery = graphql(`
 export const TicketCreatedSubscription = graphql(`
   subscription TicketCreated {
     ticketCreated {
-      id
-      number
-      requestType
-      status
-      statusLabel
-      createdAt
-      updatedAt
-      software {
-        id
-        label
-      }
-      requester {
-        id
-        username
-        displayName
-      }
-      assignee {
-        id
-        username
-        displayName
-      }
+      ...AdminTicketFields
+    }
+  }
+`);
+
+/** Every change to any ticket (status, assignment, priority, comments), as it happens. */
+export const AdminTicketUpdatesSubscription = graphql(`
+  subscription AdminTicketUpdates {
+    ticketUpdated {
+      ...AdminTicketFields
     }
   }
 `);

@@ -13,6 +13,7 @@ export const MyTicketsQuery = graphql(`
           statusLabel
           createdAt
           updatedAt
+          version
           software {
             id
             label
@@ -22,6 +23,26 @@ export const MyTicketsQuery = graphql(`
       pageInfo {
         hasNextPage
         endCursor
+      }
+    }
+  }
+`);
+
+/** Changes to any ticket the caller may see; the list applies those to its rows. */
+export const MyTicketUpdatesSubscription = graphql(`
+  subscription MyTicketUpdates {
+    ticketUpdated {
+      id
+      number
+      requestType
+      status
+      statusLabel
+      createdAt
+      updatedAt
+      version
+      software {
+        id
+        label
       }
     }
   }

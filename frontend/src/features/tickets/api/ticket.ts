@@ -12,6 +12,16 @@ export const TicketDetailsQuery = graphql(`
       priority
       createdAt
       updatedAt
+      version
+      allowedStatuses
+      canAssign
+      firstResponseDueAt
+      resolutionDueAt
+      firstRespondedAt
+      resolvedAt
+      firstResponseBreached
+      resolutionBreached
+      breached
       software {
         id
         label
@@ -38,6 +48,94 @@ export const TicketDetailsQuery = graphql(`
           displayName
         }
       }
+      comments {
+        id
+        body
+        internal
+        createdAt
+        author {
+          id
+          username
+          displayName
+        }
+      }
+    }
+  }
+`);
+
+/** Who a ticket can be assigned to (agents and admins only). */
+export const AssignableAgentsQuery = graphql(`
+  query AssignableAgents {
+    assignableAgents {
+      id
+      username
+      displayName
+    }
+  }
+`);
+
+export const ChangeStatusMutation = graphql(`
+  mutation ChangeStatus($number: String!, $status: TicketStatus!, $note: String, $version: Int!) {
+    changeStatus(number: $number, status: $status, note: $note, version: $version) {
+      id
+      number
+      status
+      statusLabel
+      version
+    }
+  }
+`);
+
+export const AssignTicketMutation = graphql(`
+  mutation AssignTicket($number: String!, $assigneeId: ID, $version: Int!) {
+    assignTicket(number: $number, assigneeId: $assigneeId, version: $version) {
+      id
+      number
+      version
+      assignee {
+        id
+        username
+        displayName
+      }
+    }
+  }
+`);
+
+export const ChangePriorityMutation = graphql(`
+  mutation ChangePriority($number: String!, $priority: Priority!, $version: Int!) {
+    changePriority(number: $number, priority: $priority, version: $version) {
+      id
+      number
+      version
+      priority
+    }
+  }
+`);
+
+export const AddCommentMutation = graphql(`
+  mutation AddComment($number: String!, $body: String!, $internal: Boolean!) {
+    addComment(number: $number, body: $body, internal: $internal) {
+      id
+      body
+      internal
+      createdAt
+      author {
+        id
+        username
+        displayName
+      }
+    }
+  }
+`);
+
+/** Changes to one ticket (status, assignment, priority, comments), as they happen. */
+export const TicketUpdatedSubscription = graphql(`
+  subscription TicketUpdated($number: String!) {
+    ticketUpdated(number: $number) {
+      id
+      number
+      version
+      updatedAt
     }
   }
 `);

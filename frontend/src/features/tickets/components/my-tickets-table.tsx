@@ -12,10 +12,18 @@ export type MyTicketRow = {
   statusLabel: string;
   createdAt: string;
   updatedAt: string;
+  version: number;
   software: { label: string } | null;
 };
 
-export function MyTicketsTable({ tickets }: { tickets: ReadonlyArray<MyTicketRow> }) {
+/** The caller's tickets; rows changed over the live feed carry `data-live-updated`. */
+export function MyTicketsTable({
+  tickets,
+  updated = new Set(),
+}: {
+  tickets: ReadonlyArray<MyTicketRow>;
+  updated?: ReadonlySet<string>;
+}) {
   return (
     <div className="table-wrap">
       <table className="data" data-testid="my-tickets-table">
@@ -32,7 +40,13 @@ export function MyTicketsTable({ tickets }: { tickets: ReadonlyArray<MyTicketRow
         </thead>
         <tbody>
           {tickets.map((t) => (
-            <tr key={t.number} data-testid={`ticket-row-${t.number}`} data-ticket-number={t.number}>
+            <tr
+              key={t.number}
+              data-testid={`ticket-row-${t.number}`}
+              data-ticket-number={t.number}
+              data-number={t.number}
+              data-live-updated={updated.has(t.number) ? 'true' : undefined}
+            >
               <td data-label="Number" className="nowrap">
                 <Link to={paths.ticket(t.number)}>{t.number}</Link>
               </td>

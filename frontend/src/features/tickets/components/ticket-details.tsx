@@ -1,31 +1,64 @@
 import { DateTime } from '@/components/ui/date-time';
+import { LiveIndicator } from '@/components/ui/live-indicator';
+import { SlaBadge } from '@/components/ui/sla-badge';
 import { StatusBadge } from '@/components/ui/status-badge';
-import type { TicketDetailsQuery } from '@/gql/graphql';
-import { requestTypeLabel } from '@/utils/format';
+import type { LiveState } from '@/lib/connection-status';
+import { PRIORITY_LABELS, requestTypeLabel } from '@/utils/format';
+import { useActionFeedback } from '../hooks/use-action-feedback';
+import type { TicketDetail } from '../types';
+import { CommentForm } from './comment-form';
+import { StaffControls } from './staff-controls';
+import { StatusActions } from './status-actions';
+import { TicketSla } from './ticket-sla';
+import { TicketTimeline } from './ticket-timeline';
 import styles from './ticket-details.module.css';
-
-type Ticket = NonNullable<TicketDetailsQuery['ticket']>;
-
-const PRIORITY_LABELS: Record<Ticket['priority'], string> = {
-  LOW: 'Low',
-  MEDIUM: 'Medium',
-  HIGH: 'High',
-  CRITICAL: 'Critical',
-};
 
 const person = (u: { displayName: string; username: string } | null) =>
   u ? `${u.displayName || u.username} (${u.username})` : '—';
 
-/** Everything about one ticket; all user text is rendered as text. */
-export function TicketDetails({ ticket }: { ticket: Ticket }) {
+/**
+ * Everything about one ticket, and what the caller may do with it: status
+ * moves, assignment and priority (staff), comments. All user text is
+ * rendered as text. `reload` fetches the ticket again (after an action, or
+ * when the live feed says it changed).
+ */
+export function TicketDetails({
+  ticket,
+  meId,
+  liveState,
+  liveUnavailable,
+  reload,
+}: {
+  ticket: TicketDetail;
+  meId: string | undefined;
+  liveState: LiveState;
+  liveUnavailable: boolean;
+  reload: () => void;
+}) {
+  const feedback = useActionFeedback(reload);
+  const hasActions = ticket.allowedStatuses.length > 0 || ticket.canAssign;
+
   return (
     <article data-testid="ticket-details" aria-labelledby="ticket-title">
       <header className={styles.head}>
         <h1 id="ticket-title" data-testid="ticket-number">
           {ticket.number}
         </h1>
-        <StatusBadge status={ticket.status} label={ticket.statusLabel} />
+        <div className={styles.headBadges}>
+          <span data-testid="ticket-status" data-status={ticket.status}>
+            <StatusBadge status={ticket.status} label={ticket.statusLabel} />
+          </span>
+          <SlaBadge ticket={ticket} />
+        </div>
+        <span className={styles.live}>
+          <LiveIndicator state={liveState} testId="live-indicator" />
+        </span>
       </header>
+      {liveUnavailable && (
+        <p className={styles.muted} role="status">
+          Live updates are unavailable; reload the page to see changes.
+        </p>
+      )}
 
       <div className="card">
         <dl className={styles.facts}>
@@ -39,7 +72,7 @@ export function TicketDetails({ ticket }: { ticket: Ticket }) {
           </div>
           <div>
             <dt>Priority</dt>
-            <dd>{PRIORITY_LABELS[ticket.priority] ?? ticket.priority}</dd>
+            <dd data-testid="ticket-priority">{PRIORITY_LABELS[ticket.priority] ?? ticket.priority}</dd>
           </div>
           <div>
             <dt>Requester</dt>
@@ -47,7 +80,7 @@ export function TicketDetails({ ticket }: { ticket: Ticket }) {
           </div>
           <div>
             <dt>Assignee</dt>
-            <dd>{ticket.assignee ? person(ticket.assignee) : 'Not assigned yet'}</dd>
+            <dd data-testid="ticket-assignee">{ticket.assignee ? person(ticket.assignee) : 'Not assigned yet'}</dd>
           </div>
           <div>
             <dt>Created</dt>
@@ -68,23 +101,29 @@ export function TicketDetails({ ticket }: { ticket: Ticket }) {
         </p>
       </div>
 
-      <h2>History</h2>
-      {ticket.history.length === 0 ? (
-        <p className={styles.muted}>No history yet.</p>
-      ) : (
-        <ol className={styles.timeline} data-testid="ticket-history">
-          {ticket.history.map((h) => (
-            <li key={h.id} className={styles.event}>
-              <div className={styles.eventHead}>
-                <StatusBadge status={h.status} label={h.statusLabel} />
-                <DateTime value={h.at} />
-                {h.actor && <span className={styles.muted}>by {h.actor.displayName || h.actor.username}</span>}
-              </div>
-              {h.notes && <p className={styles.notes}>{h.notes}</p>}
-            </li>
-          ))}
-        </ol>
+      {hasActions && (
+        <section className={`card ${styles.panel}`} aria-labelledby="actions-title" data-testid="ticket-actions">
+          <h2 id="actions-title">Work on this ticket</h2>
+          {feedback.problem && (
+            <p
+              role="alert"
+              className={styles.notice}
+              data-testid="action-error"
+              data-conflict={feedback.problem.conflict ? 'true' : undefined}
+            >
+              {feedback.problem.text}
+            </p>
+          )}
+          <StatusActions ticket={ticket} onDone={feedback.done} />
+          {ticket.canAssign && <StaffControls ticket={ticket} meId={meId} onDone={feedback.done} />}
+        </section>
       )}
+
+      <TicketSla ticket={ticket} />
+
+      <CommentForm number={ticket.number} canPostInternal={ticket.canAssign} onAdded={reload} />
+
+      <TicketTimeline history={ticket.history} comments={ticket.comments} />
     </article>
   );
 }

@@ -1,0 +1,39 @@
+import { render, screen, waitFor } from '@testing-library/react';
+import { createMemoryRouter, RouterProvider } from 'react-router';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { routes } from '@/app/router';
+import { ToastProvider } from '@/components/ui/toast';
+import { sessions } from '@/test/render';
+import { AuthProvider } from './auth';
+import { GraphqlProvider } from './graphql-provider';
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('an UNAUTHENTICATED answer (token expired, user deactivated)', () => {
+  it('ends the session and returns to the login page with a notice', async () => {
+    window.sessionStorage.setItem('itosm.session', JSON.stringify(sessions.john));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        async () =>
+          new Response(
+            JSON.stringify({ data: null, errors: [{ message: 'token refused', extensions: { code: 'UNAUTHENTICATED' } }] }),
+            { headers: { 'content-type': 'application/json' } },
+          ),
+      ),
+    );
+    const router = createMemoryRouter(routes, { initialEntries: ['/tickets/INC-2026-0001'] });
+    render(
+      <AuthProvider initialSession={sessions.john}>
+        <GraphqlProvider>
+          <ToastProvider>
+            <RouterProvider router={router} />
+          </ToastProvider>
+        </GraphqlProvider>
+      </AuthProvider>,
+    );
+    await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
+    expect(await screen.findByText('Your session has ended. Please log in again.')).toBeInTheDocument();
+    expect(window.sessionStorage.getItem('itosm.session')).toBeNull();
+  });
+});

@@ -1,0 +1,203 @@
+//! Login throttling: a fixed budget of attempts per username and per client
+//! address in a sliding window.
+//!
+//! An attempt takes its slots *before* the credentials are checked, under one
+//! lock, so racing many parallel wrong logins cannot get more checks than the
+//! budget allows. A successful login gives the username's budget back (the
+//! address keeps its count, so one address cannot try many users' names).
+//! Budgets live in the process: with several API instances, each enforces
+//! its own.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::CoreError;
+
+/// How many login attempts are allowed, per what and how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleConfig {
+    /// Attempts per username per window.
+    pub per_user: u32,
+    /// Attempts per client address per window.
+    pub per_address: u32,
+    /// The window.
+    pub window: Duration,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig {
+            per_user: 5,
+            per_address: 20,
+            window: Duration::minutes(15),
+        }
+    }
+}
+
+/// Keys kept before old ones are swept, to bound memory under a flood of
+/// distinct usernames or addresses.
+const SWEEP_ABOVE_KEYS: usize = 10_000;
+
+#[derive(Debug, Default)]
+struct Budgets {
+    users: HashMap<String, VecDeque<DateTime<Utc>>>,
+    addresses: HashMap<String, VecDeque<DateTime<Utc>>>,
+}
+
+/// The login throttle; see the module docs.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    config: ThrottleConfig,
+    budgets: Mutex<Budgets>,
+}
+
+impl LoginThrottle {
+    /// A throttle with `config`.
+    pub fn new(config: ThrottleConfig) -> Self {
+        LoginThrottle {
+            config,
+            budgets: Mutex::new(Budgets::default()),
+        }
+    }
+
+    /// Takes one attempt for `username` and, if known, `address`; refuses
+    /// with `RateLimited` (taking nothing) when either budget is spent.
+    pub fn try_acquire(
+        &self,
+        username: &str,
+        address: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), CoreError> {
+        let window = self.config.window;
+        let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
+        let Budgets { users, addresses } = &mut *budgets;
+        if users.len() > SWEEP_ABOVE_KEYS {
+            sweep(users, now - window);
+        }
+        if addresses.len() > SWEEP_ABOVE_KEYS {
+            sweep(addresses, now - window);
+        }
+        let user_key = username.to_ascii_lowercase();
+        let mut wait = None;
+        let user_slots = users.entry(user_key).or_default();
+        expire(user_slots, now - window);
+        if user_slots.len() >= self.config.per_user as usize {
+            wait = user_slots.front().copied();
+        }
+        if let Some(address) = address {
+            let slots = addresses.entry(address.to_owned()).or_default();
+            expire(slots, now - window);
+            if slots.len() >= self.config.per_address as usize {
+                wait = wait.max(slots.front().copied());
+            }
+        }
+        if let Some(oldest) = wait {
+            let retry = (oldest + window - now).num_seconds().max(1);
+            return Err(CoreError::RateLimited {
+                retry_after_seconds: retry.unsigned_abs(),
+            });
+        }
+        user_slots.push_back(now);
+        if let Some(address) = address {
+            addresses
+                .entry(address.to_owned())
+                .or_default()
+                .push_back(now);
+        }
+        Ok(())
+    }
+
+    /// Gives `username` its budget back after a successful login.
+    pub fn succeeded(&self, username: &str) {
+        let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
+        budgets.users.remove(&username.to_ascii_lowercase());
+    }
+}
+
+fn expire(slots: &mut VecDeque<DateTime<Utc>>, cutoff: DateTime<Utc>) {
+    while slots.front().is_some_and(|at| *at <= cutoff) {
+        slots.pop_front();
+    }
+}
+
+fn sweep(map: &mut HashMap<String, VecDeque<DateTime<Utc>>>, cutoff: DateTime<Utc>) {
+    map.retain(|_, slots| {
+        expire(slots, cutoff);
+        !slots.is_empty()
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throttle() -> LoginThrottle {
+        LoginThrottle::new(ThrottleConfig {
+            per_user: 3,
+            per_address: 5,
+            window: Duration::minutes(10),
+        })
+    }
+
+    #[test]
+    fn a_username_gets_its_budget_then_waits_for_the_window() {
+        let t = throttle();
+        let now = Utc::now();
+        for _ in 0..3 {
+            t.try_acquire("John.Doe", Some("10.0.0.1"), now).unwrap();
+        }
+        let refused = t
+            .try_acquire("john.doe", Some("10.0.0.2"), now)
+            .unwrap_err();
+        assert!(
+            matches!(refused, CoreError::RateLimited { retry_after_seconds } if retry_after_seconds == 600)
+        );
+        assert!(
+            t.try_acquire("john.doe", None, now + Duration::minutes(11))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_address_cannot_spray_many_usernames() {
+        let t = throttle();
+        let now = Utc::now();
+        for i in 0..5 {
+            t.try_acquire(&format!("user{i}"), Some("10.0.0.9"), now)
+                .unwrap();
+        }
+        assert!(t.try_acquire("user99", Some("10.0.0.9"), now).is_err());
+        assert!(t.try_acquire("user99", Some("10.0.0.8"), now).is_ok());
+    }
+
+    #[test]
+    fn success_gives_the_username_its_budget_back() {
+        let t = throttle();
+        let now = Utc::now();
+        for _ in 0..3 {
+            t.try_acquire("jane", None, now).unwrap();
+        }
+        t.succeeded("jane");
+        assert!(t.try_acquire("jane", None, now).is_ok());
+    }
+
+    #[test]
+    fn racing_threads_never_get_more_than_the_budget() {
+        let t = std::sync::Arc::new(throttle());
+        let now = Utc::now();
+        let handles: Vec<_> = (0..50)
+            .map(|_| {
+                let t = std::sync::Arc::clone(&t);
+                std::thread::spawn(move || t.try_acquire("victim", None, now).is_ok())
+            })
+            .collect();
+        let granted = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|ok| *ok)
+            .count();
+        assert_eq!(granted, 3);
+    }
+}
