@@ -281,7 +281,7 @@ impl Itosm {
         if !constant_time_eq(user.employee_id.as_bytes(), employee_id.as_bytes()) || !user.active {
             return Err(refused());
         }
-        self.throttle.succeeded(username);
+        self.throttle.succeeded(username, address);
         let (token, expires_at) = self.signer.issue(user.id, user.role, self.clock.now());
         tracing::info!(username = %user.username, "login");
         Ok(AuthSession {

@@ -3,8 +3,9 @@
 //!
 //! An attempt takes its slots *before* the credentials are checked, under one
 //! lock, so racing many parallel wrong logins cannot get more checks than the
-//! budget allows. A successful login gives the username's budget back (the
-//! address keeps its count, so one address cannot try many users' names).
+//! budget allows. A successful login gives the username its whole budget
+//! back and the address the one slot it took, so an office behind one NAT
+//! address is limited by its failures, not by how many people log in.
 //! Budgets live in the process: with several API instances, each enforces
 //! its own.
 
@@ -109,10 +110,14 @@ impl LoginThrottle {
         Ok(())
     }
 
-    /// Gives `username` its budget back after a successful login.
-    pub fn succeeded(&self, username: &str) {
+    /// After a successful login: gives `username` its budget back, and
+    /// `address` the slot this attempt took.
+    pub fn succeeded(&self, username: &str, address: Option<&str>) {
         let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
         budgets.users.remove(&username.to_ascii_lowercase());
+        if let Some(slots) = address.and_then(|a| budgets.addresses.get_mut(a)) {
+            slots.pop_back();
+        }
     }
 }
 
@@ -179,8 +184,23 @@ mod tests {
         for _ in 0..3 {
             t.try_acquire("jane", None, now).unwrap();
         }
-        t.succeeded("jane");
+        t.succeeded("jane", None);
         assert!(t.try_acquire("jane", None, now).is_ok());
+    }
+
+    #[test]
+    fn successful_logins_do_not_spend_the_address_budget() {
+        let t = throttle();
+        let now = Utc::now();
+        for i in 0..20 {
+            let user = format!("user{i}");
+            t.try_acquire(&user, Some("10.0.0.7"), now).unwrap();
+            t.succeeded(&user, Some("10.0.0.7"));
+        }
+        for i in 0..5 {
+            t.try_acquire(&format!("wrong{i}"), Some("10.0.0.7"), now).unwrap();
+        }
+        assert!(t.try_acquire("next", Some("10.0.0.7"), now).is_err());
     }
 
     #[test]

@@ -167,7 +167,9 @@ impl QueryRoot {
 
     /// Bounds the server enforces, so clients can show them.
     async fn limits(&self, ctx: &Context<'_>) -> Result<Limits> {
-        let (itosm, _) = services(ctx)?;
+        let (itosm, caller) = services(ctx)?;
+        // Anyone may read the bounds, but a refused token is still refused.
+        caller.actor_opt()?;
         let config = itosm.config();
         Ok(Limits {
             max_description_chars: i32::try_from(config.max_description_chars).unwrap_or(i32::MAX),

@@ -264,6 +264,86 @@ impl App {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Runs one query or mutation over graphql-transport-ws, as a browser
+    /// could, and returns its result like [`App::graphql_with`] does. A
+    /// connection refused at `connection_init` (a refused token) comes back
+    /// as an `UNAUTHENTICATED` error with `"refusedAtInit": true`.
+    pub async fn ws_execute(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let url = format!("{}/graphql/ws", self.base.replacen("http://", "ws://", 1));
+        let mut request = url.into_client_request().expect("ws request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects");
+        let payload = match token {
+            Some(token) => json!({ "token": token }),
+            None => json!({}),
+        };
+        send(&mut socket, json!({ "type": "connection_init", "payload": payload })).await;
+        match recv_or_close(&mut socket).await {
+            Ok(ack) if ack["type"] == "connection_ack" => {}
+            Ok(other) => panic!("unexpected reply to connection_init: {other}"),
+            Err(reason) => {
+                return json!({
+                    "data": null,
+                    "refusedAtInit": true,
+                    "errors": [{ "message": reason, "extensions": { "code": "UNAUTHENTICATED" } }]
+                });
+            }
+        }
+        send(
+            &mut socket,
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+        )
+        .await;
+        loop {
+            let message = recv(&mut socket).await;
+            match message["type"].as_str() {
+                Some("next") => return message["payload"].clone(),
+                Some("error") => return json!({ "data": null, "errors": message["payload"] }),
+                Some("ping") => send(&mut socket, json!({ "type": "pong" })).await,
+                _ => {}
+            }
+        }
+    }
+
+    /// Opens a subscription as `token` (or anonymously); a connection
+    /// refused at `connection_init` is `Err("UNAUTHENTICATED")`.
+    pub async fn ws_execute_subscription(
+        &self,
+        token: Option<&str>,
+        query: &str,
+    ) -> Result<Subscription, String> {
+        let url = format!("{}/graphql/ws", self.base.replacen("http://", "ws://", 1));
+        let mut request = url.into_client_request().expect("ws request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects");
+        let payload = match token {
+            Some(token) => json!({ "token": token }),
+            None => json!({}),
+        };
+        send(&mut socket, json!({ "type": "connection_init", "payload": payload })).await;
+        match recv_or_close(&mut socket).await {
+            Ok(ack) if ack["type"] == "connection_ack" => {}
+            Ok(other) => panic!("unexpected reply to connection_init: {other}"),
+            Err(_) => return Err("UNAUTHENTICATED".to_owned()),
+        }
+        send(
+            &mut socket,
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }),
+        )
+        .await;
+        Ok(Subscription { socket })
+    }
+
     pub async fn subscribe(&self, token: &str, query: &str) -> Subscription {
         Subscription::open(&self.base, Some(token), query).await
     }
@@ -331,6 +411,61 @@ impl Subscription {
         }
     }
 
+    /// Whether the server completed the subscription (or closed the
+    /// socket) before sending anything else (bounded wait).
+    pub async fn ends(&mut self) -> bool {
+        loop {
+            match recv_or_close(&mut self.socket).await {
+                Ok(message) => match message["type"].as_str() {
+                    Some("complete") => return true,
+                    Some("ping") => send(&mut self.socket, json!({ "type": "pong" })).await,
+                    Some("pong") | Some("ka") => {}
+                    _ => return false,
+                },
+                Err(_) => return true,
+            }
+        }
+    }
+
+    /// The error code, if the subscription fails within `wait`.
+    pub async fn error_within(&mut self, wait: Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()?;
+            let Some(Ok(Message::Text(text))) = message else {
+                return Some("CLOSED".to_owned());
+            };
+            let message: Value = serde_json::from_str(&text).expect("json");
+            let errors = match message["type"].as_str() {
+                Some("error") => message["payload"].clone(),
+                Some("next") => message["payload"]["errors"].clone(),
+                Some("ping") => {
+                    send(&mut self.socket, json!({ "type": "pong" })).await;
+                    continue;
+                }
+                _ => continue,
+            };
+            return Some(
+                errors[0]["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or("NO_CODE")
+                    .to_owned(),
+            );
+        }
+    }
+
+    /// Whether nothing arrives within `wait`.
+    pub async fn quiet_for(&mut self, wait: Duration) -> bool {
+        match tokio::time::timeout(wait, self.socket.next()).await {
+            Err(_) => true,
+            Ok(Some(Ok(Message::Text(text)))) => {
+                let message: Value = serde_json::from_str(&text).expect("json");
+                matches!(message["type"].as_str(), Some("ping") | Some("pong") | Some("ka"))
+            }
+            Ok(_) => false,
+        }
+    }
+
     /// The code of the next error (as `next` with errors, or `error`).
     pub async fn next_error_code(&mut self) -> String {
         loop {
@@ -354,6 +489,25 @@ async fn send(socket: &mut Socket, message: Value) {
         .send(Message::Text(message.to_string().into()))
         .await
         .expect("ws send");
+}
+
+/// The next JSON message, or the close frame's reason.
+async fn recv_or_close(socket: &mut Socket) -> Result<Value, String> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("a WebSocket message within 15s");
+        match message {
+            None | Some(Err(_)) => return Err("connection closed".to_owned()),
+            Some(Ok(Message::Text(text))) => {
+                return Ok(serde_json::from_str(&text).expect("json message"));
+            }
+            Some(Ok(Message::Close(frame))) => {
+                return Err(frame.map(|f| f.reason.to_string()).unwrap_or_default());
+            }
+            Some(Ok(_)) => {}
+        }
+    }
 }
 
 async fn recv(socket: &mut Socket) -> Value {

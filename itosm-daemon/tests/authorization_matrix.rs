@@ -1,0 +1,617 @@
+//! The authorization matrix: every query, mutation and subscription, for
+//! every kind of caller, over HTTP and over the WebSocket — each cell
+//! asserted, and the whole matrix printed as a table.
+//!
+//! Callers: anonymous; a requester on his own ticket and on another's; an
+//! agent; an admin; a deactivated user whose token was issued before he was
+//! deactivated. The WebSocket column must equal the HTTP one for every
+//! operation both carry (the subscription path enforces exactly what HTTP
+//! does), and subscriptions are checked by receiving (or not) a real event.
+//!
+//! Run `cargo test -p itosm-daemon --test authorization_matrix -- --nocapture`
+//! to see the table.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{App, Backend};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    RequesterOwn,
+    RequesterOther,
+    Agent,
+    Admin,
+    Deactivated,
+}
+
+const WHO: [Who; 6] = [
+    Who::Anonymous,
+    Who::RequesterOwn,
+    Who::RequesterOther,
+    Who::Agent,
+    Who::Admin,
+    Who::Deactivated,
+];
+
+const HEADERS: [&str; 6] = [
+    "anonymous",
+    "requester:own",
+    "requester:other's",
+    "agent",
+    "admin",
+    "deactivated",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Http,
+    WebSocket,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Me,
+    SoftwareCatalog,
+    Ticket,
+    Tickets,
+    History,
+    Comments,
+    ContactDetails,
+    Notifications,
+    AssignableAgents,
+    Users,
+    Limits,
+    Login,
+    CreateTicket,
+    CancelTicket,
+    StartWork,
+    AssignTicket,
+    ChangePriority,
+    AddComment,
+    AddInternalNote,
+    CreateUser,
+    ChangeUserRole,
+    DeactivateUser,
+    ReactivateUser,
+    TicketCreated,
+    TicketUpdatedOne,
+    TicketUpdatedAll,
+}
+
+const UNAUTH: &str = "UNAUTHENTICATED";
+const FORBIDDEN: &str = "FORBIDDEN";
+const NOT_FOUND: &str = "NOT_FOUND";
+
+/// Each operation and its expected outcome per caller, in `WHO` order.
+fn expected(op: Op) -> [&'static str; 6] {
+    use Op::*;
+    match op {
+        Me | SoftwareCatalog | CreateTicket => [UNAUTH, "ok", "ok", "ok", "ok", UNAUTH],
+        Ticket | History | AddComment | CancelTicket | TicketUpdatedOne => {
+            [UNAUTH, "ok", NOT_FOUND, "ok", "ok", UNAUTH]
+        }
+        Tickets | TicketUpdatedAll => [UNAUTH, "own only", "own only", "all", "all", UNAUTH],
+        Comments => [
+            UNAUTH,
+            "public only",
+            NOT_FOUND,
+            "with internal",
+            "with internal",
+            UNAUTH,
+        ],
+        ContactDetails => [UNAUTH, "hidden", NOT_FOUND, "shown", "shown", UNAUTH],
+        Notifications => [UNAUTH, FORBIDDEN, NOT_FOUND, FORBIDDEN, "ok", UNAUTH],
+        AssignableAgents => [UNAUTH, FORBIDDEN, FORBIDDEN, "ok", "ok", UNAUTH],
+        Users | CreateUser | ChangeUserRole | DeactivateUser | ReactivateUser => {
+            [UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, "ok", UNAUTH]
+        }
+        Limits => ["ok", "ok", "ok", "ok", "ok", UNAUTH],
+        Login => ["ok", "ok", "ok", "ok", "ok", UNAUTH],
+        StartWork | AssignTicket | ChangePriority | AddInternalNote => {
+            [UNAUTH, FORBIDDEN, NOT_FOUND, "ok", "ok", UNAUTH]
+        }
+        TicketCreated => [UNAUTH, FORBIDDEN, FORBIDDEN, "ok", "ok", UNAUTH],
+    }
+}
+
+fn name(op: Op) -> &'static str {
+    use Op::*;
+    match op {
+        Me => "query me",
+        SoftwareCatalog => "query softwareCatalog",
+        Ticket => "query ticket(number)",
+        Tickets => "query tickets",
+        History => "query ticket.history",
+        Comments => "query ticket.comments",
+        ContactDetails => "query ticket.assignee.email",
+        Notifications => "query ticket.notifications",
+        AssignableAgents => "query assignableAgents",
+        Users => "query users",
+        Limits => "query limits",
+        Login => "mutation login (own credentials)",
+        CreateTicket => "mutation createTicket",
+        CancelTicket => "mutation changeStatus → CANCELLED",
+        StartWork => "mutation changeStatus → IN_PROGRESS",
+        AssignTicket => "mutation assignTicket",
+        ChangePriority => "mutation changePriority",
+        AddComment => "mutation addComment",
+        AddInternalNote => "mutation addComment(internal)",
+        CreateUser => "mutation createUser",
+        ChangeUserRole => "mutation changeUserRole",
+        DeactivateUser => "mutation deactivateUser",
+        ReactivateUser => "mutation reactivateUser",
+        TicketCreated => "subscription ticketCreated",
+        TicketUpdatedOne => "subscription ticketUpdated(number)",
+        TicketUpdatedAll => "subscription ticketUpdated",
+    }
+}
+
+struct World {
+    app: App,
+    admin: String,
+    agent: String,
+    agent_id: String,
+    john: String,
+    jane: String,
+    gone: String,
+    /// John's ticket: assigned to the agent, with a public comment and an
+    /// internal note; read-only rows use it.
+    johns: String,
+    /// Jane's ticket, for the "other's" column.
+    janes: String,
+    counter: AtomicUsize,
+}
+
+fn code(response: &Value) -> Option<String> {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+impl World {
+    async fn new() -> World {
+        let app = App::spawn(Backend::Sqlite).await;
+        let admin = app.login("admin.user", "ADMIN01").await;
+        let john = app.login("john.doe", "EMP123").await;
+        let jane = app.login("jane.smith", "EMP124").await;
+        let mut world = World {
+            agent: String::new(),
+            agent_id: String::new(),
+            gone: String::new(),
+            johns: String::new(),
+            janes: String::new(),
+            counter: AtomicUsize::new(0),
+            app,
+            admin,
+            john,
+            jane,
+        };
+        world.agent_id = world.new_user("AGENT").await;
+        world.agent = world.app.login("agent.one", "EMP-A1").await;
+        let gone_id = world.new_user_named("gone.user", "EMP-G1", "REQUESTER").await;
+        world.gone = world.app.login("gone.user", "EMP-G1").await;
+        let deactivated = world
+            .app
+            .graphql(
+                &world.admin,
+                "mutation($id: ID!) { deactivateUser(id: $id) { active } }",
+                json!({ "id": gone_id }),
+            )
+            .await;
+        assert_eq!(deactivated["data"]["deactivateUser"]["active"], false);
+
+        world.johns = world.new_ticket(&world.john.clone()).await;
+        world.janes = world.new_ticket(&world.jane.clone()).await;
+        let assigned = world
+            .app
+            .graphql(
+                &world.admin,
+                "mutation($n: String!, $a: ID) { assignTicket(number: $n, assigneeId: $a, version: 1) { version } }",
+                json!({ "n": world.johns, "a": world.agent_id }),
+            )
+            .await;
+        assert!(assigned["errors"].is_null(), "{assigned}");
+        for internal in [false, true] {
+            let added = world
+                .app
+                .graphql(
+                    &world.admin,
+                    "mutation($n: String!, $i: Boolean!) { addComment(number: $n, body: \"note\", internal: $i) { id } }",
+                    json!({ "n": world.johns, "i": internal }),
+                )
+                .await;
+            assert!(added["errors"].is_null(), "{added}");
+        }
+        world
+    }
+
+    async fn new_user(&self, role: &str) -> String {
+        self.new_user_named("agent.one", "EMP-A1", role).await
+    }
+
+    async fn new_user_named(&self, username: &str, employee_id: &str, role: &str) -> String {
+        let created = self
+            .app
+            .graphql(
+                &self.admin,
+                "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+                json!({ "i": {
+                    "username": username, "employeeId": employee_id,
+                    "displayName": username, "email": format!("{username}@example.com"),
+                    "role": role,
+                } }),
+            )
+            .await;
+        created["data"]["createUser"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createUser failed: {created}"))
+            .to_owned()
+    }
+
+    async fn fresh_user(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        self.new_user_named(&format!("target{n}"), &format!("EMP-T{n}"), "REQUESTER")
+            .await
+    }
+
+    async fn new_ticket(&self, token: &str) -> String {
+        let created = self
+            .app
+            .graphql(
+                token,
+                "mutation { createTicket(input: { requestType: INCIDENT, description: \"Printer on fire\" }) { number } }",
+                json!({}),
+            )
+            .await;
+        created["data"]["createTicket"]["number"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createTicket failed: {created}"))
+            .to_owned()
+    }
+
+    fn token(&self, who: Who) -> Option<&str> {
+        match who {
+            Who::Anonymous => None,
+            Who::RequesterOwn | Who::RequesterOther => Some(&self.john),
+            Who::Agent => Some(&self.agent),
+            Who::Admin => Some(&self.admin),
+            Who::Deactivated => Some(&self.gone),
+        }
+    }
+
+    /// The ticket a read-only cell looks at.
+    fn target(&self, who: Who) -> &str {
+        if who == Who::RequesterOther {
+            &self.janes
+        } else {
+            &self.johns
+        }
+    }
+
+    /// A fresh ticket at version 1 for a mutating cell, owned by John (or
+    /// Jane for the "other's" column).
+    async fn fresh_target(&self, who: Who) -> String {
+        let owner = if who == Who::RequesterOther {
+            self.jane.clone()
+        } else {
+            self.john.clone()
+        };
+        self.new_ticket(&owner).await
+    }
+
+    async fn run(&self, token: Option<&str>, via: Via, query: &str, variables: Value) -> Value {
+        match via {
+            Via::Http => self.app.graphql_with(token, query, variables).await,
+            Via::WebSocket => self.app.ws_execute(token, query, variables).await,
+        }
+    }
+
+    /// One cell: runs `op` as `who` over `via` and names the outcome.
+    async fn cell(&self, op: Op, who: Who, via: Via) -> String {
+        use Op::*;
+        let token = self.token(who);
+        let target = self.target(who).to_owned();
+        let ticket_query = |fields: &str| {
+            format!("query($n: String!) {{ ticket(number: $n) {{ number {fields} }} }}")
+        };
+        let (query, variables): (String, Value) = match op {
+            Me => ("{ me { username } }".into(), json!({})),
+            SoftwareCatalog => ("{ softwareCatalog { id } }".into(), json!({})),
+            Ticket => (ticket_query(""), json!({ "n": target })),
+            History => (ticket_query("history { status }"), json!({ "n": target })),
+            Comments => (
+                ticket_query("comments { internal }"),
+                json!({ "n": target }),
+            ),
+            ContactDetails => (
+                ticket_query("assignee { username email phone }"),
+                json!({ "n": target }),
+            ),
+            Notifications => (
+                ticket_query("notifications { sink }"),
+                json!({ "n": target }),
+            ),
+            Tickets => (
+                "{ tickets(first: 100) { edges { node { requester { username } } } } }".into(),
+                json!({}),
+            ),
+            AssignableAgents => ("{ assignableAgents { username } }".into(), json!({})),
+            Users => ("{ users { edges { node { username } } } }".into(), json!({})),
+            Limits => ("{ limits { maxPageSize } }".into(), json!({})),
+            Login => {
+                let (u, e) = match who {
+                    Who::Agent => ("agent.one", "EMP-A1"),
+                    Who::Admin => ("admin.user", "ADMIN01"),
+                    Who::Deactivated => ("gone.user", "EMP-G1"),
+                    _ => ("john.doe", "EMP123"),
+                };
+                (
+                    "mutation($u: String!, $e: String!) { login(username: $u, employeeId: $e) { token } }".into(),
+                    json!({ "u": u, "e": e }),
+                )
+            }
+            CreateTicket => (
+                "mutation { createTicket(input: { requestType: OTHER, description: \"Need a mouse\" }) { number } }".into(),
+                json!({}),
+            ),
+            CancelTicket | StartWork => (
+                "mutation($n: String!, $s: TicketStatus!) { changeStatus(number: $n, status: $s, version: 1) { status } }".into(),
+                json!({
+                    "n": self.fresh_target(who).await,
+                    "s": if matches!(op, CancelTicket) { "CANCELLED" } else { "IN_PROGRESS" },
+                }),
+            ),
+            AssignTicket => (
+                "mutation($n: String!, $a: ID) { assignTicket(number: $n, assigneeId: $a, version: 1) { version } }".into(),
+                json!({ "n": self.fresh_target(who).await, "a": self.agent_id }),
+            ),
+            ChangePriority => (
+                "mutation($n: String!) { changePriority(number: $n, priority: HIGH, version: 1) { priority } }".into(),
+                json!({ "n": self.fresh_target(who).await }),
+            ),
+            AddComment | AddInternalNote => (
+                "mutation($n: String!, $i: Boolean!) { addComment(number: $n, body: \"hello\", internal: $i) { id } }".into(),
+                json!({ "n": self.fresh_target(who).await, "i": matches!(op, AddInternalNote) }),
+            ),
+            CreateUser => {
+                let n = self.counter.fetch_add(1, Ordering::SeqCst);
+                (
+                    "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }".into(),
+                    json!({ "i": {
+                        "username": format!("made{n}"), "employeeId": format!("EMP-M{n}"),
+                        "displayName": "Made", "role": "REQUESTER",
+                    } }),
+                )
+            }
+            ChangeUserRole => (
+                "mutation($id: ID!) { changeUserRole(id: $id, role: AGENT) { role } }".into(),
+                json!({ "id": self.fresh_user().await }),
+            ),
+            DeactivateUser | ReactivateUser => {
+                let id = self.fresh_user().await;
+                if matches!(op, ReactivateUser) {
+                    self.app
+                        .graphql(
+                            &self.admin,
+                            "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
+                            json!({ "id": id }),
+                        )
+                        .await;
+                }
+                let mutation = if matches!(op, ReactivateUser) {
+                    "reactivateUser"
+                } else {
+                    "deactivateUser"
+                };
+                (
+                    format!("mutation($id: ID!) {{ {mutation}(id: $id) {{ active }} }}"),
+                    json!({ "id": id }),
+                )
+            }
+            TicketCreated | TicketUpdatedOne | TicketUpdatedAll => {
+                return self.subscription_cell(op, who).await;
+            }
+        };
+        let response = self.run(token, via, &query, variables).await;
+        if let Some(code) = code(&response) {
+            return code;
+        }
+        let data = &response["data"];
+        match op {
+            Ticket | History | Comments | ContactDetails | Notifications
+                if data["ticket"].is_null() =>
+            {
+                NOT_FOUND.to_owned()
+            }
+            Comments => {
+                let comments = data["ticket"]["comments"].as_array().unwrap();
+                if comments.iter().any(|c| c["internal"] == true) {
+                    "with internal".into()
+                } else {
+                    "public only".into()
+                }
+            }
+            ContactDetails => {
+                let assignee = &data["ticket"]["assignee"];
+                assert_eq!(assignee["username"], "agent.one");
+                if assignee["email"].is_null() && assignee["phone"].is_null() {
+                    "hidden".into()
+                } else {
+                    "shown".into()
+                }
+            }
+            Tickets => {
+                let requesters: Vec<&str> = data["tickets"]["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["node"]["requester"]["username"].as_str().unwrap())
+                    .collect();
+                if requesters.contains(&"jane.smith") && requesters.contains(&"john.doe") {
+                    "all".into()
+                } else if requesters.iter().all(|r| *r == "john.doe") {
+                    "own only".into()
+                } else {
+                    format!("unexpected {requesters:?}")
+                }
+            }
+            _ => "ok".into(),
+        }
+    }
+
+    /// Subscribes as `who`; on success, makes events happen and names what
+    /// arrived.
+    async fn subscription_cell(&self, op: Op, who: Who) -> String {
+        let token = self.token(who);
+        let (query, probe) = match op {
+            Op::TicketCreated => ("subscription { ticketCreated { number } }".to_owned(), None),
+            Op::TicketUpdatedOne => (
+                format!(
+                    "subscription {{ ticketUpdated(number: \"{}\") {{ number }} }}",
+                    self.target(who)
+                ),
+                Some(self.target(who).to_owned()),
+            ),
+            _ => (
+                "subscription { ticketUpdated { number requester { username } } }".to_owned(),
+                None,
+            ),
+        };
+        let opened = self.app.ws_execute_subscription(token, &query).await;
+        let mut subscription = match opened {
+            Ok(subscription) => subscription,
+            Err(code) => return code,
+        };
+        // Give the server a moment to answer a refused subscription.
+        if let Some(code) = subscription.error_within(Duration::from_millis(300)).await {
+            return code;
+        }
+        match op {
+            Op::TicketCreated => {
+                let number = self.new_ticket(&self.jane).await;
+                let payload = subscription.next_payload().await;
+                assert_eq!(payload["data"]["ticketCreated"]["number"], number.as_str());
+                "ok".into()
+            }
+            Op::TicketUpdatedOne => {
+                let number = probe.unwrap();
+                self.comment_as_admin(&number).await;
+                let payload = subscription.next_payload().await;
+                assert_eq!(payload["data"]["ticketUpdated"]["number"], number.as_str());
+                "ok".into()
+            }
+            _ => {
+                // Jane's ticket changes first, then John's: a requester's
+                // feed skips Jane's, staff feeds show it.
+                self.comment_as_admin(&self.janes).await;
+                self.comment_as_admin(&self.johns).await;
+                let payload = subscription.next_payload().await;
+                match payload["data"]["ticketUpdated"]["requester"]["username"].as_str() {
+                    Some("jane.smith") => "all".into(),
+                    Some("john.doe") => "own only".into(),
+                    _ => format!("unexpected {payload}"),
+                }
+            }
+        }
+    }
+
+    async fn comment_as_admin(&self, number: &str) {
+        let added = self
+            .app
+            .graphql(
+                &self.admin,
+                "mutation($n: String!) { addComment(number: $n, body: \"ping\") { id } }",
+                json!({ "n": number }),
+            )
+            .await;
+        assert!(added["errors"].is_null(), "{added}");
+    }
+}
+
+const OPS: [Op; 26] = [
+    Op::Me,
+    Op::SoftwareCatalog,
+    Op::Ticket,
+    Op::Tickets,
+    Op::History,
+    Op::Comments,
+    Op::ContactDetails,
+    Op::Notifications,
+    Op::AssignableAgents,
+    Op::Users,
+    Op::Limits,
+    Op::Login,
+    Op::CreateTicket,
+    Op::CancelTicket,
+    Op::StartWork,
+    Op::AssignTicket,
+    Op::ChangePriority,
+    Op::AddComment,
+    Op::AddInternalNote,
+    Op::CreateUser,
+    Op::ChangeUserRole,
+    Op::DeactivateUser,
+    Op::ReactivateUser,
+    Op::TicketCreated,
+    Op::TicketUpdatedOne,
+    Op::TicketUpdatedAll,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix_over_http_and_websocket() {
+    let world = World::new().await;
+    let mut failures = Vec::new();
+    let width = 36;
+    let column = 24;
+    let mut table = format!("{:width$}", "operation \\ caller");
+    for header in HEADERS {
+        table.push_str(&format!(" | {header:column$}"));
+    }
+    table.push('\n');
+    table.push_str(&"-".repeat(width + HEADERS.len() * (column + 3)));
+    table.push('\n');
+    for op in OPS {
+        let subscription = matches!(
+            op,
+            Op::TicketCreated | Op::TicketUpdatedOne | Op::TicketUpdatedAll
+        );
+        table.push_str(&format!("{:width$}", name(op)));
+        for (who, want) in WHO.iter().zip(expected(op)) {
+            let over_ws = world.cell(op, *who, Via::WebSocket).await;
+            let over_http = if subscription {
+                over_ws.clone()
+            } else {
+                world.cell(op, *who, Via::Http).await
+            };
+            let mark = if over_http == want && over_ws == want {
+                "✓"
+            } else {
+                failures.push(format!(
+                    "{} as {who:?}: expected {want}, HTTP gave {over_http}, WebSocket gave {over_ws}",
+                    name(op)
+                ));
+                "✗"
+            };
+            let text = if subscription {
+                format!("{mark} {want} (ws)")
+            } else {
+                format!("{mark} {want}")
+            };
+            table.push_str(&format!(" | {text:column$}"));
+        }
+        table.push('\n');
+    }
+    println!("\nAuthorization matrix (✓: HTTP and WebSocket both gave the expected outcome)\n\n{table}");
+    assert!(
+        failures.is_empty(),
+        "authorization matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+}
