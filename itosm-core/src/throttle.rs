@@ -198,7 +198,8 @@ mod tests {
             t.succeeded(&user, Some("10.0.0.7"));
         }
         for i in 0..5 {
-            t.try_acquire(&format!("wrong{i}"), Some("10.0.0.7"), now).unwrap();
+            t.try_acquire(&format!("wrong{i}"), Some("10.0.0.7"), now)
+                .unwrap();
         }
         assert!(t.try_acquire("next", Some("10.0.0.7"), now).is_err());
     }

@@ -732,7 +732,7 @@ impl Config {
         })
     }
 
-    /// `[sla]`, parsed and checked: each target between 1m and 365d, and a
+    /// `[sla]`, parsed and checked: each target between 1s and 365d, and a
     /// first response due no later than the resolution.
     pub fn sla_policy(&self) -> Result<itosm_core::SlaPolicy, ConfigError> {
         let parse = |name: &str, target: &SlaTargetConfig| {
@@ -743,10 +743,9 @@ impl Config {
             ]) {
                 let key = format!("sla.{name}.{field}");
                 let duration = parse_duration(&key, value)?;
-                if duration < Duration::from_secs(60)
-                    || duration > Duration::from_secs(365 * 86_400)
+                if duration < Duration::from_secs(1) || duration > Duration::from_secs(365 * 86_400)
                 {
-                    return Err(ConfigError::invalid(&key, "must be between 1m and 365d"));
+                    return Err(ConfigError::invalid(&key, "must be between 1s and 365d"));
                 }
                 *slot = chrono::Duration::from_std(duration)
                     .map_err(|_| ConfigError::invalid(&key, "is too long"))?;
@@ -1005,6 +1004,20 @@ mod tests {
     }
 
     #[test]
+    fn sla_targets_come_from_config() {
+        let config =
+            with("[sla.high]\nfirst_response = \"90m\"\nresolution = \"1d\"").expect("valid");
+        let policy = config.sla_policy().expect("valid");
+        assert_eq!(policy.high.first_response, chrono::Duration::minutes(90));
+        assert_eq!(policy.high.resolution, chrono::Duration::days(1));
+        assert_eq!(policy.medium.resolution, chrono::Duration::days(2));
+        assert_eq!(
+            config.default_priority().ok(),
+            Some(itosm_core::Priority::Medium)
+        );
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         let cases = [
             ("[transport]\nkind = \"kafka\"", "transport.kind"),
@@ -1023,6 +1036,32 @@ mod tests {
                 "tickets.number_format",
             ),
             ("[graphql]\nmax_page_size = 0", "graphql.max_page_size"),
+            ("[sla.high]\nresolution = \"soon\"", "sla.high.resolution"),
+            (
+                "[sla.low]\nfirst_response = \"0s\"",
+                "sla.low.first_response",
+            ),
+            (
+                "[sla.medium]\nfirst_response = \"3d\"",
+                "sla.medium.first_response",
+            ),
+            (
+                "[sla.critical]\nresolution = \"400d\"",
+                "sla.critical.resolution",
+            ),
+            (
+                "[tickets]\ndefault_priority = \"URGENT\"",
+                "tickets.default_priority",
+            ),
+            (
+                "[tickets]\nmax_comment_chars = 0",
+                "tickets.max_comment_chars",
+            ),
+            (
+                "[auth]\nlogin_attempts_per_user = 0",
+                "auth.login_attempts_per_user",
+            ),
+            ("[auth]\nlogin_window = \"2d\"", "auth.login_window"),
             ("[http]\nadr = \"127.0.0.1:1\"", "http"),
             (
                 "[[notifications.sinks]]\nkind = \"pigeon\"",

@@ -115,7 +115,6 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<()>
         }
     };
     let patch = |username: String, patch: UserPatch| {
-        let find = find.clone();
         let store = std::sync::Arc::clone(&store);
         async move {
             let user = find(username).await?;

@@ -195,7 +195,9 @@ impl World {
         };
         world.agent_id = world.new_user("AGENT").await;
         world.agent = world.app.login("agent.one", "EMP-A1").await;
-        let gone_id = world.new_user_named("gone.user", "EMP-G1", "REQUESTER").await;
+        let gone_id = world
+            .new_user_named("gone.user", "EMP-G1", "REQUESTER")
+            .await;
         world.gone = world.app.login("gone.user", "EMP-G1").await;
         let deactivated = world
             .app
@@ -608,7 +610,9 @@ async fn authorization_matrix_over_http_and_websocket() {
         }
         table.push('\n');
     }
-    println!("\nAuthorization matrix (✓: HTTP and WebSocket both gave the expected outcome)\n\n{table}");
+    println!(
+        "\nAuthorization matrix (✓: HTTP and WebSocket both gave the expected outcome)\n\n{table}"
+    );
     assert!(
         failures.is_empty(),
         "authorization matrix mismatches:\n{}",

@@ -241,3 +241,73 @@ async fn routing_sends_each_event_type_to_exactly_its_recipients() {
     assert!(messages.iter().all(|(_, raw)| raw.contains(&number)));
     app.stop().await;
 }
+
+/// Internal notes never reach a requester's inbox: not through the
+/// `requester` recipient, and not through a fixed address that is his.
+/// Public comments do, with their text; staff get both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_notes_never_reach_the_requesters_inbox() {
+    let smtp = SmtpServer::start(0);
+    let sinks = format!(
+        "{}{}",
+        email_sink(
+            "requester-comments",
+            smtp.port,
+            "[\"requester\", \"john.doe@example.com\"]",
+            "events = [\"ticket.commented\"]"
+        ),
+        email_sink(
+            "staff-comments",
+            smtp.port,
+            "[\"admins\"]",
+            "events = [\"ticket.commented\"]"
+        ),
+    );
+    let app = daemon_with(&sinks).await;
+    let number = create(&app, ("john.doe", "EMP123"), "Comment routing").await;
+    let admin = app.login("admin.user", "ADMIN01").await;
+    for (body, internal) in [
+        ("SECRET-NOTE licence server is down", true),
+        ("We are on it, John", false),
+    ] {
+        let added = app
+            .graphql(
+                &admin,
+                "mutation($n: String!, $b: String!, $i: Boolean!) { addComment(number: $n, body: $b, internal: $i) { id } }",
+                json!({ "n": number, "b": body, "i": internal }),
+            )
+            .await;
+        assert!(added["errors"].is_null(), "{added}");
+    }
+    // The public comment to John (once: both specs resolve to his address,
+    // deduplicated per recipient), and both comments to the admin.
+    let messages = smtp.wait_for(3).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let messages = smtp.wait_for(messages.len()).await;
+    let to = |address: &str| -> Vec<&String> {
+        messages
+            .iter()
+            .filter(|(e, _)| e["to"][0] == address)
+            .map(|(_, raw)| raw)
+            .collect()
+    };
+    let johns = to("john.doe@example.com");
+    assert_eq!(johns.len(), 1, "john gets the public comment once");
+    assert!(johns[0].contains("We are on it, John"));
+    assert!(
+        messages
+            .iter()
+            .filter(|(e, _)| e["to"][0] == "john.doe@example.com")
+            .all(|(_, raw)| !raw.contains("SECRET-NOTE")),
+        "no internal note in john's inbox"
+    );
+    let admins = to("admin.user@example.com");
+    assert_eq!(admins.len(), 2);
+    assert!(admins.iter().any(|raw| raw.contains("SECRET-NOTE")));
+    assert!(
+        admins
+            .iter()
+            .any(|raw| header(raw, "Subject").is_some_and(|s| s.starts_with("Internal note on")))
+    );
+    app.stop().await;
+}

@@ -282,7 +282,11 @@ impl App {
             Some(token) => json!({ "token": token }),
             None => json!({}),
         };
-        send(&mut socket, json!({ "type": "connection_init", "payload": payload })).await;
+        send(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": payload }),
+        )
+        .await;
         match recv_or_close(&mut socket).await {
             Ok(ack) if ack["type"] == "connection_ack" => {}
             Ok(other) => panic!("unexpected reply to connection_init: {other}"),
@@ -330,7 +334,11 @@ impl App {
             Some(token) => json!({ "token": token }),
             None => json!({}),
         };
-        send(&mut socket, json!({ "type": "connection_init", "payload": payload })).await;
+        send(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": payload }),
+        )
+        .await;
         match recv_or_close(&mut socket).await {
             Ok(ack) if ack["type"] == "connection_ack" => {}
             Ok(other) => panic!("unexpected reply to connection_init: {other}"),
@@ -431,7 +439,9 @@ impl Subscription {
     pub async fn error_within(&mut self, wait: Duration) -> Option<String> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let message = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()?;
+            let message = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()?;
             let Some(Ok(Message::Text(text))) = message else {
                 return Some("CLOSED".to_owned());
             };
@@ -460,7 +470,10 @@ impl Subscription {
             Err(_) => true,
             Ok(Some(Ok(Message::Text(text)))) => {
                 let message: Value = serde_json::from_str(&text).expect("json");
-                matches!(message["type"].as_str(), Some("ping") | Some("pong") | Some("ka"))
+                matches!(
+                    message["type"].as_str(),
+                    Some("ping") | Some("pong") | Some("ka")
+                )
             }
             Ok(_) => false,
         }
