@@ -11,27 +11,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{App, Backend};
-
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("")
-}
-
-async fn create(app: &App, token: &str, description: &str) -> String {
-    let created = app
-        .graphql(
-            token,
-            "mutation($d: String!) { createTicket(input: { requestType: INCIDENT, description: $d }) { number } }",
-            json!({ "d": description }),
-        )
-        .await;
-    created["data"]["createTicket"]["number"]
-        .as_str()
-        .unwrap_or_else(|| panic!("createTicket failed: {created}"))
-        .to_owned()
-}
+use support::{App, Backend, error_code as code};
 
 async fn ticket_count(app: &App, admin: &str) -> usize {
     let listed = app
@@ -68,8 +48,8 @@ async fn websocket_enforces_exactly_what_http_does() {
     let admin = app.login("admin.user", "ADMIN01").await;
     let john = app.login("john.doe", "EMP123").await;
     let jane = app.login("jane.smith", "EMP124").await;
-    let janes = create(&app, &jane, "Jane's laptop").await;
-    let johns = create(&app, &john, "John's laptop").await;
+    let janes = app.create_ticket(&jane, "Jane's laptop").await;
+    let johns = app.create_ticket(&john, "John's laptop").await;
     let operations = [
         ("{ users { edges { node { username email } } } }".to_owned(), json!({})),
         ("{ assignableAgents { username } }".to_owned(), json!({})),
@@ -171,7 +151,7 @@ async fn websocket_enforces_exactly_what_http_does() {
         json!({ "id": boss_id }),
     )
     .await;
-    create(&app, &jane, "After the demotion").await;
+    app.create_ticket(&jane, "After the demotion").await;
     assert_eq!(boss_feed.next_error_code().await, "UNAUTHENTICATED");
     app.stop().await;
 }
@@ -462,9 +442,9 @@ async fn ticket_search_treats_sql_metacharacters_as_text() {
             "path C:\\temp",
             "quote \" inside",
         ] {
-            create(&app, &john, description).await;
+            app.create_ticket(&john, description).await;
         }
-        create(&app, &jane, "Jane's 100% secret request").await;
+        app.create_ticket(&jane, "Jane's 100% secret request").await;
         let search = |token: &str, text: &str| {
             let token = token.to_owned();
             let text = text.to_owned();
@@ -531,7 +511,7 @@ async fn probing_ticket_numbers_reveals_nothing() {
     let app = App::spawn(Backend::Sqlite).await;
     let john = app.login("john.doe", "EMP123").await;
     let jane = app.login("jane.smith", "EMP124").await;
-    let janes = create(&app, &jane, "Jane's secret").await;
+    let janes = app.create_ticket(&jane, "Jane's secret").await;
     let missing = "INC-2026-9999";
     let operations = [
         "query($n: String!) { ticket(number: $n) { number description } }",
@@ -598,7 +578,7 @@ async fn requesters_cannot_list_users_or_read_their_contacts() {
     let admin = app.login("admin.user", "ADMIN01").await;
     let john = app.login("john.doe", "EMP123").await;
     let agent_id = add_agent(&app, &admin, "agent.kim", "EMP-K1").await;
-    let number = create(&app, &john, "Who works on this?").await;
+    let number = app.create_ticket(&john, "Who works on this?").await;
     app.graphql(
         &admin,
         "mutation($n: String!, $a: ID) { assignTicket(number: $n, assigneeId: $a, version: 1) { version } }",
@@ -672,7 +652,7 @@ async fn stored_html_comes_back_as_the_text_that_was_written() {
     let app = App::spawn(Backend::Sqlite).await;
     let john = app.login("john.doe", "EMP123").await;
     let payload = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script>";
-    let number = create(&app, &john, payload).await;
+    let number = app.create_ticket(&john, payload).await;
     app.graphql(
         &john,
         "mutation($n: String!, $b: String!) { addComment(number: $n, body: $b) { id } }",

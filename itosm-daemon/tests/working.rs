@@ -9,27 +9,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{App, Backend};
-
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("")
-}
-
-async fn create(app: &App, token: &str, description: &str) -> String {
-    let created = app
-        .graphql(
-            token,
-            "mutation($d: String!) { createTicket(input: { requestType: INCIDENT, description: $d }) { number } }",
-            json!({ "d": description }),
-        )
-        .await;
-    created["data"]["createTicket"]["number"]
-        .as_str()
-        .unwrap_or_else(|| panic!("createTicket failed: {created}"))
-        .to_owned()
-}
+use support::{App, Backend, error_code as code};
 
 const COMMENT: &str = "mutation($n: String!, $b: String!, $i: Boolean!) { addComment(number: $n, body: $b, internal: $i) { id body internal author { username } } }";
 
@@ -50,7 +30,7 @@ async fn internal_notes_reach_staff_and_never_the_requester() {
     let app = App::spawn(Backend::Postgres).await;
     let admin = app.login("admin.user", "ADMIN01").await;
     let john = app.login("john.doe", "EMP123").await;
-    let number = create(&app, &john, "VPN drops every hour").await;
+    let number = app.create_ticket(&john, "VPN drops every hour").await;
     let query = format!(
         "subscription {{ ticketUpdated(number: \"{number}\") {{ number comments {{ body internal }} }} }}"
     );
@@ -127,7 +107,7 @@ async fn comments_are_bounded_and_closed_tickets_take_none() {
     let app = App::spawn(Backend::Sqlite).await;
     let admin = app.login("admin.user", "ADMIN01").await;
     let john = app.login("john.doe", "EMP123").await;
-    let number = create(&app, &john, "Monitor flickers").await;
+    let number = app.create_ticket(&john, "Monitor flickers").await;
     for (body, field) in [
         ("   ", "body"),
         (&"x".repeat(4001) as &str, "body"),
@@ -184,8 +164,8 @@ async fn sla_due_times_breaches_filters_and_sorting() {
     .await;
     let admin = app.login("admin.user", "ADMIN01").await;
     let john = app.login("john.doe", "EMP123").await;
-    let ignored = create(&app, &john, "Nobody answers this").await;
-    let answered = create(&app, &john, "This gets an answer").await;
+    let ignored = app.create_ticket(&john, "Nobody answers this").await;
+    let answered = app.create_ticket(&john, "This gets an answer").await;
     let reply = comment(&app, &admin, &answered, "On it", false).await;
     assert!(reply["errors"].is_null(), "{reply}");
     tokio::time::sleep(Duration::from_millis(1500)).await;

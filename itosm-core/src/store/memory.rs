@@ -37,6 +37,24 @@ struct State {
     deliveries: Vec<DeliveryRecord>,
 }
 
+impl State {
+    fn push_outbox(&mut self, event: &EventEnvelope) {
+        self.outbox.push(OutboxRow {
+            record: OutboxRecord {
+                id: self.outbox.len() as i64 + 1,
+                event_id: event.event_id,
+                event_type: event.event_type.as_str().to_owned(),
+                ticket_number: event.ticket.number.clone(),
+                payload: event.to_json(),
+                attempts: 0,
+            },
+            claimed_until: None,
+            sent_at: None,
+            last_error: None,
+        });
+    }
+}
+
 /// Everything in one mutex: every operation is trivially atomic.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -222,19 +240,7 @@ impl Store for MemoryStore {
                 actor: Some(new.requester.id),
                 at: new.now,
             });
-            s.outbox.push(OutboxRow {
-                record: OutboxRecord {
-                    id: s.outbox.len() as i64 + 1,
-                    event_id: event.event_id,
-                    event_type: event.event_type.as_str().to_owned(),
-                    ticket_number: ticket.number.clone(),
-                    payload: event.to_json(),
-                    attempts: 0,
-                },
-                claimed_until: None,
-                sent_at: None,
-                last_error: None,
-            });
+            s.push_outbox(&event);
             s.tickets.push(ticket.clone());
             Ok((ticket, event))
         })
@@ -261,19 +267,7 @@ impl Store for MemoryStore {
                 actor: Some(change.actor.id),
                 at: change.now,
             });
-            s.outbox.push(OutboxRow {
-                record: OutboxRecord {
-                    id: s.outbox.len() as i64 + 1,
-                    event_id: event.event_id,
-                    event_type: event.event_type.as_str().to_owned(),
-                    ticket_number: ticket.number.clone(),
-                    payload: event.to_json(),
-                    attempts: 0,
-                },
-                claimed_until: None,
-                sent_at: None,
-                last_error: None,
-            });
+            s.push_outbox(&event);
             Ok((ticket, event))
         })
     }
@@ -290,19 +284,7 @@ impl Store for MemoryStore {
             let (comment, ticket, event) = new.parts(id, s.tickets[index].clone());
             s.tickets[index] = ticket.clone();
             s.comments.push(comment.clone());
-            s.outbox.push(OutboxRow {
-                record: OutboxRecord {
-                    id: s.outbox.len() as i64 + 1,
-                    event_id: event.event_id,
-                    event_type: event.event_type.as_str().to_owned(),
-                    ticket_number: ticket.number.clone(),
-                    payload: event.to_json(),
-                    attempts: 0,
-                },
-                claimed_until: None,
-                sent_at: None,
-                last_error: None,
-            });
+            s.push_outbox(&event);
             Ok((comment, ticket, event))
         })
     }

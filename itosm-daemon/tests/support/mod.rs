@@ -192,6 +192,21 @@ impl App {
             .to_owned()
     }
 
+    /// Creates an `INCIDENT` ticket as `token`; returns its number.
+    pub async fn create_ticket(&self, token: &str, description: &str) -> String {
+        let created = self
+            .graphql(
+                token,
+                "mutation($d: String!) { createTicket(input: { requestType: INCIDENT, description: $d }) { number } }",
+                json!({ "d": description }),
+            )
+            .await;
+        created["data"]["createTicket"]["number"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createTicket failed: {created}"))
+            .to_owned()
+    }
+
     pub async fn graphql(&self, token: &str, query: &str, variables: Value) -> Value {
         self.graphql_with(Some(token), query, variables).await
     }
@@ -269,27 +284,8 @@ impl App {
     /// connection refused at `connection_init` (a refused token) comes back
     /// as an `UNAUTHENTICATED` error with `"refusedAtInit": true`.
     pub async fn ws_execute(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let url = format!("{}/graphql/ws", self.base.replacen("http://", "ws://", 1));
-        let mut request = url.into_client_request().expect("ws request");
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().expect("header"),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("websocket connects");
-        let payload = match token {
-            Some(token) => json!({ "token": token }),
-            None => json!({}),
-        };
-        send(
-            &mut socket,
-            json!({ "type": "connection_init", "payload": payload }),
-        )
-        .await;
-        match recv_or_close(&mut socket).await {
-            Ok(ack) if ack["type"] == "connection_ack" => {}
-            Ok(other) => panic!("unexpected reply to connection_init: {other}"),
+        let mut socket = match connect_ws(&self.base, token).await {
+            Ok(socket) => socket,
             Err(reason) => {
                 return json!({
                     "data": null,
@@ -297,7 +293,7 @@ impl App {
                     "errors": [{ "message": reason, "extensions": { "code": "UNAUTHENTICATED" } }]
                 });
             }
-        }
+        };
         send(
             &mut socket,
             json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } }),
@@ -321,29 +317,9 @@ impl App {
         token: Option<&str>,
         query: &str,
     ) -> Result<Subscription, String> {
-        let url = format!("{}/graphql/ws", self.base.replacen("http://", "ws://", 1));
-        let mut request = url.into_client_request().expect("ws request");
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().expect("header"),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        let mut socket = connect_ws(&self.base, token)
             .await
-            .expect("websocket connects");
-        let payload = match token {
-            Some(token) => json!({ "token": token }),
-            None => json!({}),
-        };
-        send(
-            &mut socket,
-            json!({ "type": "connection_init", "payload": payload }),
-        )
-        .await;
-        match recv_or_close(&mut socket).await {
-            Ok(ack) if ack["type"] == "connection_ack" => {}
-            Ok(other) => panic!("unexpected reply to connection_init: {other}"),
-            Err(_) => return Err("UNAUTHENTICATED".to_owned()),
-        }
+            .map_err(|_| "UNAUTHENTICATED".to_owned())?;
         send(
             &mut socket,
             json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }),
@@ -378,26 +354,9 @@ pub struct Subscription {
 
 impl Subscription {
     async fn open(base: &str, token: Option<&str>, query: &str) -> Subscription {
-        let url = format!("{}/graphql/ws", base.replacen("http://", "ws://", 1));
-        let mut request = url.into_client_request().expect("ws request");
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().expect("header"),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        let mut socket = connect_ws(base, token)
             .await
-            .expect("websocket connects");
-        let payload = match token {
-            Some(token) => json!({ "token": token }),
-            None => json!({}),
-        };
-        send(
-            &mut socket,
-            json!({ "type": "connection_init", "payload": payload }),
-        )
-        .await;
-        let ack = recv(&mut socket).await;
-        assert_eq!(ack["type"], "connection_ack", "{ack}");
+            .unwrap_or_else(|reason| panic!("connection_init refused: {reason}"));
         send(
             &mut socket,
             json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }),
@@ -495,6 +454,40 @@ impl Subscription {
                 .to_owned();
         }
     }
+}
+
+/// Opens a graphql-transport-ws connection and initialises it with `token`;
+/// `Err` with the close reason when the server refuses the token.
+async fn connect_ws(base: &str, token: Option<&str>) -> Result<Socket, String> {
+    let url = format!("{}/graphql/ws", base.replacen("http://", "ws://", 1));
+    let mut request = url.into_client_request().expect("ws request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket connects");
+    let payload = match token {
+        Some(token) => json!({ "token": token }),
+        None => json!({}),
+    };
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": payload }),
+    )
+    .await;
+    match recv_or_close(&mut socket).await? {
+        ack if ack["type"] == "connection_ack" => Ok(socket),
+        other => panic!("unexpected reply to connection_init: {other}"),
+    }
+}
+
+/// The code of a GraphQL response's first error, or `""`.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
 }
 
 async fn send(socket: &mut Socket, message: Value) {

@@ -346,6 +346,23 @@ fn ticket_from(row: tickets::Model) -> Result<Ticket, StoreError> {
     })
 }
 
+/// A new, active user's row; `is_admin` kept in step with the role for the
+/// seed's SQL.
+fn user_row(user: &NewUser) -> users::ActiveModel {
+    users::ActiveModel {
+        id: NotSet,
+        username: Set(user.username.clone()),
+        employee_id: Set(user.employee_id.clone()),
+        is_admin: Set(user.role == Role::Admin),
+        role: Set(user.role.as_str().to_owned()),
+        display_name: Set(user.display_name.clone()),
+        email: Set(user.email.clone()),
+        phone: Set(user.phone.clone()),
+        active: Set(true),
+        created_at: Set(Utc::now()),
+    }
+}
+
 fn comment_from(row: ticket_comments::Model) -> Comment {
     Comment {
         id: CommentId(row.id),
@@ -493,18 +510,7 @@ impl Store for SeaStore {
 
     async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError> {
         let _guard = self.write_guard().await;
-        let row = users::ActiveModel {
-            id: NotSet,
-            username: Set(user.username.clone()),
-            employee_id: Set(user.employee_id.clone()),
-            is_admin: Set(user.role == Role::Admin),
-            role: Set(user.role.as_str().to_owned()),
-            display_name: Set(user.display_name.clone()),
-            email: Set(user.email.clone()),
-            phone: Set(user.phone.clone()),
-            active: Set(true),
-            created_at: Set(Utc::now()),
-        };
+        let row = user_row(user);
         users::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(users::Column::Username)
@@ -528,26 +534,15 @@ impl Store for SeaStore {
 
     async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
         let _guard = self.write_guard().await;
-        let row = users::ActiveModel {
-            id: NotSet,
-            username: Set(user.username.clone()),
-            employee_id: Set(user.employee_id.clone()),
-            is_admin: Set(user.role == Role::Admin),
-            role: Set(user.role.as_str().to_owned()),
-            display_name: Set(user.display_name.clone()),
-            email: Set(user.email.clone()),
-            phone: Set(user.phone.clone()),
-            active: Set(true),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&self.db)
-        .await
-        .map_err(|e| match classify(e) {
-            StoreError::Conflict(_) => {
-                StoreError::Conflict(format!("username {} is taken", user.username))
-            }
-            other => other,
-        })?;
+        let row = user_row(user)
+            .insert(&self.db)
+            .await
+            .map_err(|e| match classify(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("username {} is taken", user.username))
+                }
+                other => other,
+            })?;
         user_from(row)
     }
 
