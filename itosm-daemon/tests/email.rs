@@ -311,3 +311,44 @@ async fn internal_notes_never_reach_the_requesters_inbox() {
     );
     app.stop().await;
 }
+
+/// The assignee is told when a ticket is assigned to him, at his address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assignee_is_emailed_when_a_ticket_is_assigned_to_him() {
+    let smtp = SmtpServer::start(0);
+    let sinks = email_sink(
+        "assignments",
+        smtp.port,
+        "[\"assignee\"]",
+        "events = [\"ticket.assigned\"]",
+    );
+    let app = daemon_with(&sinks).await;
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let agent = app
+        .graphql(
+            &admin,
+            "mutation { createUser(input: { username: \"agent.mail\", employeeId: \"EMP-M1\", displayName: \"Mail Agent\", email: \"agent.mail@example.com\", role: AGENT }) { id } }",
+            json!({}),
+        )
+        .await;
+    let agent_id = agent["data"]["createUser"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let number = create(&app, ("john.doe", "EMP123"), "Assign me").await;
+    let assigned = app
+        .graphql(
+            &admin,
+            "mutation($n: String!, $a: ID) { assignTicket(number: $n, assigneeId: $a, version: 1) { assignee { username } } }",
+            json!({ "n": number, "a": agent_id }),
+        )
+        .await;
+    assert_eq!(
+        assigned["data"]["assignTicket"]["assignee"]["username"],
+        "agent.mail"
+    );
+    let messages = smtp.wait_for(1).await;
+    assert_eq!(messages[0].0["to"], json!(["agent.mail@example.com"]));
+    assert!(messages[0].1.contains(&number));
+    app.stop().await;
+}
