@@ -1231,3 +1231,83 @@ async fn postgres_notifies_outbox_commits() {
         .expect("a notification within 10s")
         .expect("listener healthy");
 }
+
+/// Rows written by the seed's own SQL (no priority, version or SLA columns)
+/// still read, never breach, and sort after tickets with due times.
+async fn seed_sql_rows_read_and_never_breach(store: SeaStore) {
+    use itosm_core::store::TicketSort;
+    use sea_orm::ConnectionTrait;
+    load_demo_data(&store).await.unwrap();
+    let john = store
+        .find_user_by_username("john.doe")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .create_ticket(
+            &TicketNumberFormat::default(),
+            new_ticket(&john, None, at(2026)),
+        )
+        .await
+        .unwrap();
+    store
+        .connection()
+        .execute_unprepared(&format!(
+            "INSERT INTO tickets (ticket_id, user_id, request_type, software_id, description, status) \
+             VALUES ('INC-2025-0042', {}, 'SOFTWARE_INSTALL', 1, 'from the seed', 'Start')",
+            john.id.0
+        ))
+        .await
+        .unwrap();
+    let legacy = store.get_ticket("INC-2025-0042").await.unwrap().unwrap();
+    assert_eq!(legacy.status, TicketStatus::Start);
+    assert_eq!((legacy.priority, legacy.version), (Priority::Medium, 1));
+    assert_eq!(legacy.resolution_due_at, None);
+    assert!(!legacy.sla_breached(Utc::now()));
+    let not_breached = store
+        .list_tickets(&TicketQuery {
+            breached: Some(false),
+            limit: 10,
+            now: Some(at(2030)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(not_breached.len(), 1);
+    assert_eq!(not_breached[0].number, "INC-2025-0042");
+    let by_due = store
+        .list_tickets(&TicketQuery {
+            sort: TicketSort::ResolutionDue,
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        by_due.last().unwrap().number,
+        "INC-2025-0042",
+        "no due time sorts last"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_sql_rows_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("itosm.db").display()
+    );
+    let store = SeaStore::connect(SeaStoreOptions::new(url)).await.unwrap();
+    store.migrate().await.unwrap();
+    seed_sql_rows_read_and_never_breach(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_sql_rows_on_postgres() {
+    let db = TestDatabase::create().await;
+    let store = SeaStore::connect(SeaStoreOptions::new(db.url.clone()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    seed_sql_rows_read_and_never_breach(store).await;
+}
