@@ -113,7 +113,10 @@ export function createGraphqlClient(opts: GraphqlClientOptions): GraphqlClientBu
     client,
     live,
     dispose: () => {
-      void ws?.dispose();
+      // A connection still being refused (a dead token) rejects dispose();
+      // there is nothing left to clean up then, so the rejection is dropped
+      // rather than surfacing as an uncaught error.
+      if (ws) Promise.resolve(ws.dispose()).catch(() => undefined);
       ws = null;
     },
   };
