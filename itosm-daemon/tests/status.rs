@@ -28,7 +28,24 @@ fn code(response: &Value) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_moves_follow_the_state_machine_and_the_policy() {
-    let app = App::spawn(Backend::Sqlite).await;
+    // A file sink records every event, to compare with the history.
+    let dir = tempfile::tempdir().unwrap();
+    let events_file = dir.path().join("events.jsonl");
+    let config = dir.path().join("itosm.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[notifications.sinks]]\nkind = \"file\"\nname = \"events\"\npath = \"{}\"\n",
+            events_file.display()
+        ),
+    )
+    .unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("itosm.db").display()
+    );
+    let config = config.display().to_string();
+    let app = App::launch(dir, url, None, &["serve", "--config", &config], &[], true).await;
     let admin = app.login("admin.user", "ADMIN01").await;
     let john = app.login("john.doe", "EMP123").await;
     let jane = app.login("jane.smith", "EMP124").await;
@@ -131,6 +148,42 @@ async fn status_moves_follow_the_state_machine_and_the_policy() {
         ],
         "history matches what happened"
     );
+
+    // The events match it too: one per change, in order, with its status
+    // and version, each by whoever made it.
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = std::fs::read_to_string(&events_file)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap())
+            .filter(|event| event["ticket"]["number"] == number.as_str())
+            .collect();
+        if seen.len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let events: Vec<(String, String, i64, String)> = seen
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["ticket"]["status"].as_str().unwrap().to_owned(),
+                e["ticket"]["version"].as_i64().unwrap(),
+                e["actor"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("ticket.created", "START", 1, "john.doe"),
+        ("ticket.status_changed", "IN_PROGRESS", 2, "admin.user"),
+        ("ticket.status_changed", "RESOLVED", 3, "admin.user"),
+        ("ticket.status_changed", "IN_PROGRESS", 4, "john.doe"),
+        ("ticket.status_changed", "CANCELLED", 5, "john.doe"),
+    ]
+    .map(|(t, s, v, a)| (t.to_owned(), s.to_owned(), v, a.to_owned()));
+    assert_eq!(events, expected, "events match what happened");
     app.stop().await;
 }
 
