@@ -351,6 +351,23 @@ async fn login_attempts_are_limited_even_when_raced() {
     assert_eq!(code(&over_ws), "RATE_LIMITED", "{over_ws}");
     let retry = over_ws["errors"][0]["message"].as_str().unwrap_or("");
     assert!(retry.contains("try again in"), "{retry}");
+    let seconds = over_ws["errors"][0]["extensions"]["retryAfterSeconds"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!((1..=900).contains(&seconds), "{over_ws}");
+    let limited = reqwest::Client::new()
+        .post(format!("{}/api/auth/validate", app.base))
+        .json(&json!({ "username": "john.doe", "employeeId": "EMP123" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+    let header: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&header), "Retry-After: {header}");
 
     // Other users still log in from this address; successes cost nothing.
     for _ in 0..10 {

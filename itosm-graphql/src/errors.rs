@@ -19,10 +19,19 @@ pub fn to_graphql_error(error: CoreError) -> Error {
         CoreError::BadUserInput { field, .. } => Some(*field),
         _ => None,
     };
+    let retry_after = match &error {
+        CoreError::RateLimited {
+            retry_after_seconds,
+        } => Some(*retry_after_seconds),
+        _ => None,
+    };
     Error::new(error.public_message()).extend_with(|_, ext| {
         ext.set("code", code.as_str());
         if let Some(field) = field {
             ext.set("field", field);
+        }
+        if let Some(seconds) = retry_after {
+            ext.set("retryAfterSeconds", seconds);
         }
     })
 }

@@ -16,6 +16,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// A message safe to show.
     pub message: String,
+    /// Seconds to wait before retrying (`Retry-After`), when rate limited.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,6 +27,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 }
@@ -48,20 +51,33 @@ impl From<CoreError> for ApiError {
         if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
             tracing::error!(%error, "request failed");
         }
+        let retry_after = match &error {
+            CoreError::RateLimited {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
         ApiError {
             status,
             code,
             message: error.public_message(),
+            retry_after,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(json!({ "error": { "code": self.code.as_str(), "message": self.message } })),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
