@@ -122,6 +122,26 @@ async fn comments_are_bounded_and_closed_tickets_take_none() {
         added["data"]["addComment"]["body"], "It flickers at 60Hz\nonly",
         "trimmed, newlines kept"
     );
+    // As in the contract, `internal` may be left out or null: a public comment.
+    for flag in ["", ", internal: null"] {
+        let plain = app
+            .graphql(
+                &john,
+                &format!("mutation($n: String!) {{ addComment(number: $n, body: \"plain\"{flag}) {{ internal }} }}"),
+                json!({ "n": number }),
+            )
+            .await;
+        assert_eq!(plain["data"]["addComment"]["internal"], false, "{plain}");
+    }
+    let listed = app
+        .graphql(
+            &john,
+            "{ tickets(first: null, sort: null) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert!(listed["errors"].is_null(), "{listed}");
+
     // Cancelled tickets take no comments, and nothing is written.
     let cancelled = app
         .graphql(
@@ -142,7 +162,8 @@ async fn comments_are_bounded_and_closed_tickets_take_none() {
         .await;
     assert_eq!(
         read["data"]["ticket"]["comments"].as_array().unwrap().len(),
-        1
+        3,
+        "the two plain comments and the first one; not the refused ones"
     );
     app.stop().await;
 }

@@ -111,22 +111,23 @@ impl QueryRoot {
     }
 
     /// Tickets, newest first unless `sort` says otherwise: your own, or
-    /// every ticket for agents and admins.
+    /// every ticket for agents and admins. `first` defaults to 20 and is at
+    /// most `limits.maxPageSize`.
     async fn tickets(
         &self,
         ctx: &Context<'_>,
         filter: Option<TicketFilter>,
-        #[graphql(default = 20)] first: i32,
+        first: Option<i32>,
         after: Option<String>,
-        #[graphql(default)] sort: TicketSortGql,
+        sort: Option<TicketSortGql>,
     ) -> Result<TicketConnection> {
         let (itosm, caller) = services(ctx)?;
         let page = itosm
             .list_tickets(
                 caller.actor_opt()?,
                 filter.map(Into::into).unwrap_or_default(),
-                sort.into(),
-                Some(i64::from(first)),
+                sort.unwrap_or_default().into(),
+                first.map(i64::from),
                 after.as_deref(),
             )
             .await
@@ -134,12 +135,13 @@ impl QueryRoot {
         Ok(TicketConnection(page))
     }
 
-    /// Users, by id (admins only).
+    /// Users, by id (admins only). `first` defaults to 20 and is at most
+    /// `limits.maxPageSize`.
     async fn users(
         &self,
         ctx: &Context<'_>,
         filter: Option<UserFilter>,
-        #[graphql(default = 50)] first: i32,
+        first: Option<i32>,
         after: Option<String>,
     ) -> Result<UserConnection> {
         let (itosm, caller) = services(ctx)?;
@@ -147,7 +149,7 @@ impl QueryRoot {
             .list_users(
                 caller.actor_opt()?,
                 filter.map(Into::into).unwrap_or_default(),
-                Some(i64::from(first)),
+                first.map(i64::from),
                 after.as_deref(),
             )
             .await
@@ -264,17 +266,22 @@ impl MutationRoot {
 
     /// Comments on a ticket. Requesters comment publicly on their own
     /// tickets; agents and admins on any, and with `internal: true` as a
-    /// note only staff ever see.
+    /// note only staff ever see (`internal` defaults to false).
     async fn add_comment(
         &self,
         ctx: &Context<'_>,
         number: String,
         body: String,
-        #[graphql(default = false)] internal: bool,
+        internal: Option<bool>,
     ) -> Result<CommentNode> {
         let (itosm, caller) = services(ctx)?;
         let view = itosm
-            .add_comment(caller.actor_opt()?, &number, &body, internal)
+            .add_comment(
+                caller.actor_opt()?,
+                &number,
+                &body,
+                internal.unwrap_or(false),
+            )
             .await
             .map_err(to_graphql_error)?;
         Ok(CommentNode(view))
