@@ -286,6 +286,7 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
         SchemaLimits {
             max_depth: config.graphql.max_depth,
             max_complexity: config.graphql.max_complexity,
+            subscription_recheck: config.duration("graphql.subscription_recheck"),
         },
     );
     Ok(Running {

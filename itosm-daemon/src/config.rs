@@ -199,6 +199,8 @@ pub struct GraphqlConfig {
     pub max_complexity: usize,
     /// Largest page (`first`).
     pub max_page_size: u32,
+    /// How often an idle subscription checks its caller again, e.g. `60s`.
+    pub subscription_recheck: String,
 }
 
 /// `[relay]`
@@ -432,6 +434,7 @@ impl Default for Config {
                 max_depth: 12,
                 max_complexity: 2000,
                 max_page_size: 100,
+                subscription_recheck: "60s".to_owned(),
             },
             relay: RelayConfig {
                 batch_size: 100,
@@ -650,6 +653,16 @@ impl Config {
                 "must be between 1 and 1000",
             ));
         }
+        let recheck = parse_duration(
+            "graphql.subscription_recheck",
+            &self.graphql.subscription_recheck,
+        )?;
+        if recheck < Duration::from_secs(1) || recheck > Duration::from_secs(3600) {
+            return Err(ConfigError::invalid(
+                "graphql.subscription_recheck",
+                "must be between 1s and 1h",
+            ));
+        }
         if !(1..=10_000).contains(&self.relay.batch_size) {
             return Err(ConfigError::invalid(
                 "relay.batch_size",
@@ -813,6 +826,7 @@ impl Config {
             "http.request_timeout" => &self.http.request_timeout,
             "auth.token_ttl" => &self.auth.token_ttl,
             "auth.login_window" => &self.auth.login_window,
+            "graphql.subscription_recheck" => &self.graphql.subscription_recheck,
             "relay.sweep_interval" => &self.relay.sweep_interval,
             "relay.claim_lease" => &self.relay.claim_lease,
             "relay.coalesce" => &self.relay.coalesce,

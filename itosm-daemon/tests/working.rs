@@ -467,6 +467,46 @@ async fn admins_create_re_role_and_deactivate_users() {
     app.stop().await;
 }
 
+/// A deactivated user's idle subscription ends at the next periodic check,
+/// without waiting for an event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_subscription_ends_when_its_user_is_deactivated() {
+    let app = App::spawn_with(
+        Backend::Sqlite,
+        &[("ITOSM_GRAPHQL__SUBSCRIPTION_RECHECK", "1s")],
+    )
+    .await;
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let created = app
+        .graphql(
+            &admin,
+            CREATE_USER,
+            json!({ "i": { "username": "agent.idle", "employeeId": "EMP-I1", "displayName": "Idle", "role": "AGENT" } }),
+        )
+        .await;
+    let id = created["data"]["createUser"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let agent = app.login("agent.idle", "EMP-I1").await;
+    let mut feed = app
+        .subscribe(&agent, "subscription { ticketCreated { number } }")
+        .await;
+    assert!(
+        feed.quiet_for(Duration::from_millis(1500)).await,
+        "an active agent's feed stays open"
+    );
+    app.graphql(
+        &admin,
+        "mutation($id: ID!) { deactivateUser(id: $id) { active } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(feed.next_error_code().await, "UNAUTHENTICATED");
+    assert!(feed.ends().await);
+    app.stop().await;
+}
+
 fn itosm(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_itosm"))
         .args(args)

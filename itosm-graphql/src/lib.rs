@@ -37,6 +37,9 @@ pub struct SchemaLimits {
     pub max_depth: usize,
     /// Largest complexity (roughly, fields resolved) accepted.
     pub max_complexity: usize,
+    /// How often an idle subscription checks its caller again (token
+    /// expiry, deactivation, role change); it also checks before each event.
+    pub subscription_recheck: std::time::Duration,
 }
 
 impl Default for SchemaLimits {
@@ -44,9 +47,14 @@ impl Default for SchemaLimits {
         SchemaLimits {
             max_depth: 12,
             max_complexity: 2000,
+            subscription_recheck: std::time::Duration::from_secs(60),
         }
     }
 }
+
+/// How often idle subscriptions re-check their caller (schema data).
+#[derive(Debug, Clone, Copy)]
+struct RecheckEvery(std::time::Duration);
 
 /// Builds the schema over `itosm` with live events from `feed`.
 pub fn build_schema(
@@ -57,6 +65,7 @@ pub fn build_schema(
     Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(itosm)
         .data(feed)
+        .data(RecheckEvery(limits.subscription_recheck))
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(ErrorCodes)
@@ -381,40 +390,59 @@ type EventFilter = Box<dyn Fn(&EventEnvelope) -> bool + Send + Sync>;
 
 /// The tickets behind the feed's events, as the caller may see them now.
 ///
-/// Before each event the caller is checked again (token expiry,
-/// deactivation, role change): if that fails the stream yields the error
-/// and ends, so a subscription enforces exactly what a fresh HTTP request
-/// would.
+/// The caller is checked again (token expiry, deactivation, role change)
+/// before each event and every `recheck` while idle: if that fails the
+/// stream yields the error and ends, so a subscription enforces exactly
+/// what a fresh HTTP request would.
 fn live_tickets(
     itosm: Arc<Itosm>,
     caller: Caller,
     feed: &Arc<dyn LiveFeed>,
+    recheck: std::time::Duration,
     wanted: EventFilter,
 ) -> impl Stream<Item = Result<TicketNode>> + use<> {
     let stream = feed.subscribe();
-    futures::stream::unfold(Some((stream, itosm, caller, wanted)), |state| async move {
-        let (mut stream, itosm, caller, wanted) = state?;
-        loop {
-            let item = stream.next().await?;
-            let reply = match item {
-                FeedItem::Event(event) if wanted(&event) => {
-                    let actor = match caller.recheck(&itosm).await {
-                        Ok(actor) => actor,
-                        Err(error) => return Some((Err(to_graphql_error(error)), None)),
-                    };
-                    match itosm.ticket_for_event(Some(&actor), &event).await {
-                        Ok(Some(view)) => Ok(TicketNode(view)),
-                        Ok(None) => continue,
-                        Err(error) => Err(to_graphql_error(error)),
+    let next_check = tokio::time::Instant::now() + recheck;
+    futures::stream::unfold(
+        Some((stream, itosm, caller, wanted, next_check)),
+        move |state| async move {
+            let (mut stream, itosm, caller, wanted, mut next_check) = state?;
+            loop {
+                let item = tokio::select! {
+                    item = stream.next() => item?,
+                    () = tokio::time::sleep_until(next_check) => {
+                        next_check = tokio::time::Instant::now() + recheck;
+                        if let Err(error) = caller.recheck(&itosm).await {
+                            return Some((Err(to_graphql_error(error)), None));
+                        }
+                        continue;
                     }
-                }
-                FeedItem::Event(_) => continue,
-                FeedItem::Lagged { missed } => Err(errors::lagged(missed)),
-                FeedItem::Interrupted => Err(errors::interrupted()),
-            };
-            return Some((reply, Some((stream, itosm, caller, wanted))));
-        }
-    })
+                };
+                let reply = match item {
+                    FeedItem::Event(event) if wanted(&event) => {
+                        let actor = match caller.recheck(&itosm).await {
+                            Ok(actor) => actor,
+                            Err(error) => return Some((Err(to_graphql_error(error)), None)),
+                        };
+                        match itosm.ticket_for_event(Some(&actor), &event).await {
+                            Ok(Some(view)) => Ok(TicketNode(view)),
+                            Ok(None) => continue,
+                            Err(error) => Err(to_graphql_error(error)),
+                        }
+                    }
+                    FeedItem::Event(_) => continue,
+                    FeedItem::Lagged { missed } => Err(errors::lagged(missed)),
+                    FeedItem::Interrupted => Err(errors::interrupted()),
+                };
+                return Some((reply, Some((stream, itosm, caller, wanted, next_check))));
+            }
+        },
+    )
+}
+
+fn recheck_every(ctx: &Context<'_>) -> std::time::Duration {
+    ctx.data_opt::<RecheckEvery>()
+        .map_or(std::time::Duration::from_secs(60), |r| r.0)
 }
 
 #[Subscription]
@@ -434,6 +462,7 @@ impl SubscriptionRoot {
             Arc::clone(itosm),
             caller.clone(),
             feed,
+            recheck_every(ctx),
             Box::new(|event| event.event_type == EventType::TicketCreated),
         ))
     }
@@ -461,6 +490,7 @@ impl SubscriptionRoot {
             Arc::clone(itosm),
             caller.clone(),
             feed,
+            recheck_every(ctx),
             Box::new(move |event| {
                 event.event_type != EventType::TicketCreated
                     && number.as_ref().is_none_or(|n| *n == event.ticket.number)
