@@ -1160,6 +1160,96 @@ async fn users_are_created_listed_and_patched(s: Subject) {
     }
 }
 
+async fn delivery_log_batches_match_single_calls(s: Subject) {
+    use itosm_core::store::{DeliveryKey, DeliveryRecord, DeliveryStatus};
+    let events: Vec<uuid::Uuid> = (0..3).map(|_| uuid::Uuid::new_v4()).collect();
+    let record = |event: usize, recipient: &str, status, attempts| DeliveryRecord {
+        event_id: events[event],
+        event_type: "ticket.commented".into(),
+        ticket_number: "INC-2026-0007".into(),
+        sink: "mail".into(),
+        recipient: recipient.to_owned(),
+        status,
+        attempts,
+        last_error: (status == DeliveryStatus::Failed).then(|| "550 'no' \"such\" user".to_owned()),
+        at: Utc::now(),
+    };
+    // One batch holding a retry of the same key (failed, then delivered),
+    // as one notifier window can.
+    s.store
+        .record_deliveries(&[
+            record(0, "a@example.com", DeliveryStatus::Failed, 2),
+            record(1, "b@example.com", DeliveryStatus::Delivered, 1),
+            record(0, "a@example.com", DeliveryStatus::Delivered, 1),
+            record(2, "c@example.com", DeliveryStatus::Failed, 5),
+        ])
+        .await
+        .unwrap();
+    s.store.record_deliveries(&[]).await.unwrap();
+    let key = |event: usize, recipient: &str| DeliveryKey {
+        event_id: events[event],
+        sink: "mail".into(),
+        recipient: recipient.to_owned(),
+    };
+    let asked = [
+        key(0, "a@example.com"),
+        key(1, "b@example.com"),
+        key(2, "c@example.com"),
+        key(1, "a@example.com"),
+        key(0, "b@example.com"),
+    ];
+    let delivered = s.store.delivered_among(&asked).await.unwrap();
+    let mut delivered: Vec<&DeliveryKey> =
+        asked.iter().filter(|k| delivered.contains(*k)).collect();
+    delivered.sort_by_key(|k| k.recipient.clone());
+    assert_eq!(delivered, [&asked[0], &asked[1]]);
+    for k in &asked {
+        assert_eq!(
+            s.store
+                .was_delivered(k.event_id, &k.sink, &k.recipient)
+                .await
+                .unwrap(),
+            delivered.contains(&k),
+            "{k:?}"
+        );
+    }
+    assert!(s.store.delivered_among(&[]).await.unwrap().is_empty());
+    let mut log = s
+        .store
+        .deliveries_for_ticket("INC-2026-0007")
+        .await
+        .unwrap();
+    log.sort_by_key(|r| r.recipient.clone());
+    let summary: Vec<(&str, DeliveryStatus, i32)> = log
+        .iter()
+        .map(|r| (r.recipient.as_str(), r.status, r.attempts))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("a@example.com", DeliveryStatus::Delivered, 3),
+            ("b@example.com", DeliveryStatus::Delivered, 1),
+            ("c@example.com", DeliveryStatus::Failed, 5),
+        ]
+    );
+    assert_eq!(log[2].last_error.as_deref(), Some("550 'no' \"such\" user"));
+    // A later batch adds to what is there, like single records do.
+    s.store
+        .record_deliveries(&[record(2, "c@example.com", DeliveryStatus::Delivered, 1)])
+        .await
+        .unwrap();
+    let log = s
+        .store
+        .deliveries_for_ticket("INC-2026-0007")
+        .await
+        .unwrap();
+    let c = log.iter().find(|r| r.recipient == "c@example.com").unwrap();
+    assert_eq!(
+        (c.status, c.attempts, c.last_error.as_deref()),
+        (DeliveryStatus::Delivered, 6, None)
+    );
+}
+
 macro_rules! conformance {
     ($($case:ident),+ $(,)?) => {
         mod memory_store {
@@ -1198,6 +1288,7 @@ conformance!(
     sorting_by_due_times_pages_by_offset,
     priority_changes_move_due_times,
     users_are_created_listed_and_patched,
+    delivery_log_batches_match_single_calls,
 );
 
 /// PostgreSQL wakes relays in other processes when outbox rows commit.

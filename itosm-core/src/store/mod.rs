@@ -401,6 +401,17 @@ impl DeliveryStatus {
     }
 }
 
+/// What the delivery log is keyed by: one event, sink and recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeliveryKey {
+    /// The event.
+    pub event_id: Uuid,
+    /// The sink's configured name.
+    pub sink: String,
+    /// The recipient (`*` for broadcast sinks).
+    pub recipient: String,
+}
+
 /// One row of the delivery log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryRecord {
@@ -512,6 +523,32 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Records an outcome: inserts the row, or updates it adding `attempts`.
     async fn record_delivery(&self, record: &DeliveryRecord) -> Result<(), StoreError>;
+    /// Which of `keys` were already delivered. Stores answer a whole batch
+    /// in one query where they can; this default asks one by one.
+    async fn delivered_among(
+        &self,
+        keys: &[DeliveryKey],
+    ) -> Result<std::collections::HashSet<DeliveryKey>, StoreError> {
+        let mut delivered = std::collections::HashSet::new();
+        for key in keys {
+            if self
+                .was_delivered(key.event_id, &key.sink, &key.recipient)
+                .await?
+            {
+                delivered.insert(key.clone());
+            }
+        }
+        Ok(delivered)
+    }
+    /// Records several outcomes, as [`Store::record_delivery`] would one by
+    /// one and in order. Stores write a whole batch in one statement where
+    /// they can; this default writes one by one.
+    async fn record_deliveries(&self, records: &[DeliveryRecord]) -> Result<(), StoreError> {
+        for record in records {
+            self.record_delivery(record).await?;
+        }
+        Ok(())
+    }
     /// The delivery log of one ticket, oldest first.
     async fn deliveries_for_ticket(&self, number: &str) -> Result<Vec<DeliveryRecord>, StoreError>;
 

@@ -199,6 +199,21 @@ impl SeaStore {
         }
     }
 
+    /// `count` bind placeholders numbered from `first`: `$1, $2` on
+    /// PostgreSQL, `?, ?` on SQLite.
+    fn placeholders(&self, count: usize, first: usize) -> String {
+        (first..first + count)
+            .map(|n| {
+                if self.is_sqlite() {
+                    "?".to_owned()
+                } else {
+                    format!("${n}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn stmt(&self, postgres: &str, sqlite: &str, values: Vec<Value>) -> Statement {
         let sql = if self.is_sqlite() { sqlite } else { postgres };
         Statement::from_sql_and_values(self.backend, sql, values)
@@ -1142,6 +1157,108 @@ impl Store for SeaStore {
             },
         );
         self.db.execute_raw(upsert).await.map_err(classify)?;
+        Ok(())
+    }
+
+    async fn delivered_among(
+        &self,
+        keys: &[super::DeliveryKey],
+    ) -> Result<HashSet<super::DeliveryKey>, StoreError> {
+        if keys.is_empty() {
+            return Ok(HashSet::new());
+        }
+        // One query per batch: every delivered row of these events, then
+        // the (sink, recipient) pairs asked about.
+        let mut ids: Vec<uuid::Uuid> = keys.iter().map(|k| k.event_id).collect();
+        ids.sort();
+        ids.dedup();
+        let placeholders = self.placeholders(ids.len(), 1);
+        let sql = format!(
+            "SELECT event_id, sink, recipient FROM notification_deliveries \
+             WHERE status = 'DELIVERED' AND event_id IN ({placeholders})"
+        );
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                self.backend,
+                sql,
+                ids.into_iter().map(Value::from),
+            ))
+            .await
+            .map_err(classify)?;
+        let mut found = HashSet::new();
+        for row in rows {
+            found.insert(super::DeliveryKey {
+                event_id: row.try_get("", "event_id").map_err(classify)?,
+                sink: row.try_get("", "sink").map_err(classify)?,
+                recipient: row.try_get("", "recipient").map_err(classify)?,
+            });
+        }
+        Ok(keys
+            .iter()
+            .filter(|k| found.contains(*k))
+            .cloned()
+            .collect())
+    }
+
+    async fn record_deliveries(&self, records: &[DeliveryRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        // One statement may not upsert the same row twice: fold repeats of
+        // a key first, as consecutive single upserts would.
+        let mut merged: Vec<DeliveryRecord> = Vec::with_capacity(records.len());
+        for record in records {
+            match merged.iter_mut().find(|m| {
+                m.event_id == record.event_id
+                    && m.sink == record.sink
+                    && m.recipient == record.recipient
+            }) {
+                Some(existing) => {
+                    existing.status = record.status;
+                    existing.attempts = existing.attempts.saturating_add(record.attempts);
+                    existing.last_error = record.last_error.clone();
+                    existing.at = record.at;
+                }
+                None => merged.push(record.clone()),
+            }
+        }
+        let _guard = self.write_guard().await;
+        // Bounded statements: at most 500 rows (5,000 parameters) each.
+        for chunk in merged.chunks(500) {
+            let mut values = Vec::with_capacity(chunk.len() * 10);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (i, record) in chunk.iter().enumerate() {
+                rows.push(format!("({})", self.placeholders(10, i * 10 + 1)));
+                let error: Option<String> = record
+                    .last_error
+                    .as_ref()
+                    .map(|e| e.chars().take(1000).collect());
+                values.extend([
+                    record.event_id.into(),
+                    record.event_type.clone().into(),
+                    record.ticket_number.clone().into(),
+                    record.sink.clone().into(),
+                    record.recipient.clone().into(),
+                    record.status.as_str().into(),
+                    record.attempts.into(),
+                    error.into(),
+                    record.at.into(),
+                    record.at.into(),
+                ]);
+            }
+            let sql = format!(
+                "INSERT INTO notification_deliveries (event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, created_at, updated_at) \
+                 VALUES {} \
+                 ON CONFLICT (event_id, sink, recipient) DO UPDATE SET status = excluded.status, \
+                 attempts = notification_deliveries.attempts + excluded.attempts, last_error = excluded.last_error, updated_at = excluded.updated_at",
+                rows.join(", ")
+            );
+            self.db
+                .execute_raw(Statement::from_sql_and_values(self.backend, sql, values))
+                .await
+                .map_err(classify)?;
+        }
         Ok(())
     }
 
