@@ -39,6 +39,6 @@ pub use domain::*;
 pub use error::{CoreError, ErrorCode};
 pub use service::{
     AssigneeFilter, AuthSession, CommentView, CreateTicketInput, Itosm, MAX_NUMBER_CHARS,
-    MAX_SEARCH_CHARS, ServiceConfig, TicketFilterInput, TicketPage, TicketView, UserFilterInput,
-    UserPage,
+    MAX_SEARCH_CHARS, Page, ServiceConfig, TicketFilterInput, TicketPage, TicketView,
+    UserFilterInput, UserPage,
 };

@@ -142,15 +142,6 @@ pub struct UserFilterInput {
     pub search: Option<String>,
 }
 
-/// One page of users, by id.
-#[derive(Debug, Clone)]
-pub struct UserPage {
-    /// The users, each with the cursor that pages past it.
-    pub items: Vec<(String, User)>,
-    /// Whether more users follow.
-    pub has_next_page: bool,
-}
-
 /// A comment with its author resolved.
 #[derive(Debug, Clone)]
 pub struct CommentView {
@@ -173,21 +164,27 @@ pub struct TicketView {
     pub assignee: Option<User>,
 }
 
-/// One page of tickets, newest first.
+/// One page of a list, with the cursor of each item.
 #[derive(Debug, Clone)]
-pub struct TicketPage {
-    /// The tickets, each with the cursor that pages past it.
-    pub items: Vec<(String, TicketView)>,
-    /// Whether more tickets follow.
+pub struct Page<T> {
+    /// The items, each with the cursor that pages past it.
+    pub items: Vec<(String, T)>,
+    /// Whether more items follow.
     pub has_next_page: bool,
 }
 
-impl TicketPage {
-    /// The cursor of the last ticket on the page.
+impl<T> Page<T> {
+    /// The cursor of the last item on the page.
     pub fn end_cursor(&self) -> Option<&str> {
         self.items.last().map(|(cursor, _)| cursor.as_str())
     }
 }
+
+/// One page of tickets, in the order asked for.
+pub type TicketPage = Page<TicketView>;
+
+/// One page of users, by id.
+pub type UserPage = Page<User>;
 
 /// itosm's services over one store.
 pub struct Itosm {
@@ -582,12 +579,30 @@ impl Itosm {
         if let Some(note) = &note {
             validate_text("note", note, self.config.max_comment_chars)?;
         }
+        let (ticket, event) = self
+            .commit_change(&view, actor, version, TicketUpdate::Status(status), note)
+            .await?;
+        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, from = %current, to = %status, actor = %actor.user.username, "status changed");
+        Ok(TicketView { ticket, ..view })
+    }
+
+    /// Applies `update` to the ticket in `view` if `version` is still the
+    /// current one (else `CONFLICT`, changing nothing): the store writes it
+    /// with its history row and outbox event, and the relay is woken.
+    async fn commit_change(
+        &self,
+        view: &TicketView,
+        actor: &Actor,
+        version: i32,
+        update: TicketUpdate,
+        note: Option<String>,
+    ) -> Result<(Ticket, EventEnvelope), CoreError> {
         if version != view.ticket.version {
             return Err(CoreError::Conflict(crate::store::STALE_VERSION.to_owned()));
         }
-        let change = crate::store::TicketChange {
+        let change = TicketChange {
             ticket: view.ticket.clone(),
-            update: crate::store::TicketUpdate::Status(status),
+            update,
             note,
             actor: actor.user.clone(),
             requester: view.requester.clone(),
@@ -596,10 +611,9 @@ impl Itosm {
             now: self.clock.now(),
             event_id: Uuid::now_v7(),
         };
-        let (ticket, event) = self.store.update_ticket(change).await?;
+        let committed = self.store.update_ticket(change).await?;
         self.outbox_wakeup.notify_one();
-        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, from = %current, to = %status, actor = %actor.user.username, "status changed");
-        Ok(TicketView { ticket, ..view })
+        Ok(committed)
     }
 
     /// Agents and admins a ticket can be assigned to (staff only).
@@ -641,26 +655,14 @@ impl Itosm {
                 }
             }
         };
-        if version != view.ticket.version {
-            return Err(CoreError::Conflict(crate::store::STALE_VERSION.to_owned()));
-        }
         let note = match &new_assignee {
             Some(user) => format!("Assigned to {}", user.username),
             None => "Unassigned".to_owned(),
         };
-        let change = crate::store::TicketChange {
-            ticket: view.ticket.clone(),
-            update: crate::store::TicketUpdate::Assignee(new_assignee.clone()),
-            note: Some(note),
-            actor: actor.user.clone(),
-            requester: view.requester.clone(),
-            software: view.software.clone(),
-            assignee: view.assignee.clone(),
-            now: self.clock.now(),
-            event_id: Uuid::now_v7(),
-        };
-        let (ticket, event) = self.store.update_ticket(change).await?;
-        self.outbox_wakeup.notify_one();
+        let update = TicketUpdate::Assignee(new_assignee.clone());
+        let (ticket, event) = self
+            .commit_change(&view, actor, version, update, Some(note))
+            .await?;
         tracing::info!(ticket = %ticket.number, event_id = %event.event_id, assignee = ?new_assignee.as_ref().map(|u| &u.username), actor = %actor.user.username, "ticket assigned");
         Ok(TicketView {
             ticket,
@@ -705,29 +707,18 @@ impl Itosm {
             return Err(CoreError::Unauthenticated("log in first".to_owned()));
         };
         policy::authorize(Some(actor), Action::ChangePriority)?;
-        if version != view.ticket.version {
-            return Err(CoreError::Conflict(crate::store::STALE_VERSION.to_owned()));
-        }
         let from = view.ticket.priority;
         let (first_response_due_at, resolution_due_at) =
             self.config.sla.due_times(priority, view.ticket.created_at);
-        let change = TicketChange {
-            ticket: view.ticket.clone(),
-            update: TicketUpdate::Priority {
-                priority,
-                first_response_due_at,
-                resolution_due_at,
-            },
-            note: Some(format!("Priority {from} → {priority}")),
-            actor: actor.user.clone(),
-            requester: view.requester.clone(),
-            software: view.software.clone(),
-            assignee: view.assignee.clone(),
-            now: self.clock.now(),
-            event_id: Uuid::now_v7(),
+        let update = TicketUpdate::Priority {
+            priority,
+            first_response_due_at,
+            resolution_due_at,
         };
-        let (ticket, event) = self.store.update_ticket(change).await?;
-        self.outbox_wakeup.notify_one();
+        let note = format!("Priority {from} → {priority}");
+        let (ticket, event) = self
+            .commit_change(&view, actor, version, update, Some(note))
+            .await?;
         tracing::info!(ticket = %ticket.number, event_id = %event.event_id, %from, to = %priority, actor = %actor.user.username, "priority changed");
         Ok(TicketView { ticket, ..view })
     }
@@ -875,14 +866,8 @@ impl Itosm {
             .map(|p| p.trim().to_owned())
             .filter(|p| !p.is_empty());
         validate_new_user(&user)?;
-        match self.store.create_user(&user).await {
-            Ok(created) => Ok(created),
-            Err(crate::store::StoreError::Conflict(_)) => Err(CoreError::Conflict(format!(
-                "username {} is taken",
-                user.username
-            ))),
-            Err(other) => Err(other.into()),
-        }
+        // Every store names the clash itself: "username … is taken".
+        Ok(self.store.create_user(&user).await?)
     }
 
     /// Changes a user's role (admins; not their own).

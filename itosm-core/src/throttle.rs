@@ -87,8 +87,8 @@ impl LoginThrottle {
         if user_slots.len() >= self.config.per_user as usize {
             wait = user_slots.front().copied();
         }
-        if let Some(address) = address {
-            let slots = addresses.entry(address.to_owned()).or_default();
+        let mut address_slots = address.map(|a| addresses.entry(a.to_owned()).or_default());
+        if let Some(slots) = address_slots.as_deref_mut() {
             expire(slots, now - window);
             if slots.len() >= self.config.per_address as usize {
                 wait = wait.max(slots.front().copied());
@@ -101,11 +101,8 @@ impl LoginThrottle {
             });
         }
         user_slots.push_back(now);
-        if let Some(address) = address {
-            addresses
-                .entry(address.to_owned())
-                .or_default()
-                .push_back(now);
+        if let Some(slots) = address_slots {
+            slots.push_back(now);
         }
         Ok(())
     }

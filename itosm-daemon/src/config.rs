@@ -749,21 +749,18 @@ impl Config {
     /// first response due no later than the resolution.
     pub fn sla_policy(&self) -> Result<itosm_core::SlaPolicy, ConfigError> {
         let parse = |name: &str, target: &SlaTargetConfig| {
-            let mut durations = [chrono::Duration::zero(); 2];
-            for (slot, (field, value)) in durations.iter_mut().zip([
-                ("first_response", &target.first_response),
-                ("resolution", &target.resolution),
-            ]) {
+            let duration = |field: &str, value: &str| {
                 let key = format!("sla.{name}.{field}");
                 let duration = parse_duration(&key, value)?;
                 if duration < Duration::from_secs(1) || duration > Duration::from_secs(365 * 86_400)
                 {
                     return Err(ConfigError::invalid(&key, "must be between 1s and 365d"));
                 }
-                *slot = chrono::Duration::from_std(duration)
-                    .map_err(|_| ConfigError::invalid(&key, "is too long"))?;
-            }
-            let [first_response, resolution] = durations;
+                chrono::Duration::from_std(duration)
+                    .map_err(|_| ConfigError::invalid(&key, "is too long"))
+            };
+            let first_response = duration("first_response", &target.first_response)?;
+            let resolution = duration("resolution", &target.resolution)?;
             if first_response > resolution {
                 return Err(ConfigError::invalid(
                     &format!("sla.{name}.first_response"),

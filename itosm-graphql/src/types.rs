@@ -64,17 +64,11 @@ impl UserNode {
     }
     /// Only for the user himself and for agents and admins; `null` otherwise.
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(self
-            .contact_visible(ctx)?
-            .then_some(())
-            .and(self.0.email.as_deref()))
+        self.contact(ctx, self.0.email.as_deref())
     }
     /// E.164. Only for the user himself and for agents and admins.
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(self
-            .contact_visible(ctx)?
-            .then_some(())
-            .and(self.0.phone.as_deref()))
+        self.contact(ctx, self.0.phone.as_deref())
     }
     async fn role(&self) -> Role {
         self.0.role.into()
@@ -86,9 +80,11 @@ impl UserNode {
 }
 
 impl UserNode {
-    fn contact_visible(&self, ctx: &Context<'_>) -> Result<bool> {
+    /// `value` if the caller may see this user's contact details.
+    fn contact<'a>(&self, ctx: &Context<'_>, value: Option<&'a str>) -> Result<Option<&'a str>> {
         let (itosm, caller) = services(ctx)?;
-        Ok(itosm.can_view_contact(caller.actor_opt()?, &self.0))
+        let visible = itosm.can_view_contact(caller.actor_opt()?, &self.0);
+        Ok(if visible { value } else { None })
     }
 }
 
@@ -526,7 +522,7 @@ impl UserConnection {
     async fn page_info(&self) -> PageInfo {
         PageInfo {
             has_next_page: self.0.has_next_page,
-            end_cursor: self.0.items.last().map(|(cursor, _)| cursor.clone()),
+            end_cursor: self.0.end_cursor().map(str::to_owned),
         }
     }
 }

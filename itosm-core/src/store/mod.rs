@@ -451,7 +451,7 @@ pub trait Store: Send + Sync + 'static {
     async fn active_users_with_roles(&self, roles: &[Role]) -> Result<Vec<User>, StoreError>;
     /// Creates the user, or updates the one with the same username.
     async fn upsert_user(&self, user: &NewUser) -> Result<User, StoreError>;
-    /// Creates a user; `Conflict` if the username is taken.
+    /// Creates a user; `Conflict("username … is taken")` if it is.
     async fn create_user(&self, user: &NewUser) -> Result<User, StoreError>;
     /// Changes a user's role or active flag; `None` if there is no such user.
     async fn update_user(&self, id: UserId, patch: UserPatch) -> Result<Option<User>, StoreError>;

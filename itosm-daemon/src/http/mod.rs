@@ -6,15 +6,17 @@ mod graphql;
 mod health;
 mod rest;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse};
 use itosm_core::Itosm;
 use itosm_core::store::Store;
-use itosm_graphql::ItosmSchema;
+use itosm_graphql::{ClientAddress, ItosmSchema};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
@@ -24,11 +26,6 @@ use crate::app::Running;
 use crate::metrics::Metrics;
 
 pub use error::ApiError;
-
-use axum::extract::{ConnectInfo, Request};
-use axum::middleware::Next;
-use itosm_graphql::ClientAddress;
-use std::net::SocketAddr;
 
 /// Puts the client's address into the request's extensions (for login
 /// throttling): the socket peer, or, when `http.trust_forwarded_for` is set,

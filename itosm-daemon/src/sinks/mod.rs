@@ -39,26 +39,11 @@ impl RecipientSpec {
         event: &EventEnvelope,
         store: &dyn Store,
     ) -> Result<Vec<Recipient>, StoreError> {
-        let mut recipients = self.resolve_all(event, store).await?;
-        if event.is_internal() {
-            let requester = event.ticket.requester_email.as_deref();
-            recipients.retain(|recipient| match recipient {
-                Recipient::Email(address) => {
-                    *self != RecipientSpec::Requester
-                        && requester.is_none_or(|r| !r.eq_ignore_ascii_case(address))
-                }
-                _ => *self != RecipientSpec::Requester,
-            });
+        let internal = event.is_internal();
+        if internal && *self == RecipientSpec::Requester {
+            return Ok(Vec::new());
         }
-        Ok(recipients)
-    }
-
-    async fn resolve_all(
-        &self,
-        event: &EventEnvelope,
-        store: &dyn Store,
-    ) -> Result<Vec<Recipient>, StoreError> {
-        Ok(match self {
+        let mut recipients = match self {
             RecipientSpec::Fixed(recipient) => vec![recipient.clone()],
             RecipientSpec::Requester => event
                 .ticket
@@ -80,7 +65,17 @@ impl RecipientSpec {
                 .into_iter()
                 .filter_map(|admin| admin.email.map(Recipient::Email))
                 .collect(),
-        })
+        };
+        if internal {
+            let requester = event.ticket.requester_email.as_deref();
+            recipients.retain(|recipient| match (recipient, requester) {
+                (Recipient::Email(address), Some(requester)) => {
+                    !requester.eq_ignore_ascii_case(address)
+                }
+                _ => true,
+            });
+        }
+        Ok(recipients)
     }
 }
 

@@ -412,11 +412,10 @@ fn column_contains(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str)
 /// The SQL form of [`Ticket::sla_breached`] at `now`.
 fn breached_condition(now: DateTime<Utc>) -> Condition {
     use tickets::Column as C;
-    let open = [
-        TicketStatus::Start.as_str(),
-        TicketStatus::InProgress.as_str(),
-        TicketStatus::OnHold.as_str(),
-    ];
+    let open = TicketStatus::ALL
+        .iter()
+        .filter(|status| status.is_open())
+        .map(|status| status.as_str());
     let first_response = Condition::all()
         .add(C::FirstResponseDueAt.is_not_null())
         .add(
