@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import { Link } from 'react-router';
 import { LiveIndicator } from '@/components/ui/live-indicator';
+import { LoadMore } from '@/components/ui/load-more';
 import { EmptyState, ErrorMessage, Loading } from '@/components/ui/states';
 import { PAGE_SIZE } from '@/config/api';
 import { paths } from '@/config/paths';
@@ -48,22 +49,7 @@ export function MyTicketsRoute() {
       ) : (
         <>
           <MyTicketsTable tickets={rows} updated={updated} />
-          {pages.error && (
-            <ErrorMessage title="Could not load more" message={describeError(pages.error)} onRetry={pages.loadMore} />
-          )}
-          {pages.hasNextPage && (
-            <div className="pager">
-              <button
-                type="button"
-                className="button secondary"
-                onClick={pages.loadMore}
-                disabled={pages.fetchingMore}
-                data-testid="load-more"
-              >
-                {pages.fetchingMore ? 'Loading…' : 'Load more'}
-              </button>
-            </div>
-          )}
+          <LoadMore pages={pages} errorTitle="Could not load more" />
         </>
       )}
     </section>

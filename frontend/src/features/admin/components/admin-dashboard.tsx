@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { LiveIndicator } from '@/components/ui/live-indicator';
+import { LoadMore } from '@/components/ui/load-more';
 import { EmptyState, ErrorMessage, Loading } from '@/components/ui/states';
 import { useToast } from '@/components/ui/toast';
 import { PAGE_SIZE } from '@/config/api';
@@ -73,22 +74,7 @@ export function AdminDashboard() {
       ) : (
         <>
           <AdminTicketsTable tickets={rows} liveNew={feed.liveNumbers} liveUpdated={liveUpdated} />
-          {pages.error && (
-            <ErrorMessage title="Could not load more tickets" message={describeError(pages.error)} onRetry={pages.loadMore} />
-          )}
-          {pages.hasNextPage && (
-            <div className="pager">
-              <button
-                type="button"
-                className="button secondary"
-                onClick={pages.loadMore}
-                disabled={pages.fetchingMore}
-                data-testid="load-more"
-              >
-                {pages.fetchingMore ? 'Loading…' : 'Load more'}
-              </button>
-            </div>
-          )}
+          <LoadMore pages={pages} errorTitle="Could not load more tickets" />
         </>
       )}
     </section>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { LoadMore } from '@/components/ui/load-more';
 import { EmptyState, ErrorMessage, Loading } from '@/components/ui/states';
 import { useToast } from '@/components/ui/toast';
 import { useCursorPages } from '@/hooks/use-cursor-pages';
@@ -86,22 +87,7 @@ export function UsersAdmin() {
       ) : (
         <>
           <UsersTable users={rows} meId={meId} onChanged={onChanged} />
-          {pages.error && (
-            <ErrorMessage title="Could not load more users" message={describeError(pages.error)} onRetry={pages.loadMore} />
-          )}
-          {pages.hasNextPage && (
-            <div className="pager">
-              <button
-                type="button"
-                className="button secondary"
-                onClick={pages.loadMore}
-                disabled={pages.fetchingMore}
-                data-testid="load-more"
-              >
-                {pages.fetchingMore ? 'Loading…' : 'Load more'}
-              </button>
-            </div>
-          )}
+          <LoadMore pages={pages} errorTitle="Could not load more users" />
         </>
       )}
     </section>
