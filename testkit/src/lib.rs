@@ -5,6 +5,8 @@
 //! answers, from testcontainers; otherwise the test fails with a message
 //! saying how to provide them. Never a silent skip.
 
+pub mod proxy;
+
 use std::process::Command;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
