@@ -208,14 +208,17 @@ migrate_on_start = false
 {{- end }}
 {{- end }}
 
+[shutdown]
+# How long the daemon drains after SIGTERM; terminationGracePeriodSeconds
+# is longer (shutdown.* in the chart's values).
+grace = "{{ .Values.shutdown.graceSeconds }}s"
+
 [portal]
 dir = "/app/portal"
 
 [log]
 {{- include "itosm.tomlKeys" (dict "table" $c.log) }}
 
-[shutdown]
-grace = "{{ .Values.shutdown.graceSeconds }}s"
 {{- with .Values.extraConfig }}
 
 {{ . }}
