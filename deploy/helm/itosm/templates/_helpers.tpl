@@ -124,6 +124,16 @@ the list travels in the Secret rather than the ConfigMap.
 {{- define "itosm.sinks" -}}
 {{- $s := .Values.secrets -}}
 {{- $managed := not $s.existingSecret -}}
+{{- if not $managed -}}
+{{- range $key := list "tokenSecret" "databaseUrl" "amqpUrl" -}}
+{{- if get $s $key -}}
+{{- fail (printf "secrets.%s is ignored with secrets.existingSecret: put it in that Secret (see values.yaml)" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- if or $s.smtp.username $s.smtp.password $s.sms.accountSid $s.sms.authToken $s.webhooks -}}
+{{- fail "secrets.smtp, secrets.sms and secrets.webhooks are ignored with secrets.existingSecret: put the sinks, with their credentials, in that Secret as ITOSM_NOTIFICATIONS__SINKS (docs/DEPLOY.md, Secrets)" -}}
+{{- end -}}
+{{- end -}}
 {{- $out := list -}}
 {{- $secret := false -}}
 {{- range $i, $sink := .Values.config.notifications.sinks -}}
