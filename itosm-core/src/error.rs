@@ -70,7 +70,7 @@ pub enum CoreError {
     #[error("internal error: {0}")]
     Internal(String),
     /// See [`ErrorCode::RateLimited`].
-    #[error("too many attempts: try again in {retry_after_seconds} s")]
+    #[error("too many requests: try again in {retry_after_seconds} s")]
     RateLimited {
         /// Seconds until the next attempt may be made.
         retry_after_seconds: u64,

@@ -12,6 +12,27 @@ pub struct Actor {
     pub user: User,
 }
 
+impl Actor {
+    /// The operator at the server's shell (`itosm user …`): an administrator
+    /// that no network surface can be, going through the same services and
+    /// policy as everyone else. Its id, 0, is no stored user's.
+    pub fn operator() -> Actor {
+        Actor {
+            user: User {
+                id: crate::UserId(0),
+                username: "operator".to_owned(),
+                employee_id: String::new(),
+                display_name: "Operator (command line)".to_owned(),
+                email: None,
+                phone: None,
+                role: crate::Role::Admin,
+                active: true,
+                token_generation: 0,
+            },
+        }
+    }
+}
+
 /// Something a caller wants to do.
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
@@ -49,6 +70,8 @@ pub enum Action<'a> {
     ViewContact(&'a User),
     /// List, create, re-role, deactivate and reactivate users (admins).
     ManageUsers,
+    /// End one's own sessions everywhere ("log out everywhere").
+    EndOwnSessions,
 }
 
 /// Decides whether `actor` may do `action`. `None` is an anonymous caller.
@@ -69,7 +92,7 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
     }
     let staff = actor.user.role.is_staff();
     let allowed = match action {
-        Action::ViewCatalog | Action::CreateTicket => true,
+        Action::ViewCatalog | Action::CreateTicket | Action::EndOwnSessions => true,
         Action::ListAllTickets | Action::SubscribeAllTickets | Action::ViewInternalNotes => staff,
         Action::ViewDeliveries => actor.user.role == crate::Role::Admin,
         Action::Assign | Action::ChangePriority => staff,
@@ -131,6 +154,7 @@ mod tests {
                 phone: None,
                 role,
                 active,
+                token_generation: 0,
             },
         }
     }

@@ -19,7 +19,7 @@ use crate::store::{
     AssigneeQuery, NewComment, NewTicket, Store, TicketChange, TicketQuery, TicketSort,
     TicketUpdate, UserPatch, UserQuery,
 };
-use crate::throttle::{LoginThrottle, ThrottleConfig};
+use crate::throttle::{ActionLimiter, LoginThrottle, ThrottleConfig};
 use crate::token::{TokenError, TokenSigner};
 use crate::{
     Comment, CoreError, HistoryEntry, NewUser, Priority, RequestType, Role, SlaPolicy, Software,
@@ -59,6 +59,10 @@ pub struct ServiceConfig {
     pub sla: SlaPolicy,
     /// Login attempts allowed per username and per address.
     pub login_throttle: ThrottleConfig,
+    /// New tickets one user may open per minute (0: no limit).
+    pub max_tickets_per_minute: u32,
+    /// Comments one user may write per minute (0: no limit).
+    pub max_comments_per_minute: u32,
 }
 
 impl ServiceConfig {
@@ -75,6 +79,8 @@ impl ServiceConfig {
             default_priority: Priority::Medium,
             sla: SlaPolicy::default(),
             login_throttle: ThrottleConfig::default(),
+            max_tickets_per_minute: 10,
+            max_comments_per_minute: 30,
         }
     }
 }
@@ -191,6 +197,8 @@ pub struct Itosm {
     store: Arc<dyn Store>,
     signer: TokenSigner,
     throttle: LoginThrottle,
+    ticket_limiter: ActionLimiter,
+    comment_limiter: ActionLimiter,
     config: ServiceConfig,
     clock: Arc<dyn Clock>,
     outbox_wakeup: Arc<Notify>,
@@ -213,6 +221,11 @@ impl Itosm {
             store,
             signer,
             throttle: LoginThrottle::new(config.login_throttle),
+            ticket_limiter: ActionLimiter::new(config.max_tickets_per_minute, Duration::minutes(1)),
+            comment_limiter: ActionLimiter::new(
+                config.max_comments_per_minute,
+                Duration::minutes(1),
+            ),
             config,
             clock: Arc::new(SystemClock),
             outbox_wakeup: Arc::new(Notify::new()),
@@ -262,25 +275,32 @@ impl Itosm {
     ) -> Result<AuthSession, CoreError> {
         validate_username(username)?;
         validate_employee_id(employee_id)?;
-        if let Err(refused) = self
-            .throttle
-            .try_acquire(username, address, self.clock.now())
-        {
+        let attempted_at = self.clock.now();
+        if let Err(refused) = self.throttle.try_acquire(username, address, attempted_at) {
             tracing::warn!(username, address, "login throttled");
             return Err(refused);
         }
         let refused = || CoreError::Unauthenticated("unknown username or employee ID".to_owned());
-        let user = self
-            .store
-            .find_user_by_username(username)
-            .await?
-            .ok_or_else(refused)?;
-        if !constant_time_eq(user.employee_id.as_bytes(), employee_id.as_bytes()) || !user.active {
+        let found = match self.store.find_user_by_username(username).await {
+            Ok(found) => found,
+            Err(error) => {
+                // Not the caller's fault: the attempt was never checked.
+                self.throttle.refund(username, address, attempted_at);
+                return Err(error.into());
+            }
+        };
+        let Some(user) = found.filter(|user| {
+            constant_time_eq(user.employee_id.as_bytes(), employee_id.as_bytes()) && user.active
+        }) else {
+            // Never the employee ID: it is the credential.
+            tracing::warn!(username, address, "login failed");
             return Err(refused());
-        }
+        };
         self.throttle.succeeded(username, address);
-        let (token, expires_at) = self.signer.issue(user.id, user.role, self.clock.now());
-        tracing::info!(username = %user.username, "login");
+        let (token, expires_at) =
+            self.signer
+                .issue(user.id, user.role, user.token_generation, self.clock.now());
+        tracing::info!(username = %user.username, address, "login");
         Ok(AuthSession {
             token,
             expires_at,
@@ -312,7 +332,39 @@ impl Itosm {
                     "this account no longer exists or is deactivated".to_owned(),
                 )
             })?;
+        if user.token_generation != claims.generation {
+            return Err(CoreError::Unauthenticated(
+                "this session has ended (logged out, or the account changed): log in again"
+                    .to_owned(),
+            ));
+        }
         Ok(Actor { user })
+    }
+
+    /// Ends every session of the caller, on every device: each token issued
+    /// so far stops working at once, this one included.
+    pub async fn logout_everywhere(&self, actor: Option<&Actor>) -> Result<(), CoreError> {
+        policy::authorize(actor, Action::EndOwnSessions)?;
+        let Some(actor) = actor else {
+            return Err(CoreError::Unauthenticated("log in first".to_owned()));
+        };
+        let patch = UserPatch {
+            revoke_tokens: true,
+            ..UserPatch::default()
+        };
+        self.store.update_user(actor.user.id, patch).await?;
+        tracing::info!(username = %actor.user.username, "logged out everywhere");
+        Ok(())
+    }
+
+    /// The user id a token names if its signature is ours and it has not
+    /// expired, without asking the store: for per-caller budgets at the edge
+    /// (never for authorization, which [`Itosm::authenticate`] does).
+    pub fn token_subject(&self, token: &str) -> Option<UserId> {
+        self.signer
+            .verify(token, self.clock.now())
+            .ok()
+            .map(|claims| claims.user_id())
     }
 
     /// The software catalog.
@@ -335,6 +387,21 @@ impl Itosm {
             return Err(CoreError::Unauthenticated("log in first".to_owned()));
         };
         self.validate_description(&input.description)?;
+        let now = self.clock.now();
+        self.ticket_limiter.try_acquire(actor.user.id.0, now)?;
+        let created = self.store_new_ticket(actor, input, now).await;
+        if created.is_err() {
+            self.ticket_limiter.refund(actor.user.id.0, now);
+        }
+        created
+    }
+
+    async fn store_new_ticket(
+        &self,
+        actor: &Actor,
+        input: CreateTicketInput,
+        now: DateTime<Utc>,
+    ) -> Result<TicketView, CoreError> {
         let software = match (input.request_type.software_rule(), input.software_id) {
             (SoftwareRule::Required, None) => {
                 return Err(CoreError::bad_input(
@@ -353,7 +420,6 @@ impl Itosm {
                 CoreError::bad_input("softwareId", format!("no software with id {}", id.0))
             })?),
         };
-        let now = self.clock.now();
         let priority = self.config.default_priority;
         let (first_response_due_at, resolution_due_at) = self.config.sla.due_times(priority, now);
         let new = NewTicket {
@@ -404,10 +470,17 @@ impl Itosm {
     ) -> Result<TicketView, CoreError> {
         // Authenticate before looking anything up.
         policy::authorize(actor, Action::ViewCatalog)?;
-        if number.is_empty() || number.chars().count() > MAX_NUMBER_CHARS {
-            return Err(policy::ticket_not_found(
-                number.get(..MAX_NUMBER_CHARS).unwrap_or(""),
-            ));
+        if number.is_empty()
+            || number.chars().count() > MAX_NUMBER_CHARS
+            || number.chars().any(char::is_control)
+        {
+            // No store sees it: PostgreSQL refuses a NUL byte in text.
+            let shown: String = number
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_NUMBER_CHARS)
+                .collect();
+            return Err(policy::ticket_not_found(&shown));
         }
         let ticket = self
             .store
@@ -451,11 +524,11 @@ impl Itosm {
             (_, Some(Cursor::Offset(offset))) => (None, offset),
         };
         if let Some(number) = &filter.number
-            && number.chars().count() > MAX_NUMBER_CHARS
+            && (number.chars().count() > MAX_NUMBER_CHARS || number.chars().any(char::is_control))
         {
             return Err(CoreError::bad_input(
                 "filter.number",
-                format!("at most {MAX_NUMBER_CHARS} characters"),
+                format!("at most {MAX_NUMBER_CHARS} characters, without control characters"),
             ));
         }
         let search = validate_search("filter.search", filter.search)?;
@@ -759,6 +832,8 @@ impl Itosm {
                 ),
             ));
         }
+        let now = self.clock.now();
+        self.comment_limiter.try_acquire(actor.user.id.0, now)?;
         let new = NewComment {
             ticket: view.ticket.clone(),
             body: body.to_owned(),
@@ -767,10 +842,16 @@ impl Itosm {
             requester: view.requester.clone(),
             software: view.software.clone(),
             assignee: view.assignee.clone(),
-            now: self.clock.now(),
+            now,
             event_id: Uuid::now_v7(),
         };
-        let (comment, ticket, event) = self.store.add_comment(new).await?;
+        let (comment, ticket, event) = match self.store.add_comment(new).await {
+            Ok(added) => added,
+            Err(error) => {
+                self.comment_limiter.refund(actor.user.id.0, now);
+                return Err(error.into());
+            }
+        };
         self.outbox_wakeup.notify_one();
         tracing::info!(ticket = %ticket.number, event_id = %event.event_id, internal, actor = %actor.user.username, "comment added");
         Ok(CommentView {
@@ -841,6 +922,20 @@ impl Itosm {
         })
     }
 
+    /// One user by username (admins).
+    pub async fn user_by_username(
+        &self,
+        actor: Option<&Actor>,
+        username: &str,
+    ) -> Result<User, CoreError> {
+        policy::authorize(actor, Action::ManageUsers)?;
+        validate_username(username)?;
+        self.store
+            .find_user_by_username(username)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("no user {username}")))
+    }
+
     /// Creates a user (admins); the username must be free.
     pub async fn create_user(
         &self,
@@ -883,6 +978,8 @@ impl Itosm {
             UserPatch {
                 role: Some(role),
                 active: None,
+                // The old role's tokens must not outlive it.
+                revoke_tokens: true,
             },
         )
         .await
@@ -903,6 +1000,9 @@ impl Itosm {
             UserPatch {
                 role: None,
                 active: Some(active),
+                // Tokens from before a deactivation never work again, not
+                // even after a reactivation.
+                revoke_tokens: !active,
             },
         )
         .await

@@ -1,5 +1,6 @@
-//! Login throttling: a fixed budget of attempts per username and per client
-//! address in a sliding window.
+//! Throttling: a fixed budget of login attempts per username and per client
+//! address in a sliding window ([`LoginThrottle`]), and of costly actions
+//! (new tickets, comments) per user ([`ActionLimiter`]).
 //!
 //! An attempt takes its slots *before* the credentials are checked, under one
 //! lock, so racing many parallel wrong logins cannot get more checks than the
@@ -116,6 +117,80 @@ impl LoginThrottle {
             slots.pop_back();
         }
     }
+
+    /// After an attempt whose credentials could not be checked at all (the
+    /// database was down): gives back the slots it took, so a dependency's
+    /// failure never counts toward a lockout. Only a wrong credential counts.
+    pub fn refund(&self, username: &str, address: Option<&str>, at: DateTime<Utc>) {
+        let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slots) = budgets.users.get_mut(&username.to_ascii_lowercase()) {
+            remove_one(slots, at);
+        }
+        if let Some(slots) = address.and_then(|a| budgets.addresses.get_mut(a)) {
+            remove_one(slots, at);
+        }
+    }
+}
+
+/// A budget of some costly action per user: at most `limit` in any
+/// `window`, e.g. ten new tickets a minute.
+#[derive(Debug)]
+pub struct ActionLimiter {
+    limit: u32,
+    window: Duration,
+    slots: Mutex<HashMap<i64, VecDeque<DateTime<Utc>>>>,
+}
+
+impl ActionLimiter {
+    /// `limit` actions per `window` per user; a `limit` of 0 means no limit.
+    pub fn new(limit: u32, window: Duration) -> Self {
+        ActionLimiter {
+            limit,
+            window,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one action for user `key`, or refuses with `RateLimited`
+    /// (taking nothing) when his budget is spent.
+    pub fn try_acquire(&self, key: i64, now: DateTime<Utc>) -> Result<(), CoreError> {
+        if self.limit == 0 {
+            return Ok(());
+        }
+        let cutoff = now - self.window;
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if slots.len() > SWEEP_ABOVE_KEYS {
+            slots.retain(|_, taken| {
+                expire(taken, cutoff);
+                !taken.is_empty()
+            });
+        }
+        let taken = slots.entry(key).or_default();
+        expire(taken, cutoff);
+        if taken.len() >= self.limit as usize {
+            let oldest = taken.front().copied().unwrap_or(now);
+            let retry = (oldest + self.window - now).num_seconds().max(1);
+            return Err(CoreError::RateLimited {
+                retry_after_seconds: retry.unsigned_abs(),
+            });
+        }
+        taken.push_back(now);
+        Ok(())
+    }
+
+    /// Gives back the action taken at `at` (it failed before doing anything).
+    pub fn refund(&self, key: i64, at: DateTime<Utc>) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(taken) = slots.get_mut(&key) {
+            remove_one(taken, at);
+        }
+    }
+}
+
+fn remove_one(slots: &mut VecDeque<DateTime<Utc>>, at: DateTime<Utc>) {
+    if let Some(index) = slots.iter().rposition(|t| *t == at) {
+        slots.remove(index);
+    }
 }
 
 fn expire(slots: &mut VecDeque<DateTime<Utc>>, cutoff: DateTime<Utc>) {
@@ -199,6 +274,50 @@ mod tests {
                 .unwrap();
         }
         assert!(t.try_acquire("next", Some("10.0.0.7"), now).is_err());
+    }
+
+    #[test]
+    fn a_refunded_attempt_costs_nothing() {
+        let t = throttle();
+        let now = Utc::now();
+        for i in 0..10 {
+            let at = now + Duration::seconds(i);
+            t.try_acquire("john", Some("10.0.0.5"), at).unwrap();
+            t.refund("john", Some("10.0.0.5"), at);
+        }
+        for _ in 0..3 {
+            t.try_acquire("john", Some("10.0.0.5"), now).unwrap();
+        }
+        assert!(t.try_acquire("john", Some("10.0.0.5"), now).is_err());
+    }
+
+    #[test]
+    fn actions_are_limited_per_user_per_window() {
+        let limiter = ActionLimiter::new(2, Duration::minutes(1));
+        let now = Utc::now();
+        limiter.try_acquire(1, now).unwrap();
+        limiter.try_acquire(1, now).unwrap();
+        let refused = limiter.try_acquire(1, now).unwrap_err();
+        assert!(matches!(
+            refused,
+            CoreError::RateLimited {
+                retry_after_seconds: 60
+            }
+        ));
+        assert!(
+            limiter.try_acquire(2, now).is_ok(),
+            "another user has his own budget"
+        );
+        limiter.refund(1, now);
+        assert!(
+            limiter.try_acquire(1, now).is_ok(),
+            "a refund gives one back"
+        );
+        assert!(limiter.try_acquire(1, now + Duration::seconds(61)).is_ok());
+        let unlimited = ActionLimiter::new(0, Duration::minutes(1));
+        for _ in 0..1000 {
+            unlimited.try_acquire(1, now).unwrap();
+        }
     }
 
     #[test]

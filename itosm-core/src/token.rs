@@ -30,6 +30,11 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at, seconds since the epoch.
     pub exp: i64,
+    /// The user's token generation at issue; a token from an earlier
+    /// generation is refused (see [`crate::User::token_generation`]).
+    /// Tokens issued before generations existed count as generation 0.
+    #[serde(default)]
+    pub generation: i64,
 }
 
 impl Claims {
@@ -93,14 +98,22 @@ impl TokenSigner {
         }
     }
 
-    /// Issues a token for `user` with `role`, valid from `now` for the TTL.
-    pub fn issue(&self, user: UserId, role: Role, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+    /// Issues a token for `user` with `role` under the user's token
+    /// `generation`, valid from `now` for the TTL.
+    pub fn issue(
+        &self,
+        user: UserId,
+        role: Role,
+        generation: i64,
+        now: DateTime<Utc>,
+    ) -> (String, DateTime<Utc>) {
         let expires_at = now + self.ttl;
         let claims = Claims {
             sub: user.0,
             role,
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
+            generation,
         };
         // Serializing a struct of integers and a unit enum cannot fail.
         let json = serde_json::to_vec(&claims).unwrap_or_default();
@@ -167,7 +180,7 @@ mod tests {
     #[test]
     fn a_token_verifies_until_it_expires() {
         let now = Utc::now();
-        let (token, expires_at) = signer().issue(UserId(5), Role::Requester, now);
+        let (token, expires_at) = signer().issue(UserId(5), Role::Requester, 0, now);
         assert_eq!(expires_at, now + Duration::hours(1));
         let claims = signer().verify(&token, now).expect("valid");
         assert_eq!(claims.user_id(), UserId(5));
@@ -180,7 +193,7 @@ mod tests {
     #[test]
     fn forged_tokens_are_refused() {
         let now = Utc::now();
-        let (token, _) = signer().issue(UserId(5), Role::Requester, now);
+        let (token, _) = signer().issue(UserId(5), Role::Requester, 0, now);
         let other = TokenSigner::new(vec![8u8; 32], Duration::hours(1)).expect("strong");
         assert_eq!(other.verify(&token, now), Err(TokenError::Invalid));
 
@@ -192,6 +205,7 @@ mod tests {
                 role: Role::Admin,
                 iat: 0,
                 exp: i64::MAX,
+                generation: 0,
             })
             .expect("json"),
         );

@@ -1073,6 +1073,7 @@ async fn users_are_created_listed_and_patched(s: Subject) {
             UserPatch {
                 role: Some(Role::Agent),
                 active: None,
+                revoke_tokens: false,
             },
         )
         .await
@@ -1097,12 +1098,46 @@ async fn users_are_created_listed_and_patched(s: Subject) {
             UserPatch {
                 role: None,
                 active: Some(false),
+                revoke_tokens: true,
             },
         )
         .await
         .unwrap()
         .unwrap();
     assert!(!gone.active);
+    // Revoking raises the token generation by one, and a reactivation does
+    // not lower it: earlier tokens stay dead.
+    assert_eq!(gone.token_generation, john.token_generation + 1);
+    let back = s
+        .store
+        .update_user(
+            john.id,
+            UserPatch {
+                active: Some(true),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(back.active);
+    assert_eq!(back.token_generation, gone.token_generation);
+    let seeded_again = s
+        .store
+        .upsert_user(&NewUser {
+            username: john.username.clone(),
+            employee_id: john.employee_id.clone(),
+            display_name: john.display_name.clone(),
+            email: john.email.clone(),
+            phone: john.phone.clone(),
+            role: john.role,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        seeded_again.token_generation, back.token_generation,
+        "re-seeding keeps the generation"
+    );
     assert!(
         s.store
             .update_user(UserId(999_999), UserPatch::default())

@@ -70,15 +70,28 @@ impl Roles {
     }
 }
 
+/// Whether a command may create the embedded database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseAccess {
+    /// `serve`, `migrate` and `seed` may create it.
+    MayCreate,
+    /// Every other command works on an existing database only, so that a
+    /// command run in the wrong directory fails instead of "succeeding" on a
+    /// new, empty file.
+    ExistingOnly,
+}
+
 /// Opens (and, if configured, migrates) the configured database.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SeaStore>> {
+pub async fn open_store(config: &Config, access: DatabaseAccess) -> anyhow::Result<Arc<SeaStore>> {
     let mut options = SeaStoreOptions::new(config.database.url.clone());
     if config.database.max_connections > 0 {
         options.max_connections = config.database.max_connections;
     }
+    options.acquire_timeout = config.duration("database.acquire_timeout");
+    options.create_if_missing = access == DatabaseAccess::MayCreate;
     let store = SeaStore::connect(options)
         .await
-        .with_context(|| "config key `database.url`: cannot connect to the database".to_owned())?;
+        .with_context(|| "config key `database.url`: cannot open the database".to_owned())?;
     if config.database.migrate_on_start {
         store.migrate().await.context("running migrations")?;
     }
@@ -90,6 +103,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SeaStore>> {
 pub async fn token_secret(config: &Config, store: &dyn Store) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.auth.token_secret {
         return Ok(secret.clone().into_bytes());
+    }
+    if let Some(path) = &config.auth.token_secret_file {
+        return Ok(crate::config::read_secret_file("auth.token_secret_file", path)?.into_bytes());
     }
     if !config.is_embedded_database() {
         bail!("config key `auth.token_secret`: required when database.url is not SQLite");
@@ -114,6 +130,8 @@ pub async fn services(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<
     service_config.default_priority = config.default_priority()?;
     service_config.sla = config.sla_policy()?;
     service_config.login_throttle = config.login_throttle();
+    service_config.max_tickets_per_minute = config.tickets.max_created_per_minute;
+    service_config.max_comments_per_minute = config.tickets.max_comments_per_minute;
     service_config.max_page_size = config.graphql.max_page_size;
     service_config.default_page_size = config.graphql.max_page_size.min(20);
     Ok(Arc::new(Itosm::new(store, service_config)?))
@@ -139,6 +157,8 @@ pub struct Running {
     pub roles: Roles,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    /// Held while the daemon runs: one daemon per SQLite file.
+    _database_lock: Option<std::fs::File>,
 }
 
 impl Running {
@@ -175,6 +195,7 @@ pub fn amqp_settings(config: &Config) -> AmqpSettings {
 /// Starts the daemon's roles from `config`.
 pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
     config.validate()?;
+    log_startup_summary(&config, roles);
     let kind = config.transport_kind()?;
     if kind == TransportKind::InProcess && *roles != Roles::all() {
         bail!(
@@ -193,7 +214,8 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
             .map_err(|e| anyhow::anyhow!("declaring the broker topology: {e}"))?;
         let _ = connection.close(200, "topology declared".into()).await;
     }
-    let store = open_store(&config).await?;
+    let database_lock = lock_embedded_database(&config)?;
+    let store = open_store(&config, DatabaseAccess::MayCreate).await?;
     if config.demo_data {
         itosm_core::seed::load_demo_data(store.as_ref())
             .await
@@ -300,5 +322,91 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
         roles: roles.clone(),
         shutdown,
         tasks,
+        _database_lock: database_lock,
     })
+}
+
+/// Takes the embedded database's lock file (`<file>.lock`, holding the
+/// owner's pid) for as long as the returned handle lives. A second daemon on
+/// the same SQLite file is refused: its live feed and relay would never see
+/// the first one's tickets. Commands other than `serve` do not take it.
+pub fn lock_embedded_database(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+    use std::io::{Read, Seek, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let Some(path) = itosm_core::store::sea::sqlite_file::sqlite_path(&config.database.url) else {
+        return Ok(None);
+    };
+    let lock_path = itosm_core::store::sea::sqlite_file::side_file(&path, ".lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+        .with_context(|| {
+            format!(
+                "config key `database.url`: cannot open {}",
+                lock_path.display()
+            )
+        })?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut owner = String::new();
+            let _ = file.read_to_string(&mut owner);
+            let owner = owner.trim();
+            bail!(
+                "config key `database.url`: {} is in use by another itosm daemon{}; run one daemon per SQLite file (or use PostgreSQL to run several)",
+                path.display(),
+                if owner.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (pid {owner})")
+                }
+            );
+        }
+        Err(std::fs::TryLockError::Error(error)) => {
+            return Err(error).with_context(|| format!("locking {}", lock_path.display()));
+        }
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    write!(file, "{}", std::process::id())?;
+    file.flush()?;
+    Ok(Some(file))
+}
+
+/// What an operator needs to know of this instance, in one line, and a
+/// warning when the demo logins (published employee IDs) are on.
+fn log_startup_summary(config: &Config, roles: &Roles) {
+    let sinks: Vec<String> = config
+        .notifications
+        .sinks
+        .iter()
+        .map(|sink| sink.name().to_owned())
+        .collect();
+    let roles: Vec<&str> = roles
+        .0
+        .iter()
+        .map(|role| match role {
+            Role::Api => "api",
+            Role::Relay => "relay",
+            Role::Notifier => "notifier",
+        })
+        .collect();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        database = %crate::config::redact_url(&config.database.url),
+        transport = %config.transport.kind,
+        roles = %roles.join(","),
+        sinks = %sinks.join(","),
+        http = %config.http.addr,
+        "itosm starting"
+    );
+    if config.demo_data {
+        tracing::warn!(
+            "demo data is on: the demo users (john.doe/EMP123, admin.user/ADMIN01, …) can log in; set demo_data = false for real use"
+        );
+    }
 }

@@ -117,7 +117,7 @@ pub async fn tickets(
         latencies.last().copied().unwrap_or(f64::NAN)
     );
 
-    let store = app::open_store(config).await?;
+    let store = app::open_store(config, app::DatabaseAccess::ExistingOnly).await?;
     event_lag(store.as_ref(), started_at, created).await?;
 
     if config.is_embedded_database() {
@@ -274,7 +274,7 @@ impl DeliveryHandler for Counting {
 /// a notifier (no-op sink, real delivery log) draining it.
 pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
     let settings = app::amqp_settings(config);
-    let store = app::open_store(config).await?;
+    let store = app::open_store(config, app::DatabaseAccess::ExistingOnly).await?;
     let connection = rabbitmq::connect(&settings)
         .await
         .map_err(|e| anyhow::anyhow!("transport.amqp_url: {e}"))?;

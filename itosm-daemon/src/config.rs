@@ -96,6 +96,9 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Run migrations at start.
     pub migrate_on_start: bool,
+    /// How long a request waits for a database connection before it is
+    /// answered `UNAVAILABLE`, e.g. `1s`.
+    pub acquire_timeout: String,
 }
 
 /// `[transport]`
@@ -123,6 +126,9 @@ pub struct AuthConfig {
     /// HMAC secret for tokens, at least 32 bytes. Required unless the
     /// database is SQLite, where one is generated and kept in the database.
     pub token_secret: Option<String>,
+    /// A file holding the token secret instead (e.g. a mounted secret); it
+    /// must not be readable by other users.
+    pub token_secret_file: Option<PathBuf>,
     /// How long a login lasts, e.g. `12h`.
     pub token_ttl: String,
     /// Login attempts allowed per username within `login_window`.
@@ -140,6 +146,7 @@ impl std::fmt::Debug for AuthConfig {
                 "token_secret",
                 &self.token_secret.as_ref().map(|_| "[redacted]"),
             )
+            .field("token_secret_file", &self.token_secret_file)
             .field("token_ttl", &self.token_ttl)
             .field("login_attempts_per_user", &self.login_attempts_per_user)
             .field(
@@ -163,6 +170,10 @@ pub struct TicketsConfig {
     pub max_comment_chars: usize,
     /// Priority of a new ticket: `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`.
     pub default_priority: String,
+    /// New tickets one user may open per minute (0: no limit).
+    pub max_created_per_minute: u32,
+    /// Comments one user may write per minute (0: no limit).
+    pub max_comments_per_minute: u32,
 }
 
 /// `[sla]`: first-response and resolution targets per priority.
@@ -201,6 +212,15 @@ pub struct GraphqlConfig {
     pub max_page_size: u32,
     /// How often an idle subscription checks its caller again, e.g. `60s`.
     pub subscription_recheck: String,
+    /// Deepest nesting of brackets in a document (and of lists and objects
+    /// in its variables), checked before the document is parsed.
+    pub max_nesting: usize,
+    /// Operations open at once on one WebSocket.
+    pub max_operations_per_connection: usize,
+    /// GraphQL requests one caller may have running at once.
+    pub max_concurrent_per_caller: usize,
+    /// WebSocket connections one user (or anonymous address) may hold open.
+    pub max_connections_per_user: usize,
 }
 
 /// `[relay]`
@@ -402,6 +422,7 @@ impl Default for Config {
                 url: "sqlite://itosm.db?mode=rwc".to_owned(),
                 max_connections: 0,
                 migrate_on_start: true,
+                acquire_timeout: "1s".to_owned(),
             },
             transport: TransportConfig {
                 kind: "in-process".to_owned(),
@@ -413,6 +434,7 @@ impl Default for Config {
             },
             auth: AuthConfig {
                 token_secret: None,
+                token_secret_file: None,
                 token_ttl: "12h".to_owned(),
                 login_attempts_per_user: 5,
                 login_attempts_per_address: 20,
@@ -423,6 +445,8 @@ impl Default for Config {
                 max_description_chars: 4000,
                 max_comment_chars: 4000,
                 default_priority: "MEDIUM".to_owned(),
+                max_created_per_minute: 10,
+                max_comments_per_minute: 30,
             },
             sla: SlaConfig {
                 low: target("24h", "5d"),
@@ -435,6 +459,10 @@ impl Default for Config {
                 max_complexity: 2000,
                 max_page_size: 100,
                 subscription_recheck: "60s".to_owned(),
+                max_nesting: 32,
+                max_operations_per_connection: 25,
+                max_concurrent_per_caller: 8,
+                max_connections_per_user: 10,
             },
             relay: RelayConfig {
                 batch_size: 100,
@@ -494,6 +522,68 @@ fn is_config_key(key: &str) -> bool {
                 .strip_prefix(section)
                 .is_some_and(|rest| rest.starts_with('.') || rest.starts_with("__"))
     })
+}
+
+/// Variables that start with `ITOSM_` without being configuration on
+/// purpose: the test suite's and scripts' own.
+const NOT_CONFIGURATION: &[&str] = &["test_", "e2e_", "bin"];
+
+/// Warnings about `ITOSM_…` environment variables that configure nothing
+/// (a misspelt section is otherwise ignored in silence), each naming the
+/// variable and, when one is close, the section meant.
+pub fn environment_warnings() -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (name, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
+        let Some(rest) = name.strip_prefix("ITOSM_") else {
+            continue;
+        };
+        let lower = rest.to_ascii_lowercase();
+        if is_config_key(&lower) || NOT_CONFIGURATION.iter().any(|p| lower.starts_with(p)) {
+            continue;
+        }
+        let section = lower.split("__").next().unwrap_or(&lower);
+        let hint = SECTIONS
+            .iter()
+            .map(|known| (edit_distance(section, known), *known))
+            .filter(|(distance, _)| *distance <= 2)
+            .min()
+            .map(|(_, known)| format!(" (did you mean ITOSM_{}…?)", known.to_ascii_uppercase()))
+            .unwrap_or_default();
+        warnings.push(format!(
+            "ignoring environment variable {name}: `{section}` is not a configuration section{hint}"
+        ));
+    }
+    warnings.sort();
+    warnings
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// A URL with its password masked, for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Which transport carries events.
@@ -585,7 +675,38 @@ impl Config {
                 format!("must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"),
             ));
         }
-        if self.auth.token_secret.is_none() && !self.is_embedded_database() {
+        if let Some(path) = &self.auth.token_secret_file {
+            if self.auth.token_secret.is_some() {
+                return Err(ConfigError::invalid(
+                    "auth.token_secret_file",
+                    "set either auth.token_secret or auth.token_secret_file, not both",
+                ));
+            }
+            read_secret_file("auth.token_secret_file", path)?;
+        }
+        let timeout = parse_duration("database.acquire_timeout", &self.database.acquire_timeout)?;
+        if timeout < Duration::from_millis(100) || timeout > Duration::from_secs(60) {
+            return Err(ConfigError::invalid(
+                "database.acquire_timeout",
+                "must be between 100ms and 60s",
+            ));
+        }
+        if !is_log_filter(&self.log.level) {
+            return Err(ConfigError::invalid(
+                "log.level",
+                format!(
+                    "{:?} is not a log filter like info, warn or itosm=debug,info",
+                    self.log.level
+                ),
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError::invalid("log.format", "must be text or json"));
+        }
+        if self.auth.token_secret.is_none()
+            && self.auth.token_secret_file.is_none()
+            && !self.is_embedded_database()
+        {
             return Err(ConfigError::invalid(
                 "auth.token_secret",
                 "is required when database.url is not SQLite (set ITOSM_AUTH__TOKEN_SECRET)",
@@ -634,6 +755,48 @@ impl Config {
                 "auth.login_window",
                 "must be between 1s and 1d",
             ));
+        }
+        for (key, value, range) in [
+            ("graphql.max_nesting", self.graphql.max_nesting, 8..=128),
+            (
+                "graphql.max_operations_per_connection",
+                self.graphql.max_operations_per_connection,
+                1..=1000,
+            ),
+            (
+                "graphql.max_concurrent_per_caller",
+                self.graphql.max_concurrent_per_caller,
+                1..=1000,
+            ),
+            (
+                "graphql.max_connections_per_user",
+                self.graphql.max_connections_per_user,
+                1..=1000,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("must be between {} and {}", range.start(), range.end()),
+                ));
+            }
+        }
+        for (key, value) in [
+            (
+                "tickets.max_created_per_minute",
+                self.tickets.max_created_per_minute,
+            ),
+            (
+                "tickets.max_comments_per_minute",
+                self.tickets.max_comments_per_minute,
+            ),
+        ] {
+            if value > 100_000 {
+                return Err(ConfigError::invalid(
+                    key,
+                    "must be at most 100000 (0 means no limit)",
+                ));
+            }
         }
         if !(2..=64).contains(&self.graphql.max_depth) {
             return Err(ConfigError::invalid(
@@ -829,6 +992,7 @@ impl Config {
             "relay.coalesce" => &self.relay.coalesce,
             "notifications.retry_backoff" => &self.notifications.retry_backoff,
             "transport.connect_timeout" => &self.transport.connect_timeout,
+            "database.acquire_timeout" => &self.database.acquire_timeout,
             _ => return Duration::from_secs(1),
         };
         parse_duration(key, value).unwrap_or(Duration::from_secs(1))
@@ -971,6 +1135,51 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
         SinkConfig::Console { .. } | SinkConfig::Noop { .. } | SinkConfig::File { .. } => {}
     }
     Ok(())
+}
+
+/// Whether `filter` is a log filter whose every directive names a level:
+/// `info`, `warn,itosm=debug`, `itosm::access=off`. (tracing's own parser
+/// takes any word as a target, so `verbose` would silently log nothing.)
+fn is_log_filter(filter: &str) -> bool {
+    const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+    !filter.trim().is_empty()
+        && tracing_subscriber::EnvFilter::try_new(filter).is_ok()
+        && filter.split(',').map(str::trim).all(|directive| {
+            let level = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
+            LEVELS.contains(&level.to_ascii_lowercase().as_str())
+        })
+}
+
+/// Reads a secret from `path` (trimmed), refusing a file other users may
+/// read: whoever reads the token secret can forge any user's token.
+pub fn read_secret_file(key: &str, path: &Path) -> Result<String, ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))?;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(ConfigError::invalid(
+            key,
+            format!(
+                "{} is readable by other users (mode {mode:o}); `chmod 600` it",
+                path.display()
+            ),
+        ));
+    }
+    let secret = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))?
+        .trim()
+        .to_owned();
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(ConfigError::invalid(
+            key,
+            format!(
+                "the secret in {} must be at least {MIN_SECRET_BYTES} bytes",
+                path.display()
+            ),
+        ));
+    }
+    Ok(secret)
 }
 
 /// Parses `250ms`, `30s`, `15m`, `12h`, `7d`.
@@ -1129,6 +1338,33 @@ mod tests {
         assert!(is_config_key("demo_data"));
         assert!(!is_config_key("test_database_url"));
         assert!(!is_config_key("httpx__addr"));
+    }
+
+    #[test]
+    fn log_filters_name_levels() {
+        for good in [
+            "info",
+            "warn,itosm=debug",
+            "itosm::access=off,INFO",
+            "trace",
+        ] {
+            assert!(is_log_filter(good), "{good}");
+        }
+        for bad in ["", "loud!!", "verbose", "itosm", "info,itosm=chatty"] {
+            assert!(!is_log_filter(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn misspelt_sections_are_recognised() {
+        assert_eq!(edit_distance("databse", "database"), 1);
+        assert_eq!(edit_distance("http", "http"), 0);
+        assert!(edit_distance("kafka", "database") > 2);
+        assert_eq!(
+            redact_url("postgres://itosm:s3cr@t@db/itosm"),
+            "postgres://itosm:***@db/itosm"
+        );
+        assert_eq!(redact_url("sqlite://itosm.db"), "sqlite://itosm.db");
     }
 
     #[test]

@@ -46,6 +46,13 @@ enum Command {
         #[command(subcommand)]
         action: DlqAction,
     },
+    /// Writes a consistent copy of the live database to FILE (a new file,
+    /// private to its owner): SQLite with `VACUUM INTO`, PostgreSQL with
+    /// `pg_dump --format=custom` (restore with `pg_restore`).
+    Backup {
+        /// Where to write the copy; it must not exist.
+        file: PathBuf,
+    },
     /// Manages users from the operator's shell (e.g. the first admin).
     User {
         #[command(subcommand)]
@@ -103,33 +110,19 @@ fn parse_role(value: &str) -> anyhow::Result<itosm_core::Role> {
 }
 
 async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<()> {
-    use itosm_core::store::{Store, UserPatch, UserQuery};
-    let store = app::open_store(config).await?;
-    let find = |username: String| {
-        let store = std::sync::Arc::clone(&store);
-        async move {
-            store
-                .find_user_by_username(&username)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no user {username:?}"))
-        }
-    };
-    let patch = |username: String, patch: UserPatch| {
-        let store = std::sync::Arc::clone(&store);
-        async move {
-            let user = find(username).await?;
-            let user = store
-                .update_user(user.id, patch)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("user vanished"))?;
-            println!(
-                "{} is now {}, {}",
-                user.username,
-                user.role,
-                if user.active { "active" } else { "deactivated" }
-            );
-            anyhow::Ok(())
-        }
+    let store = open_announced(config, app::DatabaseAccess::ExistingOnly).await?;
+    let itosm = app::services(config, store).await?;
+    // The shell's operator is an admin that goes through the same services
+    // and policy as every other surface.
+    let operator = itosm_core::policy::Actor::operator();
+    let operator = Some(&operator);
+    let show = |user: &itosm_core::User| {
+        println!(
+            "{} is now {}, {}",
+            user.username,
+            user.role,
+            if user.active { "active" } else { "deactivated" }
+        );
     };
     match action {
         UserAction::Add {
@@ -140,34 +133,36 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<()>
             phone,
             role,
         } => {
-            let itosm = app::services(config, store.clone()).await?;
             let user = itosm
-                .bootstrap_user(itosm_core::NewUser {
-                    username,
-                    employee_id,
-                    display_name: name,
-                    email,
-                    phone,
-                    role: parse_role(&role)?,
-                })
+                .create_user(
+                    operator,
+                    itosm_core::NewUser {
+                        username,
+                        employee_id,
+                        display_name: name,
+                        email,
+                        phone,
+                        role: parse_role(&role)?,
+                    },
+                )
                 .await?;
             println!(
                 "created {} ({}), id {}",
                 user.username, user.role, user.id.0
             );
-            Ok(())
         }
         UserAction::List => {
-            let mut after = None;
+            let mut after: Option<String> = None;
             loop {
-                let page = store
-                    .list_users(&UserQuery {
-                        after,
-                        limit: 500,
-                        ..UserQuery::default()
-                    })
+                let page = itosm
+                    .list_users(
+                        operator,
+                        itosm_core::UserFilterInput::default(),
+                        Some(i64::from(itosm.config().max_page_size)),
+                        after.as_deref(),
+                    )
                     .await?;
-                for user in &page {
+                for (_, user) in &page.items {
                     println!(
                         "{}\t{}\t{}\t{}\t{}\t{}",
                         user.id.0,
@@ -178,44 +173,30 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<()>
                         user.email.as_deref().unwrap_or("")
                     );
                 }
-                match page.last() {
-                    Some(last) if page.len() == 500 => after = Some(last.id),
-                    _ => return Ok(()),
+                match page.end_cursor() {
+                    Some(cursor) if page.has_next_page => after = Some(cursor.to_owned()),
+                    _ => break,
                 }
             }
         }
         UserAction::SetRole { username, role } => {
-            let role = parse_role(&role)?;
-            patch(
-                username,
-                UserPatch {
-                    role: Some(role),
-                    active: None,
-                },
-            )
-            .await
+            let user = itosm.user_by_username(operator, &username).await?;
+            show(
+                &itosm
+                    .change_user_role(operator, user.id, parse_role(&role)?)
+                    .await?,
+            );
         }
         UserAction::Deactivate { username } => {
-            patch(
-                username,
-                UserPatch {
-                    role: None,
-                    active: Some(false),
-                },
-            )
-            .await
+            let user = itosm.user_by_username(operator, &username).await?;
+            show(&itosm.set_user_active(operator, user.id, false).await?);
         }
         UserAction::Activate { username } => {
-            patch(
-                username,
-                UserPatch {
-                    role: None,
-                    active: Some(true),
-                },
-            )
-            .await
+            let user = itosm.user_by_username(operator, &username).await?;
+            show(&itosm.set_user_active(operator, user.id, true).await?);
         }
     }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -249,16 +230,89 @@ enum DlqAction {
 }
 
 fn init_tracing(config: &Config) {
+    use std::io::IsTerminal;
     let filter =
         EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in log files.
+        .with_ansi(std::io::stderr().is_terminal());
     if config.log.format == "json" {
         builder.json().init();
     } else {
         builder.init();
     }
+    for warning in itosm_daemon::config::environment_warnings() {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// Opens the configured database, first saying which one (on standard
+/// error, so scripts reading standard output are not disturbed).
+async fn open_announced(
+    config: &Config,
+    access: app::DatabaseAccess,
+) -> anyhow::Result<std::sync::Arc<itosm_core::store::sea::SeaStore>> {
+    eprintln!(
+        "itosm: database {}",
+        describe_database(&config.database.url)
+    );
+    app::open_store(config, access).await
+}
+
+/// The database URL with its password masked and, for SQLite, the file's
+/// full path.
+fn describe_database(url: &str) -> String {
+    match itosm_core::store::sea::sqlite_file::sqlite_path(url) {
+        Some(path) => {
+            let full = std::path::absolute(&path).unwrap_or(path);
+            format!("{} (SQLite file {})", redact(url), full.display())
+        }
+        None => redact(url),
+    }
+}
+
+/// `itosm backup FILE`.
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    if config.is_embedded_database() {
+        let store = open_announced(config, app::DatabaseAccess::ExistingOnly).await?;
+        store
+            .backup_sqlite(file)
+            .await
+            .with_context(|| format!("backing up to {}", file.display()))?;
+    } else {
+        eprintln!(
+            "itosm: database {}",
+            describe_database(&config.database.url)
+        );
+        itosm_core::store::sea::sqlite_file::create_backup_target(file)?;
+        // pg_dump takes a consistent snapshot of a live database.
+        let status = std::process::Command::new("pg_dump")
+            .arg("--format=custom")
+            .arg("--no-owner")
+            .arg("--file")
+            .arg(file)
+            .arg("--dbname")
+            .arg(&config.database.url)
+            .status();
+        match status {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                let _ = std::fs::remove_file(file);
+                anyhow::bail!("pg_dump failed ({status}); nothing was written");
+            }
+            Err(error) => {
+                let _ = std::fs::remove_file(file);
+                anyhow::bail!(
+                    "cannot run pg_dump ({error}): install PostgreSQL's client tools to back up a PostgreSQL database"
+                );
+            }
+        }
+    }
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    println!("backup written to {} ({size} bytes)", file.display());
+    Ok(())
 }
 
 #[tokio::main]
@@ -282,6 +336,9 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::CheckConfig => {
             config.transport_kind()?;
+            for warning in itosm_daemon::config::environment_warnings() {
+                eprintln!("warning: {warning}");
+            }
             println!(
                 "config ok: http.addr={} database={} transport={}",
                 config.http.addr,
@@ -294,13 +351,13 @@ async fn run() -> anyhow::Result<()> {
             init_tracing(&config);
             let mut config = config;
             config.database.migrate_on_start = true;
-            app::open_store(&config).await?;
+            open_announced(&config, app::DatabaseAccess::MayCreate).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::Seed => {
             init_tracing(&config);
-            let store = app::open_store(&config).await?;
+            let store = open_announced(&config, app::DatabaseAccess::MayCreate).await?;
             itosm_core::seed::load_demo_data(store.as_ref())
                 .await
                 .context("loading demo data")?;
@@ -402,20 +459,9 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { action } => user_command(&config, action).await,
+        Command::Backup { file } => backup(&config, &file).await,
         Command::Schema => Ok(()),
     }
 }
 
-/// Hides a password in a database URL.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
+use itosm_daemon::config::redact_url as redact;

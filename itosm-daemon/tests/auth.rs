@@ -17,7 +17,12 @@ const SECRET: &str = "a-known-test-secret-of-at-least-32-bytes!";
 async fn expired_and_foreign_tokens_are_unauthenticated() {
     let app = App::spawn_with(Backend::Sqlite, &[("ITOSM_AUTH__TOKEN_SECRET", SECRET)]).await;
     let signer = TokenSigner::new(SECRET.as_bytes().to_vec(), Duration::hours(12)).unwrap();
-    let (expired, _) = signer.issue(UserId(1), Role::Requester, Utc::now() - Duration::days(2));
+    let (expired, _) = signer.issue(
+        UserId(1),
+        Role::Requester,
+        0,
+        Utc::now() - Duration::days(2),
+    );
     let response = app
         .graphql(&expired, "{ me { username } }", json!({}))
         .await;
@@ -35,7 +40,7 @@ async fn expired_and_foreign_tokens_are_unauthenticated() {
 
     // A token signed with another secret is refused; a fresh one works.
     let other = TokenSigner::new(vec![9u8; 32], Duration::hours(12)).unwrap();
-    let (foreign, _) = other.issue(UserId(3), Role::Admin, Utc::now());
+    let (foreign, _) = other.issue(UserId(3), Role::Admin, 0, Utc::now());
     let response = app
         .graphql(&foreign, "{ me { username } }", json!({}))
         .await;
@@ -43,7 +48,7 @@ async fn expired_and_foreign_tokens_are_unauthenticated() {
         response["errors"][0]["extensions"]["code"],
         "UNAUTHENTICATED"
     );
-    let (valid, _) = signer.issue(UserId(1), Role::Requester, Utc::now());
+    let (valid, _) = signer.issue(UserId(1), Role::Requester, 0, Utc::now());
     let response = app
         .graphql(&valid, "{ me { username role } }", json!({}))
         .await;

@@ -4,7 +4,9 @@
 //!
 //! Callers: anonymous; a requester on his own ticket and on another's; an
 //! agent; an admin; a deactivated user whose token was issued before he was
-//! deactivated. The WebSocket column must equal the HTTP one for every
+//! deactivated; and a deactivated user on a WebSocket he opened before he
+//! was deactivated (every operation sent on it later is refused, as a fresh
+//! HTTP request with his token is). The WebSocket column must equal the HTTP one for every
 //! operation both carry (the subscription path enforces exactly what HTTP
 //! does), and subscriptions are checked by receiving (or not) a real event.
 //!
@@ -29,24 +31,27 @@ enum Who {
     Agent,
     Admin,
     Deactivated,
+    DeactivatedOpenSocket,
 }
 
-const WHO: [Who; 6] = [
+const WHO: [Who; 7] = [
     Who::Anonymous,
     Who::RequesterOwn,
     Who::RequesterOther,
     Who::Agent,
     Who::Admin,
     Who::Deactivated,
+    Who::DeactivatedOpenSocket,
 ];
 
-const HEADERS: [&str; 6] = [
+const HEADERS: [&str; 7] = [
     "anonymous",
     "requester:own",
     "requester:other's",
     "agent",
     "admin",
     "deactivated",
+    "deactivated:open socket",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +85,7 @@ enum Op {
     ChangeUserRole,
     DeactivateUser,
     ReactivateUser,
+    LogoutEverywhere,
     TicketCreated,
     TicketUpdatedOne,
     TicketUpdatedAll,
@@ -89,11 +95,19 @@ const UNAUTH: &str = "UNAUTHENTICATED";
 const FORBIDDEN: &str = "FORBIDDEN";
 const NOT_FOUND: &str = "NOT_FOUND";
 
-/// Each operation and its expected outcome per caller, in `WHO` order.
-fn expected(op: Op) -> [&'static str; 6] {
+/// Each operation and its expected outcome per caller, in `WHO` order: the
+/// open socket of a deactivated user gets exactly what his token gets.
+fn expected(op: Op) -> [&'static str; 7] {
+    let [a, b, c, d, e, f] = expected_six(op);
+    [a, b, c, d, e, f, f]
+}
+
+fn expected_six(op: Op) -> [&'static str; 6] {
     use Op::*;
     match op {
-        Me | SoftwareCatalog | CreateTicket => [UNAUTH, "ok", "ok", "ok", "ok", UNAUTH],
+        Me | SoftwareCatalog | CreateTicket | LogoutEverywhere => {
+            [UNAUTH, "ok", "ok", "ok", "ok", UNAUTH]
+        }
         Ticket | History | AddComment | CancelTicket | TicketUpdatedOne => {
             [UNAUTH, "ok", NOT_FOUND, "ok", "ok", UNAUTH]
         }
@@ -147,6 +161,7 @@ fn name(op: Op) -> &'static str {
         ChangeUserRole => "mutation changeUserRole",
         DeactivateUser => "mutation deactivateUser",
         ReactivateUser => "mutation reactivateUser",
+        LogoutEverywhere => "mutation logoutEverywhere",
         TicketCreated => "subscription ticketCreated",
         TicketUpdatedOne => "subscription ticketUpdated(number)",
         TicketUpdatedAll => "subscription ticketUpdated",
@@ -167,6 +182,8 @@ struct World {
     /// Jane's ticket, for the "other's" column.
     janes: String,
     counter: AtomicUsize,
+    /// A WebSocket opened by a user who was deactivated afterwards.
+    gone_socket: tokio::sync::Mutex<Option<support::WsSession>>,
 }
 
 fn code(response: &Value) -> Option<String> {
@@ -188,6 +205,7 @@ impl World {
             johns: String::new(),
             janes: String::new(),
             counter: AtomicUsize::new(0),
+            gone_socket: tokio::sync::Mutex::new(None),
             app,
             admin,
             john,
@@ -199,6 +217,10 @@ impl World {
             .new_user_named("gone.user", "EMP-G1", "REQUESTER")
             .await;
         world.gone = world.app.login("gone.user", "EMP-G1").await;
+        let mut socket = world.app.ws_session(Some(&world.gone)).await;
+        let before = socket.execute("{ me { username } }", json!({})).await;
+        assert_eq!(before["data"]["me"]["username"], "gone.user");
+        *world.gone_socket.lock().await = Some(socket);
         let deactivated = world
             .app
             .graphql(
@@ -284,7 +306,7 @@ impl World {
             Who::RequesterOwn | Who::RequesterOther => Some(&self.john),
             Who::Agent => Some(&self.agent),
             Who::Admin => Some(&self.admin),
-            Who::Deactivated => Some(&self.gone),
+            Who::Deactivated | Who::DeactivatedOpenSocket => Some(&self.gone),
         }
     }
 
@@ -308,17 +330,38 @@ impl World {
         self.new_ticket(&owner).await
     }
 
-    async fn run(&self, token: Option<&str>, via: Via, query: &str, variables: Value) -> Value {
+    async fn run(&self, who: Who, via: Via, query: &str, variables: Value) -> Value {
+        let token = self.token(who);
         match via {
             Via::Http => self.app.graphql_with(token, query, variables).await,
+            Via::WebSocket if who == Who::DeactivatedOpenSocket => {
+                let mut socket = self.gone_socket.lock().await;
+                let socket = socket.as_mut().expect("the open socket");
+                socket.execute(query, variables).await
+            }
             Via::WebSocket => self.app.ws_execute(token, query, variables).await,
         }
+    }
+
+    /// A fresh user with the caller's role and his token, for operations
+    /// that end the caller's own sessions.
+    async fn stand_in(&self, who: Who) -> Option<String> {
+        let role = match who {
+            Who::Anonymous => return None,
+            Who::Deactivated | Who::DeactivatedOpenSocket => return Some(self.gone.clone()),
+            Who::RequesterOwn | Who::RequesterOther => "REQUESTER",
+            Who::Agent => "AGENT",
+            Who::Admin => "ADMIN",
+        };
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        let (username, employee_id) = (format!("standin{n}"), format!("EMP-S{n}"));
+        self.new_user_named(&username, &employee_id, role).await;
+        Some(self.app.login(&username, &employee_id).await)
     }
 
     /// One cell: runs `op` as `who` over `via` and names the outcome.
     async fn cell(&self, op: Op, who: Who, via: Via) -> String {
         use Op::*;
-        let token = self.token(who);
         let target = self.target(who).to_owned();
         let ticket_query = |fields: &str| {
             format!("query($n: String!) {{ ticket(number: $n) {{ number {fields} }} }}")
@@ -351,7 +394,7 @@ impl World {
                 let (u, e) = match who {
                     Who::Agent => ("agent.one", "EMP-A1"),
                     Who::Admin => ("admin.user", "ADMIN01"),
-                    Who::Deactivated => ("gone.user", "EMP-G1"),
+                    Who::Deactivated | Who::DeactivatedOpenSocket => ("gone.user", "EMP-G1"),
                     _ => ("john.doe", "EMP123"),
                 };
                 (
@@ -417,11 +460,30 @@ impl World {
                     json!({ "id": id }),
                 )
             }
+            LogoutEverywhere => {
+                let token = self.stand_in(who).await;
+                let query = "mutation { logoutEverywhere }";
+                let response = match via {
+                    Via::Http => self.app.graphql_with(token.as_deref(), query, json!({})).await,
+                    Via::WebSocket if who == Who::DeactivatedOpenSocket => {
+                        self.run(who, via, query, json!({})).await
+                    }
+                    Via::WebSocket => self.app.ws_execute(token.as_deref(), query, json!({})).await,
+                };
+                if let Some(code) = code(&response) {
+                    return code;
+                }
+                let after = self.app.graphql_with(token.as_deref(), "{ me { id } }", json!({})).await;
+                return match code(&after).as_deref() {
+                    Some(UNAUTH) => "ok".into(),
+                    other => format!("session survived: {other:?}"),
+                };
+            }
             TicketCreated | TicketUpdatedOne | TicketUpdatedAll => {
                 return self.subscription_cell(op, who).await;
             }
         };
-        let response = self.run(token, via, &query, variables).await;
+        let response = self.run(who, via, &query, variables).await;
         if let Some(code) = code(&response) {
             return code;
         }
@@ -486,6 +548,24 @@ impl World {
                 None,
             ),
         };
+        if who == Who::DeactivatedOpenSocket {
+            let mut socket = self.gone_socket.lock().await;
+            let socket = socket.as_mut().expect("the open socket");
+            let id = socket.start(&query).await;
+            let reply = loop {
+                let reply = socket.next_message().await;
+                if reply["id"] == id.as_str() && reply["type"] != "complete" {
+                    break reply;
+                }
+            };
+            let errors = match reply["type"].as_str() {
+                Some("error") => reply["payload"].clone(),
+                _ => reply["payload"]["errors"].clone(),
+            };
+            return errors[0]["extensions"]["code"]
+                .as_str()
+                .map_or_else(|| format!("unexpected {reply}"), str::to_owned);
+        }
         let opened = self.app.ws_execute_subscription(token, &query).await;
         let mut subscription = match opened {
             Ok(subscription) => subscription,
@@ -537,7 +617,7 @@ impl World {
     }
 }
 
-const OPS: [Op; 26] = [
+const OPS: [Op; 27] = [
     Op::Me,
     Op::SoftwareCatalog,
     Op::Ticket,
@@ -561,6 +641,7 @@ const OPS: [Op; 26] = [
     Op::ChangeUserRole,
     Op::DeactivateUser,
     Op::ReactivateUser,
+    Op::LogoutEverywhere,
     Op::TicketCreated,
     Op::TicketUpdatedOne,
     Op::TicketUpdatedAll,

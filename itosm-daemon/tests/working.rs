@@ -405,12 +405,19 @@ async fn admins_create_re_role_and_deactivate_users() {
         )
         .await;
     assert_eq!(promoted["data"]["changeUserRole"]["role"], "ADMIN");
+    // A role change ends the old role's sessions; a fresh login carries
+    // the new role.
+    let old_session = app
+        .graphql(&lee_token, "{ users { edges { cursor } } }", json!({}))
+        .await;
+    assert_eq!(code(&old_session), "UNAUTHENTICATED", "{old_session}");
+    let lee_token = app.login("agent.lee", "EMP-L1").await;
     let users_as_admin = app
         .graphql(&lee_token, "{ users { edges { cursor } } }", json!({}))
         .await;
     assert!(
         users_as_admin["errors"].is_null(),
-        "the same token, the new role"
+        "a new session, the new role: {users_as_admin}"
     );
     let deactivated = app
         .graphql(
@@ -538,6 +545,12 @@ async fn the_cli_adds_lists_and_deactivates_users() {
             .output()
             .expect("itosm runs")
     };
+    // Only serve, migrate and seed create a database.
+    let missing = with_db(&["user", "list"]);
+    assert!(!missing.status.success(), "{missing:?}");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("itosm migrate"));
+    let migrated = with_db(&["migrate"]);
+    assert!(migrated.status.success(), "{migrated:?}");
     let added = with_db(&[
         "user",
         "add",
@@ -621,7 +634,7 @@ async fn the_cli_adds_lists_and_deactivates_users() {
     let refused = app.graphql(&token, "{ me { role } }", json!({})).await;
     assert_eq!(code(&refused), "UNAUTHENTICATED");
     let missing = with_db(&["user", "set-role", "nobody", "agent"]);
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no user \"nobody\""));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no user nobody"));
     let _ = itosm(path, &["--help"]);
     app.stop().await;
 }

@@ -14,6 +14,9 @@ pub enum Caller {
     Anonymous,
     /// A token was sent and refused (forged, expired, deactivated user).
     Refused(String),
+    /// A token was sent but could not be checked: a dependency (the
+    /// database) is down. Not the caller's fault, so not `UNAUTHENTICATED`.
+    Unavailable(String),
     /// A valid token, and the actor it was resolved to.
     Authenticated {
         /// Who is calling, as loaded when the request (or connection) began.
@@ -53,6 +56,8 @@ impl Caller {
                 actor,
                 token: token.to_owned(),
             },
+            Err(error @ CoreError::Unavailable(_)) => Caller::Unavailable(error.to_string()),
+            Err(error @ CoreError::Internal(_)) => Caller::Unavailable(error.to_string()),
             Err(error) => Caller::Refused(error.public_message()),
         }
     }
@@ -65,6 +70,7 @@ impl Caller {
                 "log in first: a valid token is required".to_owned(),
             )),
             Caller::Refused(reason) => Err(CoreError::Unauthenticated(reason.clone())),
+            Caller::Unavailable(detail) => Err(CoreError::Unavailable(detail.clone())),
         }
     }
 
@@ -93,6 +99,9 @@ impl Caller {
             Caller::Anonymous => Ok(None),
             Caller::Refused(reason) => {
                 Err(to_graphql_error(CoreError::Unauthenticated(reason.clone())))
+            }
+            Caller::Unavailable(detail) => {
+                Err(to_graphql_error(CoreError::Unavailable(detail.clone())))
             }
         }
     }

@@ -9,12 +9,12 @@ use async_graphql::{Error, ErrorExtensions, Response, ServerError};
 use futures::stream::{BoxStream, StreamExt};
 use itosm_core::{CoreError, ErrorCode};
 
-/// Converts a service error into a GraphQL error with its code.
+/// Converts a service error into a GraphQL error with its code. Nothing is
+/// logged here: a request that fails in many resolvers is logged once, by
+/// [`ErrorCodes`], with the first internal detail (kept as the error's
+/// source, never shown to the client).
 pub fn to_graphql_error(error: CoreError) -> Error {
     let code = error.code();
-    if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
-        tracing::error!(%error, code = code.as_str(), "request failed");
-    }
     let field = match &error {
         CoreError::BadUserInput { field, .. } => Some(*field),
         _ => None,
@@ -25,7 +25,9 @@ pub fn to_graphql_error(error: CoreError) -> Error {
         } => Some(*retry_after_seconds),
         _ => None,
     };
-    Error::new(error.public_message()).extend_with(|_, ext| {
+    let detail = matches!(code, ErrorCode::Internal | ErrorCode::Unavailable)
+        .then(|| FailureDetail(error.to_string()));
+    let mut converted = Error::new(error.public_message()).extend_with(|_, ext| {
         ext.set("code", code.as_str());
         if let Some(field) = field {
             ext.set("field", field);
@@ -33,8 +35,16 @@ pub fn to_graphql_error(error: CoreError) -> Error {
         if let Some(seconds) = retry_after {
             ext.set("retryAfterSeconds", seconds);
         }
-    })
+    });
+    if let Some(detail) = detail {
+        converted.source = Some(Arc::new(detail));
+    }
+    converted
 }
+
+/// What went wrong on our side, for the log only.
+#[derive(Debug, Clone)]
+struct FailureDetail(String);
 
 /// The error a live subscriber gets when it fell behind.
 pub(crate) fn lagged(missed: u64) -> Error {
@@ -71,7 +81,38 @@ fn code_errors(mut response: Response) -> Response {
     for error in &mut response.errors {
         add_code(error);
     }
+    log_failure(&response);
     response
+}
+
+/// One log line per failed request (not one per failing resolver): the
+/// number of errors, their codes and the first internal detail. Client
+/// mistakes are not failures of ours and are not logged here.
+fn log_failure(response: &Response) {
+    let ours = |e: &&ServerError| {
+        e.extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .is_some_and(|code| {
+                *code == async_graphql::Value::from(ErrorCode::Internal.as_str())
+                    || *code == async_graphql::Value::from(ErrorCode::Unavailable.as_str())
+            })
+    };
+    let failed: Vec<&ServerError> = response.errors.iter().filter(ours).collect();
+    let Some(first) = failed.first() else {
+        return;
+    };
+    let detail = first
+        .source
+        .as_ref()
+        .and_then(|s| s.downcast_ref::<FailureDetail>())
+        .map_or(first.message.as_str(), |d| d.0.as_str());
+    tracing::error!(
+        errors = failed.len(),
+        path = ?first.path,
+        error = detail,
+        "request failed"
+    );
 }
 
 fn add_code(error: &mut ServerError) {

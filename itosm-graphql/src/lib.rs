@@ -8,6 +8,7 @@
 
 mod caller;
 mod errors;
+mod guard;
 mod types;
 
 use std::sync::Arc;
@@ -17,10 +18,14 @@ use futures::stream::{Stream, StreamExt};
 use itosm_core::event::EventEnvelope;
 use itosm_core::event::EventType;
 use itosm_core::transport::{FeedItem, LiveFeed};
-use itosm_core::{CreateTicketInput, Itosm, NewUser, SoftwareId};
+use itosm_core::{CreateTicketInput, ErrorCode, Itosm, NewUser, SoftwareId};
 
 pub use caller::{Caller, ClientAddress};
 pub use errors::{ErrorCodes, to_graphql_error};
+pub use guard::{
+    CallerBudgets, CallerKey, CallerPermit, ConnectionCredentials, ConnectionOperations, Gate,
+    GateLimits, check_document_nesting, check_request, check_variables_nesting,
+};
 use types::{
     AuthPayload, CommentNode, CreateTicketGql, CreateUserGql, Limits, SoftwareNode,
     TicketConnection, TicketFilter, TicketNode, TicketSortGql, UserConnection, UserFilter,
@@ -122,6 +127,7 @@ impl QueryRoot {
     /// Tickets, newest first unless `sort` says otherwise: your own, or
     /// every ticket for agents and admins. `first` defaults to 20 and is at
     /// most `limits.maxPageSize`.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn tickets(
         &self,
         ctx: &Context<'_>,
@@ -146,6 +152,7 @@ impl QueryRoot {
 
     /// Users, by id (admins only). `first` defaults to 20 and is at most
     /// `limits.maxPageSize`.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -333,6 +340,17 @@ impl MutationRoot {
         Ok(UserNode(user))
     }
 
+    /// Ends every session of the caller on every device: each token issued
+    /// so far, this one included, stops working at once.
+    async fn logout_everywhere(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (itosm, caller) = services(ctx)?;
+        itosm
+            .logout_everywhere(caller.actor_opt()?)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(true)
+    }
+
     /// Changes a user's role (admins only, not their own).
     async fn change_user_role(
         &self,
@@ -371,6 +389,13 @@ impl MutationRoot {
             .map_err(to_graphql_error)?;
         Ok(UserNode(user))
     }
+}
+
+/// What a page can fetch: its size (20 when not given) times what each item
+/// costs, so `tickets(first: 100) { … }` costs a hundred tickets' worth.
+fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let first = first.map_or(20, |n| usize::try_from(n.clamp(1, 1000)).unwrap_or(1));
+    first.saturating_mul(child_complexity.max(1))
 }
 
 fn parse_id(id: &ID, field: &'static str) -> Result<i64> {
@@ -412,8 +437,12 @@ fn live_tickets(
                     item = stream.next() => item?,
                     () = tokio::time::sleep_until(next_check) => {
                         next_check = tokio::time::Instant::now() + recheck;
-                        if let Err(error) = caller.recheck(&itosm).await {
-                            return Some((Err(to_graphql_error(error)), None));
+                        match caller.recheck(&itosm).await {
+                            // Cannot tell now (the database is down): try
+                            // again at the next check; nothing is sent meanwhile.
+                            Err(error) if error.code() == ErrorCode::Unavailable => {}
+                            Err(error) => return Some((Err(to_graphql_error(error)), None)),
+                            Ok(_) => {}
                         }
                         continue;
                     }
@@ -422,6 +451,15 @@ fn live_tickets(
                     FeedItem::Event(event) if wanted(&event) => {
                         let actor = match caller.recheck(&itosm).await {
                             Ok(actor) => actor,
+                            // The caller cannot be checked, so the event is
+                            // not sent; the subscriber is told to resynchronise
+                            // and the feed stays open.
+                            Err(error) if error.code() == ErrorCode::Unavailable => {
+                                return Some((
+                                    Err(errors::interrupted()),
+                                    Some((stream, itosm, caller, wanted, next_check)),
+                                ));
+                            }
                             Err(error) => return Some((Err(to_graphql_error(error)), None)),
                         };
                         match itosm.ticket_for_event(Some(&actor), &event).await {

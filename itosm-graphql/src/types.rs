@@ -48,6 +48,11 @@ mirror_enum! {
     Priority { Low, Medium, High, Critical }
 }
 
+/// What a ticket's history, comments or notifications are charged, in items,
+/// when a request's cost is reckoned: each is a query of its own per ticket,
+/// and a list's length is not known before it is fetched.
+const PER_TICKET_LIST_COST: usize = 10;
+
 /// A person.
 pub struct UserNode(pub User);
 
@@ -231,6 +236,7 @@ impl TicketNode {
         self.0.ticket.version
     }
     /// Notifications sent about this ticket, per sink and recipient (admins only).
+    #[graphql(complexity = "PER_TICKET_LIST_COST * child_complexity")]
     async fn notifications(&self, ctx: &Context<'_>) -> Result<Vec<NotificationDelivery>> {
         let (itosm, caller) = services(ctx)?;
         let rows = itosm
@@ -256,6 +262,7 @@ impl TicketNode {
     }
 
     /// Comments, oldest first; internal notes only for agents and admins.
+    #[graphql(complexity = "PER_TICKET_LIST_COST * child_complexity")]
     async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<CommentNode>> {
         let (itosm, caller) = services(ctx)?;
         let rows = itosm
@@ -311,6 +318,7 @@ impl TicketNode {
     }
 
     /// Every change, oldest first.
+    #[graphql(complexity = "PER_TICKET_LIST_COST * child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<HistoryNode>> {
         let (itosm, caller) = services(ctx)?;
         let rows = itosm

@@ -47,6 +47,10 @@ pub struct User {
     pub role: Role,
     /// A deactivated user cannot log in and his tokens stop working.
     pub active: bool,
+    /// Tokens carry the generation they were issued under; raising it
+    /// (deactivation, role change, "log out everywhere") ends every earlier
+    /// token for good, even after a reactivation.
+    pub token_generation: i64,
 }
 
 /// A user to create or update (by username), e.g. from the demo seed.
@@ -125,22 +129,51 @@ pub fn validate_new_user(user: &NewUser) -> Result<(), CoreError> {
         ));
     }
     if let Some(email) = &user.email {
-        let plain = email.len() <= MAX_EMAIL_CHARS
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-            && matches!(email.split_once('@'), Some((local, domain))
-                if !local.is_empty() && domain.contains('.') && !domain.contains('@')
-                    && !domain.starts_with('.') && !domain.ends_with('.'));
-        if !plain {
-            return Err(CoreError::bad_input(
-                "email",
-                "must be a plain address like jane.doe@example.com (at most 254 characters)",
-            ));
-        }
+        validate_email(email)?;
     }
     if let Some(phone) = &user.phone {
         validate_e164(phone)?;
     }
     Ok(())
+}
+
+/// Checks an email address: one plain `local@domain` address and nothing
+/// else — no display name, angle brackets, quotes, comments or lists, which
+/// mail libraries would otherwise read as a different recipient (`x<evil@…>`
+/// goes to `evil@…`). The local part is dot-separated atoms of letters,
+/// digits and ``!#$%&'*+/=?^_`{|}~-``; the domain is dot-separated labels of
+/// letters, digits and inner hyphens, at least two of them.
+pub fn validate_email(email: &str) -> Result<(), CoreError> {
+    let refused = || {
+        CoreError::bad_input(
+            "email",
+            "must be one plain address like jane.doe@example.com (at most 254 characters)",
+        )
+    };
+    if email.len() > MAX_EMAIL_CHARS {
+        return Err(refused());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(refused)?;
+    let atom_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(atom_char));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if local_ok && domain_ok {
+        Ok(())
+    } else {
+        Err(refused())
+    }
 }
 
 /// Checks an E.164 phone number: `+`, then 8 to 15 digits, not starting with 0.
@@ -162,6 +195,41 @@ pub fn validate_e164(value: &str) -> Result<(), CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_are_one_plain_address() {
+        for good in [
+            "jane.doe@example.com",
+            "it-admins+tickets@corp.example.co.uk",
+            "o'brien@example.ie",
+            "a@b.cd",
+        ] {
+            assert!(validate_email(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "x<attacker@evil.example>",
+            "Jane <jane@example.com>",
+            "<jane@example.com>",
+            "jane@example.com, evil@evil.example",
+            "\"jane\"@example.com",
+            "jane(comment)@example.com",
+            "jane@example.com\r\nBcc: evil@evil.example",
+            "jane@@example.com",
+            "jane@localhost",
+            "jane.@example.com",
+            ".jane@example.com",
+            "jane..doe@example.com",
+            "jane@-example.com",
+            "jane@example..com",
+            "jane doe@example.com",
+            "jané@example.com",
+        ] {
+            assert!(validate_email(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(validate_email(&long).is_err());
+    }
 
     #[test]
     fn phones_are_e164() {

@@ -122,6 +122,7 @@ impl Store for MemoryStore {
                 phone: user.phone.clone(),
                 role: user.role,
                 active: existing.as_ref().is_none_or(|u| u.active),
+                token_generation: existing.as_ref().map_or(0, |u| u.token_generation),
             };
             match existing {
                 Some(slot) => *slot = stored.clone(),
@@ -148,6 +149,7 @@ impl Store for MemoryStore {
                 phone: user.phone.clone(),
                 role: user.role,
                 active: true,
+                token_generation: 0,
             };
             s.users.push(stored.clone());
             Ok(stored)
@@ -162,6 +164,9 @@ impl Store for MemoryStore {
             }
             if let Some(active) = patch.active {
                 user.active = active;
+            }
+            if patch.revoke_tokens {
+                user.token_generation += 1;
             }
             Some(user.clone())
         }))

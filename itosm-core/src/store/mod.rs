@@ -157,9 +157,10 @@ impl TicketChange {
     }
 }
 
-/// A comment to add; the store also refreshes the ticket's `updated_at` (and
-/// `first_responded_at` for a staff member's first public comment), without
-/// touching its version: comments never conflict with other changes.
+/// A comment to add; the store also refreshes the ticket's `updated_at` for a
+/// public comment (and `first_responded_at` for a staff member's first public
+/// comment), without touching its version: comments never conflict with
+/// other changes.
 #[derive(Debug, Clone)]
 pub struct NewComment {
     /// The ticket as the caller saw it.
@@ -205,7 +206,11 @@ impl NewComment {
             created_at: self.now,
         };
         let mut ticket = current;
-        ticket.updated_at = self.now;
+        // An internal note is invisible to the requester, and so must be
+        // its trace: `updated_at` moves only for what he can see.
+        if !self.internal {
+            ticket.updated_at = self.now;
+        }
         if self.responds() && ticket.first_responded_at.is_none() {
             ticket.first_responded_at = Some(self.now);
         }
@@ -354,6 +359,8 @@ pub struct UserPatch {
     pub role: Option<Role>,
     /// Activate or deactivate.
     pub active: Option<bool>,
+    /// Raise the token generation, ending every token issued so far.
+    pub revoke_tokens: bool,
 }
 
 /// An outbox row claimed by a relay.

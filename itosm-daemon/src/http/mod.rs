@@ -2,6 +2,7 @@
 //! seed's REST routes, health, metrics and the portal's static files.
 
 mod error;
+mod graphiql;
 mod graphql;
 mod health;
 mod rest;
@@ -10,17 +11,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse};
 use itosm_core::Itosm;
 use itosm_core::store::Store;
-use itosm_graphql::{ClientAddress, ItosmSchema};
+use itosm_graphql::{Caller, CallerBudgets, ClientAddress, Gate, GateLimits};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::app::Running;
 use crate::metrics::Metrics;
@@ -61,13 +61,26 @@ async fn client_address(
     next.run(request).await
 }
 
+/// Per-caller bounds at the HTTP edge.
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeLimits {
+    /// WebSocket connections one user (or anonymous address) may hold open.
+    pub max_connections_per_user: usize,
+    /// Largest WebSocket message, as large as the largest request body.
+    pub max_message_bytes: usize,
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     /// The services.
     pub itosm: Arc<Itosm>,
-    /// The GraphQL schema.
-    pub schema: ItosmSchema,
+    /// The GraphQL schema behind its gate.
+    pub gate: Gate,
+    /// Open WebSocket connections per caller.
+    pub connections: Arc<CallerBudgets>,
+    /// Per-caller bounds.
+    pub limits: EdgeLimits,
     /// The store (for readiness and metrics).
     pub store: Arc<dyn Store>,
     /// Counters.
@@ -78,16 +91,31 @@ pub struct AppState {
 
 /// The whole router.
 pub fn router(running: &Running) -> Router {
+    let config = &running.config;
+    let gate = Gate::new(
+        running.schema.clone(),
+        Arc::clone(&running.itosm),
+        GateLimits {
+            max_nesting: config.graphql.max_nesting,
+            max_operations_per_connection: config.graphql.max_operations_per_connection,
+            max_concurrent_per_caller: config.graphql.max_concurrent_per_caller,
+        },
+    );
     let state = AppState {
         itosm: Arc::clone(&running.itosm),
-        schema: running.schema.clone(),
+        gate,
+        connections: Arc::new(CallerBudgets::default()),
+        limits: EdgeLimits {
+            max_connections_per_user: config.graphql.max_connections_per_user,
+            max_message_bytes: config.http.max_body_bytes,
+        },
         store: running.store.clone(),
         metrics: Arc::clone(&running.metrics),
         broker: running.broker.clone(),
     };
-    let config = &running.config;
     let api = Router::new()
         .merge(graphql::router())
+        .merge(graphiql::router())
         .merge(rest::router())
         .merge(health::router())
         .layer(TimeoutLayer::with_status_code(
@@ -103,14 +131,116 @@ pub fn router(running: &Running) -> Router {
         api.fallback(portal_missing)
     };
     let trust_forwarded_for = config.http.trust_forwarded_for;
-    app.layer(axum::middleware::from_fn(
-        move |request: Request, next: Next| client_address(trust_forwarded_for, request, next),
-    ))
-    .layer(DefaultBodyLimit::max(config.http.max_body_bytes))
-    .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
-    .layer(TraceLayer::new_for_http())
-    .with_state(state)
+    let itosm = Arc::clone(&running.itosm);
+    app.layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| access_log(Arc::clone(&itosm), request, next),
+        ))
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| client_address(trust_forwarded_for, request, next),
+        ))
+        .layer(DefaultBodyLimit::max(config.http.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
+        .with_state(state)
 }
+
+/// Who made a request, as the access log names him (set by handlers that
+/// resolved the caller).
+#[derive(Debug, Clone)]
+pub struct CallerName(pub String);
+
+/// The access log's name for `caller`.
+pub(crate) fn caller_name(caller: &Caller) -> CallerName {
+    CallerName(match caller {
+        Caller::Authenticated { actor, .. } => actor.user.username.clone(),
+        Caller::Anonymous => "anonymous".to_owned(),
+        Caller::Refused(_) => "refused-token".to_owned(),
+        Caller::Unavailable(_) => "unchecked".to_owned(),
+    })
+}
+
+/// One line per request: method, route, status, latency, caller, address.
+async fn access_log(itosm: Arc<Itosm>, request: Request, next: Next) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || request.uri().path().to_owned(),
+        |p| p.as_str().to_owned(),
+    );
+    let address = request
+        .extensions()
+        .get::<ClientAddress>()
+        .map(|a| a.0.clone());
+    // Routes that do not resolve the caller themselves: name the token's
+    // subject if its signature is ours (no database round trip).
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().trim_start_matches("Bearer ").trim().to_owned());
+    let response = next.run(request).await;
+    let caller = match response.extensions().get::<CallerName>() {
+        Some(name) => name.0.clone(),
+        None => match bearer.as_deref().map(|t| itosm.token_subject(t)) {
+            Some(Some(id)) => format!("user#{}", id.0),
+            Some(None) => "refused-token".to_owned(),
+            None => "anonymous".to_owned(),
+        },
+    };
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        target: "itosm::access",
+        %method,
+        %route,
+        status,
+        latency_ms = %format!("{latency_ms:.1}"),
+        %caller,
+        address = %address.as_deref().unwrap_or("-"),
+        "request"
+    );
+    response
+}
+
+/// The browser-facing hardening every answer carries: no sniffing, no
+/// framing, no referrer, scripts only from this origin (the portal and
+/// GraphiQL ship no inline script), and nothing of the API cached.
+async fn security_headers(request: Request, next: Next) -> axum::response::Response {
+    let api = {
+        let path = request.uri().path();
+        path.starts_with("/api/") || path == "/graphql" && request.method() == Method::POST
+    };
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    if api {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Scripts, styles, fonts and connections from this origin only; inline
+/// styles allowed (React and GraphiQL set them), inline scripts never.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
 
 async fn portal_missing() -> impl IntoResponse {
     (

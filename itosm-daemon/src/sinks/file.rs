@@ -30,9 +30,12 @@ impl NotificationSink for FileSink {
         let line = format!("{}\n", notification.event.to_json());
         let path = self.path.clone();
         let written = tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::OpenOptionsExt;
+            // The trail holds people's names, addresses and words: private.
             let mut file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(&path)?;
             file.write_all(line.as_bytes())?;
             file.sync_data()
@@ -46,5 +49,57 @@ impl NotificationSink for FileSink {
             }
             Err(error) => DeliveryOutcome::Retryable(error.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, clippy::unwrap_used)]
+
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+
+    use super::*;
+    use itosm_core::sink::Recipient;
+
+    #[tokio::test]
+    async fn the_trail_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let sink = FileSink::new("audit".into(), path.clone());
+        let store = itosm_core::store::memory::MemoryStore::new();
+        itosm_core::seed::load_demo_data(&store).await.unwrap();
+        let itosm = itosm_core::Itosm::new(
+            Arc::new(store),
+            itosm_core::ServiceConfig::with_secret(vec![7; 32]),
+        )
+        .unwrap();
+        let session = itosm.login("john.doe", "EMP123").await.unwrap();
+        let actor = itosm.authenticate(&session.token).await.unwrap();
+        itosm
+            .create_ticket(
+                Some(&actor),
+                itosm_core::CreateTicketInput {
+                    request_type: itosm_core::RequestType::Other,
+                    software_id: None,
+                    description: "a mouse".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let claimed = itosm
+            .store()
+            .claim_outbox(10, chrono::Duration::seconds(30), chrono::Utc::now())
+            .await
+            .unwrap();
+        let event =
+            itosm_core::event::EventEnvelope::from_json(claimed[0].payload.as_bytes()).unwrap();
+        let notification = crate::sinks::notification_for(Arc::new(event), Recipient::Broadcast);
+        assert!(matches!(
+            sink.deliver(&notification).await,
+            DeliveryOutcome::Delivered
+        ));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 }

@@ -66,6 +66,21 @@ impl RecipientSpec {
                 .filter_map(|admin| admin.email.map(Recipient::Email))
                 .collect(),
         };
+        if !matches!(self, RecipientSpec::Fixed(_)) {
+            // Users' addresses must each be one plain address: a stored
+            // `x<evil@…>` (written before addresses were checked this
+            // strictly) would otherwise reach another mailbox.
+            recipients.retain(|recipient| match recipient {
+                Recipient::Email(address) => {
+                    let plain = itosm_core::validate_email(address).is_ok();
+                    if !plain {
+                        tracing::warn!(ticket = %event.ticket.number, event_id = %event.event_id, "skipping a user's email address that is not one plain address");
+                    }
+                    plain
+                }
+                _ => true,
+            });
+        }
         if internal {
             let requester = event.ticket.requester_email.as_deref();
             recipients.retain(|recipient| match (recipient, requester) {
@@ -283,4 +298,57 @@ pub fn notification_for(event: Arc<EventEnvelope>, recipient: Recipient) -> Noti
         notification.text_body = sms::sms_text(&notification);
     }
     notification
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, clippy::unwrap_used)]
+
+    use super::*;
+    use itosm_core::event::{EventType, TicketSnapshot};
+    use itosm_core::store::memory::MemoryStore;
+
+    fn event(requester_email: &str) -> EventEnvelope {
+        let now = chrono::Utc::now();
+        EventEnvelope::new(
+            EventType::TicketCreated,
+            uuid::Uuid::new_v4(),
+            now,
+            None,
+            TicketSnapshot {
+                number: "INC-2026-0001".into(),
+                requester: "john.doe".into(),
+                requester_name: "John".into(),
+                requester_email: Some(requester_email.into()),
+                request_type: itosm_core::RequestType::Other,
+                software: None,
+                description: String::new(),
+                status: itosm_core::TicketStatus::Start,
+                priority: itosm_core::Priority::Medium,
+                assignee: None,
+                assignee_email: Some("x<attacker@evil.example>".into()),
+                created_at: now,
+                updated_at: now,
+                version: 1,
+                first_response_due_at: None,
+                resolution_due_at: None,
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn a_users_address_must_be_one_plain_address() {
+        let store = MemoryStore::new();
+        let plain = event("john@example.com");
+        let resolved = RecipientSpec::Requester
+            .resolve(&plain, &store)
+            .await
+            .unwrap();
+        assert_eq!(resolved, vec![Recipient::Email("john@example.com".into())]);
+        let smuggled = event("x<attacker@evil.example>");
+        for spec in [RecipientSpec::Requester, RecipientSpec::Assignee] {
+            let resolved = spec.resolve(&smuggled, &store).await.unwrap();
+            assert!(resolved.is_empty(), "{spec:?}: {resolved:?}");
+        }
+    }
 }

@@ -28,6 +28,7 @@ pub struct App {
     pub base: String,
     child: Child,
     stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
     _db: Option<itosm_testkit::TestDatabase>,
@@ -92,8 +93,13 @@ impl App {
             .env("ITOSM_PORTAL__DIR", dir.path().join("no-portal"))
             .env("ITOSM_LOG__LEVEL", "warn")
             .env("ITOSM_RELAY__SWEEP_INTERVAL", "200ms")
+            // Tests act fast and in bulk as one user; the bounds have tests
+            // of their own that set them.
+            .env("ITOSM_TICKETS__MAX_CREATED_PER_MINUTE", "0")
+            .env("ITOSM_TICKETS__MAX_COMMENTS_PER_MINUTE", "0")
+            .env("ITOSM_GRAPHQL__MAX_CONCURRENT_PER_CALLER", "1000")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         if !url.starts_with("sqlite:") {
             command.env(
                 "ITOSM_AUTH__TOKEN_SECRET",
@@ -115,10 +121,22 @@ impl App {
                 }
             });
         }
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(err) = child.stderr.take() {
+            let sink = Arc::clone(&stderr);
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    let mut text = sink.lock().unwrap_or_else(|p| p.into_inner());
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            });
+        }
         let app = App {
             base: format!("http://127.0.0.1:{port}"),
             child,
             stdout,
+            stderr,
             http: reqwest::Client::new(),
             _dir: dir,
             _db: db,
@@ -134,7 +152,46 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("itosm did not become ready on {}", app.base);
+        panic!(
+            "itosm did not become ready on {}; its log:\n{}",
+            app.base,
+            app.logs()
+        );
+    }
+
+    /// What the daemon logged (standard error) so far.
+    pub fn logs(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Waits (bounded) until the daemon has exited; its exit status.
+    pub async fn wait_exit(&mut self) -> Option<std::process::ExitStatus> {
+        for _ in 0..300 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    }
+
+    /// A WebSocket connection kept open across operations, initialised with
+    /// `token` (or anonymously).
+    pub async fn ws_session(&self, token: Option<&str>) -> WsSession {
+        let socket = connect_ws(&self.base, token)
+            .await
+            .unwrap_or_else(|reason| panic!("connection_init refused: {reason}"));
+        WsSession { socket, next_id: 0 }
+    }
+
+    /// Tries to open a WebSocket connection; the close reason if refused.
+    pub async fn try_ws_session(&self, token: Option<&str>) -> Result<WsSession, String> {
+        connect_ws(&self.base, token)
+            .await
+            .map(|socket| WsSession { socket, next_id: 0 })
     }
 
     pub async fn stop(mut self) {
@@ -341,6 +398,95 @@ impl Drop for App {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// One graphql-transport-ws connection over which several operations run
+/// one after another, as the portal's client does.
+pub struct WsSession {
+    socket: Socket,
+    next_id: u64,
+}
+
+impl WsSession {
+    /// Runs one query or mutation on this connection; its result.
+    pub async fn execute(&mut self, query: &str, variables: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id.to_string();
+        send(
+            &mut self.socket,
+            json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+        )
+        .await;
+        loop {
+            let message = recv(&mut self.socket).await;
+            if message["id"].as_str().is_some_and(|i| i != id) {
+                continue;
+            }
+            match message["type"].as_str() {
+                Some("next") => return message["payload"].clone(),
+                Some("error") => return json!({ "data": null, "errors": message["payload"] }),
+                Some("ping") => send(&mut self.socket, json!({ "type": "pong" })).await,
+                _ => {}
+            }
+        }
+    }
+
+    /// Starts an operation (e.g. a subscription) without waiting for it;
+    /// returns its id.
+    pub async fn start(&mut self, query: &str) -> String {
+        self.next_id += 1;
+        let id = self.next_id.to_string();
+        send(
+            &mut self.socket,
+            json!({ "id": id, "type": "subscribe", "payload": { "query": query } }),
+        )
+        .await;
+        id
+    }
+
+    /// The next message the server sends (bounded wait), skipping pings.
+    pub async fn next_message(&mut self) -> Value {
+        loop {
+            let message = recv(&mut self.socket).await;
+            match message["type"].as_str() {
+                Some("ping") => send(&mut self.socket, json!({ "type": "pong" })).await,
+                Some("pong") | Some("ka") => {}
+                _ => return message,
+            }
+        }
+    }
+
+    /// Sends a raw text frame.
+    pub async fn send_raw(&mut self, text: String) {
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .expect("ws send");
+    }
+
+    /// The next message, or why the connection ended.
+    pub async fn next_or_close(&mut self) -> Result<Value, String> {
+        recv_or_close(&mut self.socket).await
+    }
+
+    /// The next message other than a complete or keep-alive within `wait`,
+    /// if any.
+    pub async fn next_or_close_within(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()??;
+            let Ok(Message::Text(text)) = message else {
+                return Some(json!({ "type": "closed" }));
+            };
+            let message: Value = serde_json::from_str(&text).expect("json");
+            match message["type"].as_str() {
+                Some("complete") | Some("ping") | Some("pong") | Some("ka") => {}
+                _ => return Some(message),
+            }
+        }
     }
 }
 

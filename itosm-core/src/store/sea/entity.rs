@@ -18,6 +18,7 @@ pub mod users {
         pub phone: Option<String>,
         pub active: bool,
         pub created_at: DateTimeUtc,
+        pub token_generation: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

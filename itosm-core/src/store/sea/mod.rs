@@ -7,6 +7,7 @@
 //! held across concurrent ticket transactions there.
 
 mod entity;
+pub mod sqlite_file;
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -69,8 +70,11 @@ pub struct SeaStoreOptions {
     pub url: String,
     /// Pool size (SQLite keeps it small: it has one writer).
     pub max_connections: u32,
-    /// How long to wait for a connection before answering `UNAVAILABLE`.
+    /// How long to wait for a connection before answering `UNAVAILABLE`:
+    /// short, so that requests fail fast while the database is down.
     pub acquire_timeout: StdDuration,
+    /// Whether a missing SQLite file may be created (private, `0600`).
+    pub create_if_missing: bool,
 }
 
 impl SeaStoreOptions {
@@ -81,7 +85,8 @@ impl SeaStoreOptions {
         SeaStoreOptions {
             url,
             max_connections: if sqlite { 4 } else { 16 },
-            acquire_timeout: StdDuration::from_secs(5),
+            acquire_timeout: StdDuration::from_secs(1),
+            create_if_missing: true,
         }
     }
 }
@@ -102,6 +107,19 @@ pub struct SeaStore {
 impl SeaStore {
     /// Connects (creating a SQLite file if missing). Does not migrate.
     pub async fn connect(options: SeaStoreOptions) -> Result<Self, StoreError> {
+        if let Some(path) = sqlite_file::sqlite_path(&options.url) {
+            match sqlite_file::prepare(&path, options.create_if_missing)? {
+                sqlite_file::FileState::Tightened { was } => tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{was:o}"),
+                    "the database file was readable by other users; it is now 0600"
+                ),
+                sqlite_file::FileState::Created => {
+                    tracing::info!(path = %path.display(), "created the database file (0600)");
+                }
+                sqlite_file::FileState::Private => {}
+            }
+        }
         let mut connect = ConnectOptions::new(options.url.clone());
         connect
             .max_connections(options.max_connections)
@@ -114,7 +132,8 @@ impl SeaStore {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(StdDuration::from_secs(10))
                     .foreign_keys(true)
-                    .create_if_missing(true)
+                    // `prepare` created the file (private) if that was allowed.
+                    .create_if_missing(false)
             });
         let db = Database::connect(connect).await.map_err(classify)?;
         let backend = db.get_database_backend();
@@ -156,6 +175,40 @@ impl SeaStore {
         let migrated = Migrator::up(&migrator, None).await.map_err(classify);
         let _ = migrator.close().await;
         migrated
+    }
+
+    /// The SQLite file this store uses; `None` on PostgreSQL or in memory.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        sqlite_file::sqlite_path(&self.url)
+    }
+
+    /// Writes a consistent copy of the live SQLite database to `target`, a
+    /// new private file (`VACUUM INTO`: it includes what is still in the
+    /// WAL, which a plain file copy would miss). PostgreSQL is backed up
+    /// with its own tools (`pg_dump`).
+    pub async fn backup_sqlite(&self, target: &std::path::Path) -> Result<(), StoreError> {
+        if !self.is_sqlite() {
+            return Err(StoreError::Internal(
+                "backup_sqlite: this database is not SQLite".to_owned(),
+            ));
+        }
+        let path = target.to_str().ok_or_else(|| {
+            StoreError::Internal(format!("{} is not a UTF-8 path", target.display()))
+        })?;
+        sqlite_file::create_backup_target(target)?;
+        let done = self
+            .db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "VACUUM INTO ?",
+                [path.into()],
+            ))
+            .await
+            .map_err(classify);
+        if done.is_err() {
+            let _ = std::fs::remove_file(target);
+        }
+        done.map(|_| ())
     }
 
     /// Listens for outbox commits (PostgreSQL); `None` on SQLite, whose
@@ -335,6 +388,7 @@ fn user_from(row: users::Model) -> Result<User, StoreError> {
         phone: row.phone,
         role,
         active: row.active,
+        token_generation: row.token_generation,
     })
 }
 
@@ -375,6 +429,7 @@ fn user_row(user: &NewUser) -> users::ActiveModel {
         phone: Set(user.phone.clone()),
         active: Set(true),
         created_at: Set(Utc::now()),
+        token_generation: Set(0),
     }
 }
 
@@ -572,7 +627,13 @@ impl Store for SeaStore {
             if let Some(active) = patch.active {
                 update = update.col_expr(users::Column::Active, Expr::value(active));
             }
-            if patch.role.is_some() || patch.active.is_some() {
+            if patch.revoke_tokens {
+                update = update.col_expr(
+                    users::Column::TokenGeneration,
+                    Expr::col(users::Column::TokenGeneration).add(1),
+                );
+            }
+            if patch.role.is_some() || patch.active.is_some() || patch.revoke_tokens {
                 update.exec(&self.db).await.map_err(classify)?;
             }
         }
