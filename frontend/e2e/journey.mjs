@@ -184,6 +184,13 @@ async function main() {
     const page = await context.newPage();
     page.setDefaultTimeout(TIMEOUT);
     page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
+    // The daemon's Content-Security-Policy allows no inline or foreign
+    // script: a violation is a bug in the portal or in the policy.
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /Content Security Policy|Refused to (load|execute|apply|connect)/i.test(msg.text())) {
+        pageErrors.push(`${name}: ${msg.text()}`);
+      }
+    });
     return page;
   };
 
@@ -200,6 +207,20 @@ async function main() {
       await anon.waitForURL((url) => url.pathname === '/login');
       await anon.getByLabel('Employee ID').waitFor();
       await shot(anon, '01-login');
+    });
+
+    await check('GraphiQL runs from the daemon alone, under its security policy', async () => {
+      const response = await anon.goto(`${BASE}/graphql`);
+      const csp = response?.headers()['content-security-policy'] ?? '';
+      assert(csp.includes("script-src 'self'"), `no strict CSP on /graphql: ${csp}`);
+      await anon.locator('.graphiql-container').waitFor();
+      const foreign = await anon.evaluate(() =>
+        performance.getEntriesByType('resource').map((e) => e.name).filter((n) => !n.startsWith(location.origin)),
+      );
+      assert(foreign.length === 0, `GraphiQL fetched from elsewhere: ${foreign.join(', ')}`);
+      await shot(anon, '00-graphiql');
+      await anon.goto(`${BASE}/my-tickets`);
+      await anon.waitForURL((url) => url.pathname === '/login');
     });
 
     await check('a wrong employee ID is refused plainly', async () => {
