@@ -28,7 +28,7 @@ pub mod event;
 pub mod number;
 pub mod policy;
 pub mod seed;
-mod service;
+mod services;
 pub mod sink;
 pub mod store;
 pub mod throttle;
@@ -37,7 +37,7 @@ pub mod transport;
 
 pub use domain::*;
 pub use error::{CoreError, ErrorCode};
-pub use service::{
+pub use services::{
     AssigneeFilter, AuthSession, CommentView, CreateTicketInput, Itosm, MAX_NUMBER_CHARS,
     MAX_SEARCH_CHARS, Page, ServiceConfig, TicketFilterInput, TicketPage, TicketView,
     UserFilterInput, UserPage,

@@ -1,0 +1,102 @@
+//! Comments and internal notes.
+
+use super::text::validate_text;
+use super::*;
+
+/// A comment with its author resolved.
+#[derive(Debug, Clone)]
+pub struct CommentView {
+    /// The comment.
+    pub comment: Comment,
+    /// Who wrote it (absent only if the user row is gone).
+    pub author: Option<User>,
+}
+
+impl Itosm {
+    /// Adds a comment: a requester publicly on his own ticket; staff on any
+    /// ticket, publicly or as an internal note. Closed and cancelled tickets
+    /// take no more comments.
+    pub async fn add_comment(
+        &self,
+        actor: Option<&Actor>,
+        number: &str,
+        body: &str,
+        internal: bool,
+    ) -> Result<CommentView, CoreError> {
+        let view = self.get_ticket(actor, number).await?;
+        let Some(actor) = actor else {
+            return Err(CoreError::Unauthenticated("log in first".to_owned()));
+        };
+        policy::authorize(
+            Some(actor),
+            Action::Comment {
+                ticket: &view.ticket,
+                internal,
+            },
+        )?;
+        let body = body.trim();
+        validate_text("body", body, self.config.max_comment_chars)?;
+        if matches!(
+            view.ticket.status,
+            TicketStatus::Closed | TicketStatus::Cancelled
+        ) {
+            return Err(CoreError::bad_input(
+                "number",
+                format!(
+                    "ticket {} is {} and takes no more comments",
+                    view.ticket.number,
+                    view.ticket.status.label().to_lowercase()
+                ),
+            ));
+        }
+        let now = self.clock.now();
+        self.comment_limiter.try_acquire(actor.user.id.0, now)?;
+        let new = NewComment {
+            ticket: view.ticket.clone(),
+            body: body.to_owned(),
+            internal,
+            author: actor.user.clone(),
+            requester: view.requester.clone(),
+            software: view.software.clone(),
+            assignee: view.assignee.clone(),
+            now,
+            event_id: Uuid::now_v7(),
+        };
+        let (comment, ticket, event) = match self.store.add_comment(new).await {
+            Ok(added) => added,
+            Err(error) => {
+                self.comment_limiter.refund(actor.user.id.0, now);
+                return Err(error.into());
+            }
+        };
+        self.outbox_wakeup.notify_one();
+        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, internal, actor = %actor.user.username, "comment added");
+        Ok(CommentView {
+            comment,
+            author: Some(actor.user.clone()),
+        })
+    }
+
+    /// A ticket's comments, oldest first: internal notes only for staff.
+    pub async fn ticket_comments(
+        &self,
+        actor: Option<&Actor>,
+        ticket: &Ticket,
+    ) -> Result<Vec<CommentView>, CoreError> {
+        policy::authorize(actor, Action::ViewTicket(ticket))?;
+        let include_internal = policy::authorize(actor, Action::ViewInternalNotes).is_ok();
+        let comments = self
+            .store
+            .ticket_comments(ticket.id, include_internal)
+            .await?;
+        let ids: Vec<UserId> = comments.iter().map(|c| c.author).collect();
+        let users = self.users_map(&ids).await?;
+        Ok(comments
+            .into_iter()
+            .map(|comment| CommentView {
+                author: users.get(&comment.author).cloned(),
+                comment,
+            })
+            .collect())
+    }
+}
