@@ -1,5 +1,7 @@
-//! The ticket domain: users, software, tickets, statuses and their history.
+//! The ticket domain: users, software, tickets, statuses and their history,
+//! the SLA clock, and the rules of changing a ticket ([`change`]).
 
+pub mod change;
 mod ticket;
 mod user;
 
