@@ -709,7 +709,7 @@ async fn the_documented_python_consumer_processes_each_event_once() {
             .env("EXCHANGE", &broker.exchange)
             .env("QUEUE", &queue)
             .env("DB", state.path().join("reporting.db"))
-            .env("IDLE_SECONDS", "10"),
+            .env("IDLE_SECONDS", "15"),
     );
     consumer.wait_for_line("ready", 30).await;
 
