@@ -31,6 +31,17 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Every event type, in declaration order. The published JSON Schema
+    /// (`docs/events.schema.json`) has one definition for each; a test fails
+    /// when they differ.
+    pub const ALL: &'static [EventType] = &[
+        EventType::TicketCreated,
+        EventType::TicketStatusChanged,
+        EventType::TicketAssigned,
+        EventType::TicketCommented,
+        EventType::TicketPriorityChanged,
+    ];
+
     /// The wire name and routing key, e.g. `ticket.created`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,15 +55,7 @@ impl EventType {
 
     /// Parses a wire name.
     pub fn parse(value: &str) -> Option<Self> {
-        [
-            EventType::TicketCreated,
-            EventType::TicketStatusChanged,
-            EventType::TicketAssigned,
-            EventType::TicketCommented,
-            EventType::TicketPriorityChanged,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == value)
+        EventType::ALL.iter().copied().find(|t| t.as_str() == value)
     }
 }
 
@@ -211,5 +214,34 @@ impl EventEnvelope {
     /// Parses an envelope from JSON.
     pub fn from_json(json: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventType;
+
+    /// Where each variant sits in [`EventType::ALL`]. The match is
+    /// exhaustive, so a new variant does not compile here until it is
+    /// given a place, and the test below checks that place.
+    fn position(event_type: EventType) -> usize {
+        match event_type {
+            EventType::TicketCreated => 0,
+            EventType::TicketStatusChanged => 1,
+            EventType::TicketAssigned => 2,
+            EventType::TicketCommented => 3,
+            EventType::TicketPriorityChanged => 4,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_event_type_once() {
+        for (i, event_type) in EventType::ALL.iter().enumerate() {
+            assert_eq!(position(*event_type), i, "{event_type:?}");
+            assert_eq!(EventType::parse(event_type.as_str()), Some(*event_type));
+            let json = serde_json::to_string(event_type).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", event_type.as_str()));
+        }
+        assert_eq!(EventType::parse("ticket.exploded"), None);
     }
 }

@@ -265,14 +265,23 @@ pub enum SinkConfig {
         /// Unique sink name.
         name: String,
     },
-    /// POSTs the event envelope as JSON, signed with HMAC-SHA256.
+    /// POSTs the event envelope as JSON, signed the Standard Webhooks way
+    /// (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     Webhook {
         /// Unique sink name.
         name: String,
         /// Where to POST (http or https).
         url: String,
-        /// HMAC key for the `X-Itosm-Signature` header (at least 16 bytes).
-        secret: String,
+        /// Signing secrets, the current one first; each delivery carries one
+        /// `v1` signature per secret, so a receiver verifies with either
+        /// during a rotation. `whsec_<base64>` (24 to 64 bytes once decoded)
+        /// or a plain secret of at least 16 bytes.
+        #[serde(default)]
+        secrets: Vec<String>,
+        /// The older single-secret form, the same as `secrets = [secret]`;
+        /// set one of the two.
+        #[serde(default)]
+        secret: Option<String>,
         /// Event types routed to this sink (e.g. `ticket.created`); empty: all.
         #[serde(default)]
         events: Vec<String>,
@@ -1039,16 +1048,37 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
     match sink {
         SinkConfig::Webhook {
             url,
+            secrets,
             secret,
             timeout,
             ..
         } => {
+            use crate::sinks::webhook::WebhookSecret;
             http("url", url)?;
-            if secret.len() < 16 {
-                return Err(ConfigError::invalid(
-                    &key("secret"),
-                    "must be at least 16 bytes",
-                ));
+            match (secret, secrets.is_empty()) {
+                (Some(_), false) => {
+                    return Err(ConfigError::invalid(
+                        &key("secrets"),
+                        "set either secrets or the older secret, not both",
+                    ));
+                }
+                (None, true) => {
+                    return Err(ConfigError::invalid(
+                        &key("secrets"),
+                        "name at least one signing secret (e.g. secrets = [\"whsec_…\"])",
+                    ));
+                }
+                (Some(secret), true) => {
+                    WebhookSecret::parse(secret)
+                        .map_err(|e| ConfigError::invalid(&key("secret"), e.to_string()))?;
+                }
+                (None, false) => {
+                    for (n, secret) in secrets.iter().enumerate() {
+                        WebhookSecret::parse(secret).map_err(|e| {
+                            ConfigError::invalid(&key(&format!("secrets[{n}]")), e.to_string())
+                        })?;
+                    }
+                }
             }
             parse_duration(&key("timeout"), timeout)?;
         }

@@ -150,16 +150,22 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
         SinkConfig::Webhook {
             name,
             url,
+            secrets,
             secret,
             timeout,
             ..
         } => ConfiguredSink {
-            sink: Arc::new(webhook::WebhookSink::new(
-                name.clone(),
-                url.clone(),
-                secret.clone(),
-                duration(timeout),
-            )),
+            sink: Arc::new(
+                webhook::WebhookSink::new(
+                    name.clone(),
+                    url.clone(),
+                    secret
+                        .as_ref()
+                        .map_or(secrets.as_slice(), std::slice::from_ref),
+                    duration(timeout),
+                )
+                .map_err(|e| format!("sink {name}: {e}"))?,
+            ),
             events: Vec::new(),
             recipients: vec![RecipientSpec::Fixed(Recipient::Url(url.clone()))],
         },
