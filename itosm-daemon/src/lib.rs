@@ -10,5 +10,6 @@ pub mod http;
 pub mod metrics;
 pub mod notifier;
 pub mod relay;
+pub mod server;
 pub mod sinks;
 pub mod transport;

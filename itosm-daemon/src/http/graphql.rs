@@ -59,29 +59,32 @@ async fn graphql_ws(
 ) -> Response {
     let schema = state.schema.clone();
     let itosm = state.itosm.clone();
+    let draining = state.draining.clone();
     upgrade
         .max_message_size(64 * 1024)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .keepalive_timeout(Duration::from_secs(30))
-                .on_connection_init(move |payload| async move {
-                    let token = ["token", "Authorization", "authorization"]
-                        .iter()
-                        .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
-                        .map(str::to_owned);
-                    let caller = Caller::from_authorization(&itosm, token.as_deref()).await;
-                    if let Caller::Refused(reason) = &caller {
-                        return Err(async_graphql::Error::new(reason.clone()));
-                    }
-                    let mut data = Data::default();
-                    data.insert(caller);
-                    if let Some(Extension(address)) = address {
-                        data.insert(address);
-                    }
-                    Ok(data)
-                })
-                .serve()
+            super::drain::serve_until_drained(socket, draining, move |sink, stream| {
+                GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+                    .keepalive_timeout(Duration::from_secs(30))
+                    .on_connection_init(move |payload| async move {
+                        let token = ["token", "Authorization", "authorization"]
+                            .iter()
+                            .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
+                            .map(str::to_owned);
+                        let caller = Caller::from_authorization(&itosm, token.as_deref()).await;
+                        if let Caller::Refused(reason) = &caller {
+                            return Err(async_graphql::Error::new(reason.clone()));
+                        }
+                        let mut data = Data::default();
+                        data.insert(caller);
+                        if let Some(Extension(address)) = address {
+                            data.insert(address);
+                        }
+                        Ok(data)
+                    })
+                    .serve()
+            })
         })
         .into_response()
 }

@@ -17,8 +17,16 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Ready when the database answers and, with the rabbitmq transport, the
-/// broker is connected.
+/// broker is connected; not ready once shutdown began.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    // Shutting down: the load balancer stops sending while in-flight
+    // requests finish.
+    if state.draining.is_cancelled() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "shutting down" })),
+        );
+    }
     let database = match state.store.ping().await {
         Ok(()) => true,
         Err(error) => {

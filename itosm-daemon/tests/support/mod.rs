@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 pub mod broker;
+pub mod receiver;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -28,6 +29,7 @@ pub struct App {
     pub base: String,
     child: Child,
     stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
     _db: Option<itosm_testkit::TestDatabase>,
@@ -93,7 +95,7 @@ impl App {
             .env("ITOSM_LOG__LEVEL", "warn")
             .env("ITOSM_RELAY__SWEEP_INTERVAL", "200ms")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         if !url.starts_with("sqlite:") {
             command.env(
                 "ITOSM_AUTH__TOKEN_SECRET",
@@ -115,10 +117,25 @@ impl App {
                 }
             });
         }
+        // The log goes to the test's stderr as before, and is kept for
+        // assertions on what the daemon said.
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(err) = child.stderr.take() {
+            let sink = Arc::clone(&stderr);
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    eprintln!("{line}");
+                    let mut text = sink.lock().unwrap_or_else(|p| p.into_inner());
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            });
+        }
         let app = App {
             base: format!("http://127.0.0.1:{port}"),
             child,
             stdout,
+            stderr,
             http: reqwest::Client::new(),
             _dir: dir,
             _db: db,
@@ -154,6 +171,53 @@ impl App {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM, as a service manager stopping the daemon would.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM sent");
+    }
+
+    /// Waits (bounded) for the daemon to exit; its status, or `None` if it
+    /// is still running after `wait`.
+    pub async fn wait_exit(&mut self, wait: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What the daemon logged so far (stderr).
+    pub fn log(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Waits (bounded) until the log contains `text`.
+    pub async fn wait_for_log(&self, text: &str, seconds: u64) -> String {
+        for _ in 0..seconds * 10 {
+            let log = self.log();
+            if log.contains(text) {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the daemon never logged {text:?}; it logged:\n{}",
+            self.log()
+        );
     }
 
     pub fn console(&self) -> String {
@@ -420,6 +484,22 @@ impl Subscription {
                     .unwrap_or("NO_CODE")
                     .to_owned(),
             );
+        }
+    }
+
+    /// The close code the server ends the socket with (bounded wait),
+    /// skipping other messages; `None` if it closes without a frame.
+    pub async fn close_code(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .expect("the server closes the socket in time");
+            match message {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                None | Some(Err(_)) => return None,
+                Some(Ok(_)) => {}
+            }
         }
     }
 
