@@ -226,8 +226,8 @@ async fn closed_loop(
     let deadline = Instant::now() + duration;
     let workers = (0..concurrency).map(|worker| {
         let client = client.clone();
-        let graphql = graphql.clone();
-        let token = token.clone();
+        let graphql = graphql.to_owned();
+        let token = token.to_owned();
         async move {
             let mut latencies = Vec::new();
             let mut errors = 0u64;

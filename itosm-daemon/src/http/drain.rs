@@ -25,7 +25,7 @@ where
     let incoming = socket_stream
         .take_until(draining.clone().cancelled_owned())
         .boxed();
-    let drained = {
+    {
         let forward = async {
             while let Some(message) = to_socket.next().await {
                 if socket_sink.send(message).await.is_err() {
@@ -35,11 +35,13 @@ where
         };
         let work = async { futures::join!(serve(outgoing, incoming), forward) };
         tokio::select! {
-            _ = work => false,
-            _ = draining.cancelled() => true,
+            _ = work => {}
+            _ = draining.cancelled() => {}
         }
-    };
-    if drained {
+    }
+    // The drain also ends the input, so the GraphQL side may finish first:
+    // what counts is whether the server is going away.
+    if draining.is_cancelled() {
         let _ = socket_sink
             .send(Message::Close(Some(CloseFrame {
                 code: GOING_AWAY,
