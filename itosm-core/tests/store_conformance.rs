@@ -1390,7 +1390,7 @@ async fn delivery_claims_lease_out_and_retries_come_due(s: Subject) {
     assert!(
         s.store
             .claim_deliveries(
-                &[hook.clone()],
+                std::slice::from_ref(&hook),
                 &claim_options(now + Duration::seconds(5), false)
             )
             .await
@@ -1450,7 +1450,7 @@ async fn delivery_claims_lease_out_and_retries_come_due(s: Subject) {
     let far = now + Duration::hours(1);
     assert!(
         s.store
-            .claim_deliveries(&[mail.clone()], &claim_options(far, true))
+            .claim_deliveries(std::slice::from_ref(&mail), &claim_options(far, true))
             .await
             .unwrap()
             .is_empty(),
@@ -1477,7 +1477,7 @@ async fn failed_deliveries_are_claimed_again_only_by_a_replay(s: Subject) {
     let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
     let hook = claim(uuid::Uuid::new_v4(), "hook", "https://example.com/hook");
     s.store
-        .claim_deliveries(&[hook.clone()], &claim_options(now, false))
+        .claim_deliveries(std::slice::from_ref(&hook), &claim_options(now, false))
         .await
         .unwrap();
     s.store
@@ -1487,7 +1487,7 @@ async fn failed_deliveries_are_claimed_again_only_by_a_replay(s: Subject) {
     let later = now + Duration::days(1);
     assert!(
         s.store
-            .claim_deliveries(&[hook.clone()], &claim_options(later, false))
+            .claim_deliveries(std::slice::from_ref(&hook), &claim_options(later, false))
             .await
             .unwrap()
             .is_empty(),
@@ -1503,7 +1503,7 @@ async fn failed_deliveries_are_claimed_again_only_by_a_replay(s: Subject) {
     );
     let replayed = s
         .store
-        .claim_deliveries(&[hook.clone()], &claim_options(later, true))
+        .claim_deliveries(std::slice::from_ref(&hook), &claim_options(later, true))
         .await
         .unwrap();
     assert_eq!(replayed.len(), 1);

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bounded;
 pub mod config;
 pub mod http;
 pub mod metrics;

@@ -42,6 +42,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::bounded::bounded;
 use crate::metrics::Metrics;
 use crate::sinks::{ConfiguredSink, RecipientSpec, notification_for};
 
@@ -181,7 +182,7 @@ impl DeliveryLog {
                     .iter()
                     .flat_map(|r| r.records.iter().cloned())
                     .collect();
-                let answer = store.record_deliveries(&rows).await;
+                let answer = bounded(store.record_deliveries(&rows)).await;
                 if let Err(error) = &answer
                     && batch.iter().all(|r| r.reply.is_none())
                 {
@@ -269,7 +270,7 @@ async fn run_claims(
             retry_until,
             replay,
         };
-        match store.claim_deliveries(&claims, &options).await {
+        match bounded(store.claim_deliveries(&claims, &options)).await {
             Ok(won) => {
                 let mut won: HashMap<DeliveryKey, ClaimedDelivery> =
                     won.into_iter().map(|w| (w.key.clone(), w)).collect();
@@ -420,7 +421,7 @@ impl Notifier {
             }
             for spec in &lane.configured.recipients {
                 // A role with nobody behind it (no assignee yet) is skipped.
-                for recipient in spec.resolve(&event, inner.store.as_ref()).await? {
+                for recipient in bounded(spec.resolve(&event, inner.store.as_ref())).await? {
                     if !wanted.iter().any(|(i, r)| *i == index && *r == recipient) {
                         wanted.push((index, recipient));
                     }
@@ -760,10 +761,13 @@ async fn run_sweeper(inner: Arc<Inner>) {
             if room == 0 {
                 continue;
             }
-            let due = match inner
-                .store
-                .claim_due_deliveries(lane.name(), room as u64, lease, Utc::now())
-                .await
+            let due = match bounded(inner.store.claim_due_deliveries(
+                lane.name(),
+                room as u64,
+                lease,
+                Utc::now(),
+            ))
+            .await
             {
                 Ok(due) => due,
                 Err(error) => {

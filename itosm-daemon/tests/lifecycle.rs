@@ -189,3 +189,66 @@ async fn sigterm_answers_the_request_in_flight_closes_websockets_and_loses_no_ev
     again.stop().await;
     drop(db);
 }
+
+/// A database behind a silent partition (no error, no answer): readiness
+/// answers at once that it is unavailable instead of hanging, and once the
+/// link is back the ticket written meanwhile and its event go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_database_is_reported_at_once_and_the_pipeline_recovers() {
+    let db = itosm_testkit::TestDatabase::create().await;
+    let (proxy, proxied) = itosm_testkit::proxy::ChaosProxy::for_url(&db.url).await;
+    let sinks = tempfile::tempdir().unwrap();
+    let audit = sinks.path().join("audit.log");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("itosm.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[notifications.sinks]]\nkind = \"file\"\nname = \"audit\"\npath = \"{}\"\n",
+            audit.display()
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let app = App::launch(
+        dir,
+        proxied,
+        None,
+        &["serve", "--config", &config],
+        &[],
+        true,
+    )
+    .await;
+    let john = app.login("john.doe", "EMP123").await;
+
+    proxy.set(itosm_testkit::proxy::ProxyMode::Blackhole);
+    let base = app.base.clone();
+    let creating = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("{base}/graphql"))
+            .bearer_auth(john)
+            .json(&json!({ "query": "mutation { createTicket(input: { requestType: INCIDENT, description: \"during the partition\" }) { number } }" }))
+            .send()
+            .await
+    });
+    let probe = tokio::time::timeout(Duration::from_secs(10), app.rest_get_raw("/readyz"))
+        .await
+        .expect("readiness answers during a database partition");
+    assert_eq!(probe.0, 503, "{}", probe.1);
+    assert!(
+        probe.1.contains("\"database\":\"unavailable\""),
+        "{}",
+        probe.1
+    );
+
+    proxy.set(itosm_testkit::proxy::ProxyMode::Forward);
+    let created: serde_json::Value = creating.await.unwrap().unwrap().json().await.unwrap();
+    let number = created["data"]["createTicket"]["number"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let lines = support::broker::wait_lines(&audit, 1, 60).await;
+    assert!(lines[0].contains(&number));
+    assert_eq!(app.rest_get_raw("/readyz").await.0, 200);
+    app.stop().await;
+}

@@ -27,10 +27,16 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             axum::Json(json!({ "status": "shutting down" })),
         );
     }
-    let database = match state.store.ping().await {
-        Ok(()) => true,
-        Err(error) => {
+    // Bounded: a database behind a silent partition never answers.
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping());
+    let database = match ping.await {
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => {
             tracing::warn!(%error, "not ready: database");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer within 2s");
             false
         }
     };
