@@ -288,31 +288,31 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
                 .clone()
                 .context("the in-process transport runs the notifier role")?;
             let stop = handoff_stop.clone();
-            // Many handoffs at once: their claims share one statement.
+            // Handoffs are taken in batches, in the relay's (outbox) order:
+            // one claim statement per batch, and deliveries queued in order.
             handoff = Some(tokio::spawn(async move {
-                let slots = Arc::new(tokio::sync::Semaphore::new(1024));
                 loop {
-                    let handoff = tokio::select! {
+                    let first = tokio::select! {
                         _ = stop.cancelled() => return,
                         handoff = handoffs.recv() => match handoff { Some(h) => h, None => return },
                     };
-                    let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-                        return;
-                    };
-                    let notifier = Arc::clone(&notifier);
-                    tokio::spawn(async move {
-                        // Confirmed once claimed: the outcomes are the
-                        // delivery log's (in-process there is no DLQ, a
-                        // failure stays FAILED in the log). Not claimed
-                        // (stopping): the relay publishes it again later.
-                        if notifier
-                            .accept_until_claimed(Arc::clone(&handoff.event), false)
-                            .await
-                        {
+                    let mut batch = vec![first];
+                    while batch.len() < 500 {
+                        match handoffs.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let events: Vec<_> = batch.iter().map(|h| Arc::clone(&h.event)).collect();
+                    // Confirmed once claimed: the outcomes are the delivery
+                    // log's (in-process there is no DLQ, a failure stays
+                    // FAILED in the log). Not claimed (stopping): the relay
+                    // publishes them again later.
+                    if notifier.accept_until_claimed(&events, false).await {
+                        for handoff in batch {
                             let _ = handoff.confirm.send(());
                         }
-                        drop(slot);
-                    });
+                    }
                 }
             }));
             Arc::new(transport)

@@ -150,34 +150,12 @@ impl DeliveryLog {
         let (records, mut record_inbox) = mpsc::channel::<RecordRequest>(MAX_LOG_BATCH * 4);
         let claim_store = Arc::clone(&store);
         tokio::spawn(async move {
-            while let Some(first) = claim_inbox.recv().await {
-                let mut batch = vec![first];
-                let mut size = batch[0].claims.len();
-                while size < MAX_LOG_BATCH {
-                    match claim_inbox.try_recv() {
-                        Ok(next) => {
-                            size += next.claims.len();
-                            batch.push(next);
-                        }
-                        Err(_) => break,
-                    }
-                }
+            while let Some(batch) = gather(&mut claim_inbox, |r| r.claims.len()).await {
                 run_claims(claim_store.as_ref(), batch, lease, horizon).await;
             }
         });
         tokio::spawn(async move {
-            while let Some(first) = record_inbox.recv().await {
-                let mut batch = vec![first];
-                let mut size = batch[0].records.len();
-                while size < MAX_LOG_BATCH {
-                    match record_inbox.try_recv() {
-                        Ok(next) => {
-                            size += next.records.len();
-                            batch.push(next);
-                        }
-                        Err(_) => break,
-                    }
-                }
+            while let Some(batch) = gather(&mut record_inbox, |r| r.records.len()).await {
                 let rows: Vec<DeliveryRecord> = batch
                     .iter()
                     .flat_map(|r| r.records.iter().cloned())
@@ -237,6 +215,24 @@ impl DeliveryLog {
             reply: None,
         });
     }
+}
+
+/// Waits for one request, then takes whatever else is already waiting, up
+/// to [`MAX_LOG_BATCH`] rows: one batch. `None` once every sender is gone.
+async fn gather<T>(inbox: &mut mpsc::Receiver<T>, rows: impl Fn(&T) -> usize) -> Option<Vec<T>> {
+    let first = inbox.recv().await?;
+    let mut size = rows(&first);
+    let mut batch = vec![first];
+    while size < MAX_LOG_BATCH {
+        match inbox.try_recv() {
+            Ok(next) => {
+                size += rows(&next);
+                batch.push(next);
+            }
+            Err(_) => break,
+        }
+    }
+    Some(batch)
 }
 
 fn log_stopped() -> StoreError {
@@ -405,25 +401,32 @@ impl Notifier {
         })
     }
 
-    /// Takes `event`: resolves its recipients, claims every delivery and
-    /// queues the ones won. Returns how many were won; an error means
-    /// nothing was claimed (the database did not answer): try again.
-    pub async fn accept(
+    /// Takes `events` (in order): resolves their recipients, claims every
+    /// delivery in one request and queues the ones won, in the events'
+    /// order. Returns how many were won; an error means nothing was claimed
+    /// (the database did not answer): try again.
+    pub async fn accept_all(
         &self,
-        event: Arc<EventEnvelope>,
+        events: &[Arc<EventEnvelope>],
         replay: bool,
     ) -> Result<usize, StoreError> {
         let inner = &self.inner;
-        let mut wanted: Vec<(usize, Recipient)> = Vec::new();
-        for (index, lane) in inner.lanes.iter().enumerate() {
-            if !lane.configured.routes(event.event_type) {
-                continue;
-            }
-            for spec in &lane.configured.recipients {
-                // A role with nobody behind it (no assignee yet) is skipped.
-                for recipient in bounded(spec.resolve(&event, inner.store.as_ref())).await? {
-                    if !wanted.iter().any(|(i, r)| *i == index && *r == recipient) {
-                        wanted.push((index, recipient));
+        // (event, lane, recipient), in order.
+        let mut wanted: Vec<(usize, usize, Recipient)> = Vec::new();
+        for (nth, event) in events.iter().enumerate() {
+            for (index, lane) in inner.lanes.iter().enumerate() {
+                if !lane.configured.routes(event.event_type) {
+                    continue;
+                }
+                for spec in &lane.configured.recipients {
+                    // A role with nobody behind it (no assignee yet) is skipped.
+                    for recipient in bounded(spec.resolve(event, inner.store.as_ref())).await? {
+                        if !wanted
+                            .iter()
+                            .any(|(e, i, r)| *e == nth && *i == index && *r == recipient)
+                        {
+                            wanted.push((nth, index, recipient));
+                        }
                     }
                 }
             }
@@ -431,43 +434,44 @@ impl Notifier {
         if wanted.is_empty() {
             return Ok(0);
         }
+        let key = |nth: usize, index: usize, recipient: &Recipient| DeliveryKey {
+            event_id: events[nth].event_id,
+            sink: inner.lanes[index].name().to_owned(),
+            recipient: recipient.to_string(),
+        };
         let claims = wanted
             .iter()
-            .map(|(index, recipient)| DeliveryClaim {
-                key: DeliveryKey {
-                    event_id: event.event_id,
-                    sink: inner.lanes[*index].name().to_owned(),
-                    recipient: recipient.to_string(),
-                },
-                event_type: event.event_type.as_str().to_owned(),
-                ticket_number: event.ticket.number.clone(),
+            .map(|(nth, index, recipient)| DeliveryClaim {
+                key: key(*nth, *index, recipient),
+                event_type: events[*nth].event_type.as_str().to_owned(),
+                ticket_number: events[*nth].ticket.number.clone(),
             })
             .collect::<Vec<_>>();
         let asked = claims.len();
-        let won = inner.log.claim(claims, replay).await?;
-        for _ in won.len()..asked {
+        let mut won: HashMap<DeliveryKey, ClaimedDelivery> = inner
+            .log
+            .claim(claims, replay)
+            .await?
+            .into_iter()
+            .map(|w| (w.key.clone(), w))
+            .collect();
+        let count = won.len();
+        for _ in count..asked {
             inner.metrics.notifications_deduplicated.inc();
         }
-        if won.len() < asked {
-            tracing::debug!(ticket = %event.ticket.number, event_id = %event.event_id, skipped = asked - won.len(), "deliveries held by another notifier or done");
+        if count < asked {
+            tracing::debug!(
+                skipped = asked - count,
+                "deliveries held by another notifier or done"
+            );
         }
-        let count = won.len();
         let mut given_back = Vec::new();
-        for claimed in won {
-            let Some(index) = inner
-                .lanes
-                .iter()
-                .position(|l| l.name() == claimed.key.sink)
-            else {
+        for (nth, index, recipient) in wanted {
+            let Some(claimed) = won.remove(&key(nth, index, &recipient)) else {
                 continue;
             };
-            let recipient = wanted
-                .iter()
-                .find(|(i, r)| *i == index && r.to_string() == claimed.key.recipient)
-                .map(|(_, r)| r.clone())
-                .unwrap_or_else(|| inner.lanes[index].recipient_from(&claimed.key.recipient));
             let job = Job {
-                event: Arc::clone(&event),
+                event: Arc::clone(&events[nth]),
                 recipient,
                 claimed,
             };
@@ -479,16 +483,17 @@ impl Notifier {
         Ok(count)
     }
 
-    /// Takes `event` like [`Notifier::accept`], waiting for the database
-    /// (with backoff) as long as it does not answer; `false` if the
-    /// notifier stopped first.
-    pub async fn accept_until_claimed(&self, event: Arc<EventEnvelope>, replay: bool) -> bool {
+    /// Takes `events` like [`Notifier::accept_all`], waiting for the
+    /// database (with backoff) as long as it does not answer; `false` if
+    /// the notifier stopped first.
+    pub async fn accept_until_claimed(&self, events: &[Arc<EventEnvelope>], replay: bool) -> bool {
         let mut delay = Duration::from_millis(100);
         loop {
-            match self.accept(Arc::clone(&event), replay).await {
+            match self.accept_all(events, replay).await {
                 Ok(_) => return true,
                 Err(error) => {
-                    tracing::warn!(%error, ticket = %event.ticket.number, event_id = %event.event_id, retry_in = ?delay, "cannot claim deliveries; waiting for the database");
+                    let first = &events[0];
+                    tracing::warn!(%error, ticket = %first.ticket.number, event_id = %first.event_id, events = events.len(), retry_in = ?delay, "cannot claim deliveries; waiting for the database");
                 }
             }
             tokio::select! {
@@ -507,7 +512,7 @@ impl Notifier {
 
     /// What the transport should do with a message carrying `event`.
     pub async fn disposition(&self, event: Arc<EventEnvelope>, replay: bool) -> Disposition {
-        if self.accept_until_claimed(event, replay).await {
+        if self.accept_until_claimed(&[event], replay).await {
             Disposition::Ack
         } else {
             Disposition::Requeue
@@ -625,15 +630,43 @@ fn record_of(
 }
 
 /// Runs one sink's lane: takes jobs while a slot is free (per sink and
-/// overall), each attempt a task of its own. On stop, gives back what is
-/// still queued.
+/// overall), each attempt a task of its own, one at a time per ticket (a
+/// ticket's later event waits for its earlier one, so a sink sees a
+/// ticket's events in order while nothing fails). On stop, gives back what
+/// is still queued.
 async fn run_lane(inner: Arc<Inner>, index: usize, mut queue: mpsc::Receiver<Job>) {
     let lane = &inner.lanes[index];
+    // Tickets with an attempt in flight, and the jobs waiting behind it.
+    let mut busy: HashMap<String, std::collections::VecDeque<Job>> = HashMap::new();
+    let (finished, mut done) = mpsc::unbounded_channel::<String>();
     loop {
         let job = tokio::select! {
             biased;
             _ = inner.stop.cancelled() => break,
-            job = queue.recv() => match job { Some(job) => job, None => break },
+            Some(ticket) = done.recv() => {
+                match busy.get_mut(&ticket).and_then(|waiting| waiting.pop_front()) {
+                    Some(next) => next,
+                    None => {
+                        busy.remove(&ticket);
+                        continue;
+                    }
+                }
+            }
+            job = queue.recv() => match job {
+                Some(job) => {
+                    match busy.get_mut(&job.event.ticket.number) {
+                        Some(waiting) => {
+                            waiting.push_back(job);
+                            continue;
+                        }
+                        None => {
+                            busy.insert(job.event.ticket.number.clone(), Default::default());
+                            job
+                        }
+                    }
+                }
+                None => break,
+            },
         };
         let permits = tokio::select! {
             biased;
@@ -651,13 +684,16 @@ async fn run_lane(inner: Arc<Inner>, index: usize, mut queue: mpsc::Receiver<Job
             break;
         };
         let inner = Arc::clone(&inner);
+        let finished = finished.clone();
         tokio::spawn(async move {
+            let ticket = job.event.ticket.number.clone();
             attempt(&inner, index, job, sink_permit).await;
             drop(flight_permit);
+            let _ = finished.send(ticket);
         });
     }
     queue.close();
-    let mut left = Vec::new();
+    let mut left: Vec<Job> = busy.into_values().flatten().collect();
     while let Ok(job) = queue.try_recv() {
         left.push(job);
     }
