@@ -11,8 +11,9 @@
 //!    in-process confirm). A delivery not won is another notifier's, or done.
 //! 2. Claimed deliveries go to their sink's **lane**: a bounded queue with
 //!    its own concurrency and a timeout per attempt, so a slow SMTP server
-//!    backs up only the email lane. A full lane gives the claim back for the
-//!    sweeper.
+//!    backs up only the email lane; one attempt per ticket at a time, so a
+//!    sink sees a ticket's events in order while nothing fails. A full lane
+//!    gives the claim back for the sweeper.
 //! 3. Outcomes are group-committed: `DELIVERED`; `PENDING` with
 //!    `next_attempt_at` after an exponential backoff with full jitter; or
 //!    `FAILED` (a permanent error, or past `retry_until`), after the event
