@@ -858,3 +858,30 @@ async fn run_sweeper(inner: Arc<Inner>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_full_jitter() {
+        let settings = NotifierSettings {
+            retry_backoff: Duration::from_millis(100),
+            max_retry_delay: Duration::from_secs(1),
+            ..NotifierSettings::default()
+        };
+        for attempts in 1..=40 {
+            let ceiling = Duration::from_millis(100)
+                .saturating_mul(2u32.saturating_pow(u32::try_from(attempts - 1).unwrap_or(31)))
+                .min(Duration::from_secs(1));
+            for _ in 0..50 {
+                assert!(settings.backoff(attempts) <= ceiling, "attempt {attempts}");
+            }
+        }
+        // Full jitter: delays spread over the whole range, not bunched at
+        // the ceiling.
+        let spread: Vec<Duration> = (0..200).map(|_| settings.backoff(10)).collect();
+        assert!(spread.iter().any(|d| *d < Duration::from_millis(500)));
+        assert!(spread.iter().any(|d| *d > Duration::from_millis(500)));
+    }
+}

@@ -93,7 +93,7 @@ impl AmqpSettings {
 #[derive(Debug, Default)]
 pub struct BrokerHealth {
     parts: StdMutex<BTreeMap<&'static str, bool>>,
-    broker: StdMutex<String>,
+    broker: String,
 }
 
 impl BrokerHealth {
@@ -101,7 +101,7 @@ impl BrokerHealth {
     pub fn new(broker: String) -> Self {
         BrokerHealth {
             parts: StdMutex::default(),
-            broker: StdMutex::new(broker),
+            broker,
         }
     }
 
@@ -113,11 +113,7 @@ impl BrokerHealth {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(part, up);
-        let broker = self
-            .broker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let broker = &self.broker;
         match (was, up) {
             (Some(true), false) => {
                 tracing::error!(%broker, part, "lost the broker (RabbitMQ); reconnecting, not ready until it is back")
@@ -837,4 +833,55 @@ pub async fn dlq_replay(settings: &AmqpSettings) -> Result<usize, TransportError
     }
     let _ = connection.close(200, "replayed".into()).await;
     Ok(replayed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str, heartbeat: u16) -> AmqpSettings {
+        AmqpSettings {
+            url: url.to_owned(),
+            exchange: "x".into(),
+            queue: "q".into(),
+            prefetch: 1,
+            connect_timeout: Duration::from_secs(1),
+            confirm_timeout: Duration::from_secs(1),
+            heartbeat,
+        }
+    }
+
+    #[test]
+    fn the_heartbeat_goes_into_the_url_unless_it_names_one() {
+        let plain = settings("amqp://guest:secret@rabbit:5672/%2f", 10);
+        assert_eq!(
+            plain.url_with_heartbeat(),
+            "amqp://guest:secret@rabbit:5672/%2f?heartbeat=10"
+        );
+        assert_eq!(plain.broker(), "rabbit:5672", "no credentials in log lines");
+        let query = settings("amqp://rabbit/%2f?frame_max=8192", 5);
+        assert_eq!(
+            query.url_with_heartbeat(),
+            "amqp://rabbit/%2f?frame_max=8192&heartbeat=5"
+        );
+        let named = settings("amqp://rabbit/%2f?heartbeat=60", 5);
+        assert_eq!(named.url_with_heartbeat(), "amqp://rabbit/%2f?heartbeat=60");
+        assert_eq!(
+            settings("amqp://rabbit", 0).url_with_heartbeat(),
+            "amqp://rabbit"
+        );
+    }
+
+    #[test]
+    fn the_broker_is_up_only_while_every_part_is() {
+        let health = BrokerHealth::new("rabbit:5672".into());
+        assert!(!health.is_up(), "nobody has reached it yet");
+        health.set("publisher", true);
+        health.set("live feed", true);
+        assert!(health.is_up());
+        health.set("live feed", false);
+        assert!(!health.is_up());
+        health.set("live feed", true);
+        assert!(health.is_up());
+    }
 }
