@@ -1602,6 +1602,35 @@ conformance!(
     concurrent_sweepers_claim_disjoint_due_rows,
 );
 
+/// Processes starting together on a fresh PostgreSQL database (an API and
+/// a notifier) both migrate it without tripping over each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_migrations_may_run_concurrently() {
+    let db = TestDatabase::create().await;
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(Arc::new(
+            SeaStore::connect(SeaStoreOptions::new(db.url.clone()))
+                .await
+                .unwrap(),
+        ));
+    }
+    let migrating: Vec<_> = stores
+        .iter()
+        .map(|store| {
+            let store = Arc::clone(store);
+            tokio::spawn(async move { store.migrate().await })
+        })
+        .collect();
+    for migration in migrating {
+        migration
+            .await
+            .unwrap()
+            .expect("every concurrent migration succeeds");
+    }
+    load_demo_data(stores[0].as_ref()).await.unwrap();
+}
+
 /// PostgreSQL wakes relays in other processes when outbox rows commit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_notifies_outbox_commits() {

@@ -138,7 +138,7 @@ impl SeaStore {
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         if !self.is_sqlite() {
-            return Migrator::up(&self.db, None).await.map_err(classify);
+            return self.migrate_postgres().await;
         }
         // On SQLite, migrate over a connection of its own and then start the
         // pool afresh: a pooled connection that saw the schema mid-migration
@@ -158,6 +158,32 @@ impl SeaStore {
         let migrator = Database::connect(options).await.map_err(classify)?;
         let migrated = Migrator::up(&migrator, None).await.map_err(classify);
         let _ = migrator.close().await;
+        migrated
+    }
+
+    /// Migrates PostgreSQL holding an advisory lock: processes that start
+    /// together on a fresh database (an API and a notifier) migrate one
+    /// after the other instead of racing to create the same tables.
+    async fn migrate_postgres(&self) -> Result<(), StoreError> {
+        use sea_orm::sqlx::Connection;
+        /// The advisory lock key: "itosm" + migrations.
+        const MIGRATION_LOCK: i64 = 0x6974_6f73_6d5f_6d67;
+        let unavailable = |e: sea_orm::sqlx::Error| StoreError::Unavailable(e.to_string());
+        let mut holder = sea_orm::sqlx::postgres::PgConnection::connect(&self.url)
+            .await
+            .map_err(unavailable)?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut holder)
+            .await
+            .map_err(unavailable)?;
+        let migrated = Migrator::up(&self.db, None).await.map_err(classify);
+        // Closing the session releases the lock too.
+        let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut holder)
+            .await;
+        let _ = holder.close().await;
         migrated
     }
 
