@@ -14,6 +14,57 @@ use support::{App, Backend};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// A daemon on a fresh PostgreSQL database reached through a chaos proxy,
+/// with a file sink, and what a test needs to stage faults and restart it.
+struct BehindProxy {
+    app: App,
+    proxy: itosm_testkit::proxy::ChaosProxy,
+    /// The database URL through the proxy.
+    proxied: String,
+    /// The file sink's path.
+    audit: std::path::PathBuf,
+    /// The config file.
+    config: String,
+    _sinks: tempfile::TempDir,
+    _db: itosm_testkit::TestDatabase,
+}
+
+/// Starts a [`BehindProxy`] daemon with `extra` at the top of its config.
+async fn daemon_behind_a_proxy(extra: &str, env: &[(&str, &str)]) -> BehindProxy {
+    let db = itosm_testkit::TestDatabase::create().await;
+    let (proxy, proxied) = itosm_testkit::proxy::ChaosProxy::for_url(&db.url).await;
+    let sinks = tempfile::tempdir().unwrap();
+    let audit = sinks.path().join("audit.log");
+    let config = sinks.path().join("itosm.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{extra}\n[[notifications.sinks]]\nkind = \"file\"\nname = \"audit\"\npath = \"{}\"\n",
+            audit.display()
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let app = App::launch(
+        tempfile::tempdir().unwrap(),
+        proxied.clone(),
+        None,
+        &["serve", "--config", &config],
+        env,
+        true,
+    )
+    .await;
+    BehindProxy {
+        app,
+        proxy,
+        proxied,
+        audit,
+        config,
+        _sinks: sinks,
+        _db: db,
+    }
+}
+
 /// Whether the server closed `stream` (EOF or reset) within `wait`.
 async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
     let mut buf = [0u8; 4096];
@@ -92,28 +143,17 @@ async fn slow_and_idle_clients_are_cut_off_but_requests_and_websockets_live() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_answers_the_request_in_flight_closes_websockets_and_loses_no_event() {
-    let db = itosm_testkit::TestDatabase::create().await;
-    let (proxy, proxied) = itosm_testkit::proxy::ChaosProxy::for_url(&db.url).await;
-    let sinks = tempfile::tempdir().unwrap();
-    let audit = sinks.path().join("audit.log");
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("itosm.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[shutdown]\ngrace = \"20s\"\n\n[[notifications.sinks]]\nkind = \"file\"\nname = \"audit\"\npath = \"{}\"\n",
-            audit.display()
-        ),
-    )
-    .unwrap();
-    let config = config.display().to_string();
-    let mut app = App::launch(
-        dir,
-        proxied.clone(),
-        None,
-        &["serve", "--config", &config],
+    let BehindProxy {
+        mut app,
+        proxy,
+        proxied,
+        audit,
+        config,
+        _sinks,
+        _db,
+    } = daemon_behind_a_proxy(
+        "[shutdown]\ngrace = \"20s\"\n",
         &[("ITOSM_LOG__LEVEL", "info")],
-        true,
     )
     .await;
     let admin = app.login("admin.user", "ADMIN01").await;
@@ -167,15 +207,11 @@ async fn sigterm_answers_the_request_in_flight_closes_websockets_and_loses_no_ev
     assert!(app.log().contains("itosm stopped"), "a last log line");
 
     // No event lost: delivered before the exit, or after a restart.
-    let dir = tempfile::tempdir().unwrap();
-    let restart_config = dir.path().join("itosm.toml");
-    std::fs::copy(&config, &restart_config).unwrap();
-    let restart_config = restart_config.display().to_string();
     let again = App::launch(
-        dir,
+        tempfile::tempdir().unwrap(),
         proxied,
         None,
-        &["serve", "--config", &restart_config],
+        &["serve", "--config", &config],
         &[],
         true,
     )
@@ -187,7 +223,6 @@ async fn sigterm_answers_the_request_in_flight_closes_websockets_and_loses_no_ev
         "the event of the request answered during shutdown is delivered: {lines:?}"
     );
     again.stop().await;
-    drop(db);
 }
 
 /// A database behind a silent partition (no error, no answer): readiness
@@ -195,30 +230,14 @@ async fn sigterm_answers_the_request_in_flight_closes_websockets_and_loses_no_ev
 /// link is back the ticket written meanwhile and its event go through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_database_is_reported_at_once_and_the_pipeline_recovers() {
-    let db = itosm_testkit::TestDatabase::create().await;
-    let (proxy, proxied) = itosm_testkit::proxy::ChaosProxy::for_url(&db.url).await;
-    let sinks = tempfile::tempdir().unwrap();
-    let audit = sinks.path().join("audit.log");
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("itosm.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[notifications.sinks]]\nkind = \"file\"\nname = \"audit\"\npath = \"{}\"\n",
-            audit.display()
-        ),
-    )
-    .unwrap();
-    let config = config.display().to_string();
-    let app = App::launch(
-        dir,
-        proxied,
-        None,
-        &["serve", "--config", &config],
-        &[],
-        true,
-    )
-    .await;
+    let BehindProxy {
+        app,
+        proxy,
+        audit,
+        _sinks,
+        _db,
+        ..
+    } = daemon_behind_a_proxy("", &[]).await;
     let john = app.login("john.doe", "EMP123").await;
 
     proxy.set(itosm_testkit::proxy::ProxyMode::Blackhole);

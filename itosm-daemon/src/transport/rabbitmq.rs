@@ -164,6 +164,30 @@ pub async fn connect(settings: &AmqpSettings) -> Result<Connection, TransportErr
     }
 }
 
+/// Opens a channel on `connection` and declares the topology on it, each
+/// step bounded by the connect timeout (a silent link answers nothing).
+async fn open_channel(
+    connection: &Connection,
+    settings: &AmqpSettings,
+) -> Result<Channel, TransportError> {
+    let channel = within(settings, "open a channel", connection.create_channel()).await?;
+    match tokio::time::timeout(
+        settings.connect_timeout,
+        declare_topology(&channel, settings),
+    )
+    .await
+    {
+        Ok(declared) => declared?,
+        Err(_) => {
+            return Err(TransportError::Unavailable(format!(
+                "no answer from the broker to declaring the topology within {:?}",
+                settings.connect_timeout
+            )));
+        }
+    }
+    Ok(channel)
+}
+
 /// Declares the topology idempotently: the topic exchange, the notifier's
 /// quorum queue bound with `ticket.#` and dead-lettering at least once to
 /// `<queue>.dlx`, and the dead-letter queue bound to it.
@@ -361,25 +385,7 @@ impl RabbitPublisher {
 
     async fn open(&self) -> Result<(Connection, Channel), TransportError> {
         let connection = connect(&self.settings).await?;
-        let channel = within(
-            &self.settings,
-            "open a channel",
-            connection.create_channel(),
-        )
-        .await?;
-        match tokio::time::timeout(
-            self.settings.connect_timeout,
-            declare_topology(&channel, &self.settings),
-        )
-        .await
-        {
-            Ok(declared) => declared?,
-            Err(_) => {
-                return Err(TransportError::Unavailable(
-                    "no answer from the broker to declaring the topology".to_owned(),
-                ));
-            }
-        }
+        let channel = open_channel(&connection, &self.settings).await?;
         within(
             &self.settings,
             "confirm.select",
@@ -558,16 +564,7 @@ async fn consume_notifications(
     shutdown: &CancellationToken,
 ) -> Result<(), TransportError> {
     let connection = connect(settings).await?;
-    let channel = within(settings, "open a channel", connection.create_channel()).await?;
-    match tokio::time::timeout(
-        settings.connect_timeout,
-        declare_topology(&channel, settings),
-    )
-    .await
-    {
-        Ok(declared) => declared?,
-        Err(_) => return Err(unavailable("no answer to declaring the topology")),
-    }
+    let channel = open_channel(&connection, settings).await?;
     within(
         settings,
         "basic.qos",
@@ -686,16 +683,7 @@ async fn consume_feed(
     shutdown: &CancellationToken,
 ) -> Result<(), TransportError> {
     let connection = connect(settings).await?;
-    let channel = within(settings, "open a channel", connection.create_channel()).await?;
-    match tokio::time::timeout(
-        settings.connect_timeout,
-        declare_topology(&channel, settings),
-    )
-    .await
-    {
-        Ok(declared) => declared?,
-        Err(_) => return Err(unavailable("no answer to declaring the topology")),
-    }
+    let channel = open_channel(&connection, settings).await?;
     let queue = within(
         settings,
         "queue.declare",
@@ -770,8 +758,7 @@ pub struct DeadLetter {
 /// Lists the dead-letter queue without consuming it.
 pub async fn dlq_list(settings: &AmqpSettings) -> Result<Vec<DeadLetter>, TransportError> {
     let connection = connect(settings).await?;
-    let channel = connection.create_channel().await.map_err(unavailable)?;
-    declare_topology(&channel, settings).await?;
+    let channel = open_channel(&connection, settings).await?;
     let mut letters = Vec::new();
     // Held unacked until the channel closes, so each is read once and all
     // go back to the queue.
@@ -795,8 +782,7 @@ pub async fn dlq_list(settings: &AmqpSettings) -> Result<Vec<DeadLetter>, Transp
 /// it from the DLQ; returns how many were replayed.
 pub async fn dlq_replay(settings: &AmqpSettings) -> Result<usize, TransportError> {
     let connection = connect(settings).await?;
-    let channel = connection.create_channel().await.map_err(unavailable)?;
-    declare_topology(&channel, settings).await?;
+    let channel = open_channel(&connection, settings).await?;
     channel
         .confirm_select(ConfirmSelectOptions::default())
         .await
