@@ -524,6 +524,7 @@ async fn delivery_log_deduplicates_and_accumulates(s: Subject) {
         attempts,
         last_error: error.map(str::to_owned),
         at: Utc::now(),
+        next_attempt_at: None,
     };
     let seen = |recipient: &'static str| {
         let store = Arc::clone(&s.store);
@@ -1208,6 +1209,7 @@ async fn delivery_log_batches_match_single_calls(s: Subject) {
         attempts,
         last_error: (status == DeliveryStatus::Failed).then(|| "550 'no' \"such\" user".to_owned()),
         at: Utc::now(),
+        next_attempt_at: None,
     };
     // One batch holding a retry of the same key (failed, then delivered),
     // as one notifier window can.
@@ -1285,6 +1287,311 @@ async fn delivery_log_batches_match_single_calls(s: Subject) {
     );
 }
 
+fn claim(event_id: uuid::Uuid, sink: &str, recipient: &str) -> itosm_core::store::DeliveryClaim {
+    itosm_core::store::DeliveryClaim {
+        key: itosm_core::store::DeliveryKey {
+            event_id,
+            sink: sink.to_owned(),
+            recipient: recipient.to_owned(),
+        },
+        event_type: "ticket.created".into(),
+        ticket_number: "INC-2026-0042".into(),
+    }
+}
+
+fn claim_options(now: chrono::DateTime<Utc>, replay: bool) -> itosm_core::store::ClaimOptions {
+    itosm_core::store::ClaimOptions {
+        now,
+        lease: Duration::seconds(30),
+        retry_until: now + Duration::hours(6),
+        replay,
+    }
+}
+
+fn outcome(
+    key: &itosm_core::store::DeliveryKey,
+    status: itosm_core::store::DeliveryStatus,
+    next_attempt_at: Option<chrono::DateTime<Utc>>,
+) -> itosm_core::store::DeliveryRecord {
+    itosm_core::store::DeliveryRecord {
+        event_id: key.event_id,
+        event_type: "ticket.created".into(),
+        ticket_number: "INC-2026-0042".into(),
+        sink: key.sink.clone(),
+        recipient: key.recipient.clone(),
+        status,
+        attempts: 1,
+        last_error: Some("503".into()),
+        at: Utc::now(),
+        next_attempt_at,
+    }
+}
+
+async fn delivery_claims_are_won_once_under_concurrency(s: Subject) {
+    let events: Vec<uuid::Uuid> = (0..10).map(|_| uuid::Uuid::new_v4()).collect();
+    let mut claims = Vec::new();
+    for event in &events {
+        claims.push(claim(*event, "hook", "https://example.com/hook"));
+        claims.push(claim(*event, "mail", "a@example.com"));
+    }
+    // The same key twice in one call is claimed once.
+    claims.push(claim(events[0], "hook", "https://example.com/hook"));
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+    let claimers: Vec<_> = (0..6)
+        .map(|i| {
+            let store = Arc::clone(&s.store);
+            let mut claims = claims.clone();
+            // Different orders, as different notifiers would ask.
+            if i % 2 == 1 {
+                claims.reverse();
+            }
+            tokio::spawn(async move {
+                store
+                    .claim_deliveries(&claims, &claim_options(now, false))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut won = Vec::new();
+    for claimer in claimers {
+        won.extend(claimer.await.unwrap());
+    }
+    let keys: HashSet<_> = won.iter().map(|w| w.key.clone()).collect();
+    assert_eq!(keys.len(), won.len(), "no delivery claimed twice");
+    assert_eq!(keys.len(), 20, "every delivery claimed by someone");
+    assert!(won.iter().all(|w| w.attempts == 0));
+    let log = s
+        .store
+        .deliveries_for_ticket("INC-2026-0042")
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 20);
+    assert!(
+        log.iter()
+            .all(|r| r.status == itosm_core::store::DeliveryStatus::Pending),
+        "claimed rows show as pending"
+    );
+}
+
+async fn delivery_claims_lease_out_and_retries_come_due(s: Subject) {
+    use itosm_core::store::DeliveryStatus;
+    let (john, _, _) = seeded(&s).await;
+    let (_, event) = s
+        .store
+        .create_ticket(
+            &TicketNumberFormat::default(),
+            new_ticket(&john, None, at(2026)),
+        )
+        .await
+        .unwrap();
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+    let hook = claim(event.event_id, "hook", "https://example.com/hook");
+    let mail = claim(event.event_id, "mail", "a@example.com");
+    let won = s
+        .store
+        .claim_deliveries(&[hook.clone(), mail.clone()], &claim_options(now, false))
+        .await
+        .unwrap();
+    assert_eq!(won.len(), 2);
+    assert_eq!(won[0].retry_until, now + Duration::hours(6));
+    // A second copy of the event, while the first holds the claims.
+    assert!(
+        s.store
+            .claim_deliveries(&[hook.clone(), mail.clone()], &claim_options(now, false))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a held claim is not taken"
+    );
+    // The hook fails and waits 10 s; the mail's notifier crashes.
+    s.store
+        .record_deliveries(&[outcome(
+            &hook.key,
+            DeliveryStatus::Pending,
+            Some(now + Duration::seconds(10)),
+        )])
+        .await
+        .unwrap();
+    let lease = Duration::seconds(30);
+    assert!(
+        s.store
+            .claim_due_deliveries("hook", 10, lease, now + Duration::seconds(5))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    assert!(
+        s.store
+            .claim_deliveries(
+                std::slice::from_ref(&hook),
+                &claim_options(now + Duration::seconds(5), false)
+            )
+            .await
+            .unwrap()
+            .is_empty(),
+        "a redelivered copy does not jump the backoff"
+    );
+    let due = s
+        .store
+        .claim_due_deliveries("hook", 10, lease, now + Duration::seconds(11))
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].claimed.key, hook.key);
+    assert_eq!(due[0].claimed.attempts, 1);
+    assert_eq!(due[0].event_type, "ticket.created");
+    let payload = due[0].payload.as_deref().expect("the outbox has the event");
+    assert_eq!(
+        itosm_core::event::EventEnvelope::from_json(payload.as_bytes())
+            .unwrap()
+            .event_id,
+        event.event_id
+    );
+    assert!(
+        s.store
+            .claim_due_deliveries("hook", 10, lease, now + Duration::seconds(12))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a swept row is leased"
+    );
+    // The mail claim's lease runs out: both paths may take it again.
+    assert!(
+        s.store
+            .claim_due_deliveries("mail", 10, lease, now + Duration::seconds(20))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let later = now + Duration::seconds(31);
+    let swept = s
+        .store
+        .claim_due_deliveries("mail", 10, lease, later)
+        .await
+        .unwrap();
+    assert_eq!(swept.len(), 1, "a crashed claim is swept after its lease");
+    assert_eq!(swept[0].claimed.key, mail.key);
+    // Delivered: never claimed again, and stays delivered.
+    s.store
+        .record_deliveries(&[outcome(&mail.key, DeliveryStatus::Delivered, None)])
+        .await
+        .unwrap();
+    s.store
+        .record_deliveries(&[outcome(&mail.key, DeliveryStatus::Pending, Some(later))])
+        .await
+        .unwrap();
+    let far = now + Duration::hours(1);
+    assert!(
+        s.store
+            .claim_deliveries(std::slice::from_ref(&mail), &claim_options(far, true))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a delivered row is never claimed, not even by a replay"
+    );
+    assert!(
+        s.store
+            .claim_due_deliveries("mail", 10, lease, far)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let log = s
+        .store
+        .deliveries_for_ticket("INC-2026-0042")
+        .await
+        .unwrap();
+    let mail_row = log.iter().find(|r| r.sink == "mail").unwrap();
+    assert_eq!(mail_row.status, DeliveryStatus::Delivered);
+}
+
+async fn failed_deliveries_are_claimed_again_only_by_a_replay(s: Subject) {
+    use itosm_core::store::DeliveryStatus;
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+    let hook = claim(uuid::Uuid::new_v4(), "hook", "https://example.com/hook");
+    s.store
+        .claim_deliveries(std::slice::from_ref(&hook), &claim_options(now, false))
+        .await
+        .unwrap();
+    s.store
+        .record_deliveries(&[outcome(&hook.key, DeliveryStatus::Failed, None)])
+        .await
+        .unwrap();
+    let later = now + Duration::days(1);
+    assert!(
+        s.store
+            .claim_deliveries(std::slice::from_ref(&hook), &claim_options(later, false))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a failed delivery stays failed"
+    );
+    assert!(
+        s.store
+            .claim_due_deliveries("hook", 10, Duration::seconds(30), later)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the sweeper leaves failed rows alone"
+    );
+    let replayed = s
+        .store
+        .claim_deliveries(std::slice::from_ref(&hook), &claim_options(later, true))
+        .await
+        .unwrap();
+    assert_eq!(replayed.len(), 1);
+    assert_eq!(replayed[0].attempts, 1, "attempts are kept");
+    assert_eq!(
+        replayed[0].retry_until,
+        later + Duration::hours(6),
+        "a replay starts a new retry horizon"
+    );
+    let log = s
+        .store
+        .deliveries_for_ticket("INC-2026-0042")
+        .await
+        .unwrap();
+    assert_eq!(log[0].status, DeliveryStatus::Pending);
+}
+
+async fn concurrent_sweepers_claim_disjoint_due_rows(s: Subject) {
+    use itosm_core::store::DeliveryStatus;
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+    let claims: Vec<_> = (0..40)
+        .map(|_| claim(uuid::Uuid::new_v4(), "hook", "https://example.com/hook"))
+        .collect();
+    s.store
+        .claim_deliveries(&claims, &claim_options(now, false))
+        .await
+        .unwrap();
+    let retries: Vec<_> = claims
+        .iter()
+        .map(|c| outcome(&c.key, DeliveryStatus::Pending, Some(now)))
+        .collect();
+    s.store.record_deliveries(&retries).await.unwrap();
+    let sweepers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = Arc::clone(&s.store);
+            tokio::spawn(async move {
+                store
+                    .claim_due_deliveries("hook", 15, Duration::seconds(30), now)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut swept = Vec::new();
+    for sweeper in sweepers {
+        swept.extend(sweeper.await.unwrap().into_iter().map(|d| d.claimed.key));
+    }
+    let distinct: HashSet<_> = swept.iter().cloned().collect();
+    assert_eq!(distinct.len(), swept.len(), "no row swept twice");
+    assert_eq!(distinct.len(), 40);
+    assert!(swept.len() <= 60);
+}
+
 macro_rules! conformance {
     ($($case:ident),+ $(,)?) => {
         mod memory_store {
@@ -1324,7 +1631,40 @@ conformance!(
     priority_changes_move_due_times,
     users_are_created_listed_and_patched,
     delivery_log_batches_match_single_calls,
+    delivery_claims_are_won_once_under_concurrency,
+    delivery_claims_lease_out_and_retries_come_due,
+    failed_deliveries_are_claimed_again_only_by_a_replay,
+    concurrent_sweepers_claim_disjoint_due_rows,
 );
+
+/// Processes starting together on a fresh PostgreSQL database (an API and
+/// a notifier) both migrate it without tripping over each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_migrations_may_run_concurrently() {
+    let db = TestDatabase::create().await;
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(Arc::new(
+            SeaStore::connect(SeaStoreOptions::new(db.url.clone()))
+                .await
+                .unwrap(),
+        ));
+    }
+    let migrating: Vec<_> = stores
+        .iter()
+        .map(|store| {
+            let store = Arc::clone(store);
+            tokio::spawn(async move { store.migrate().await })
+        })
+        .collect();
+    for migration in migrating {
+        migration
+            .await
+            .unwrap()
+            .expect("every concurrent migration succeeds");
+    }
+    load_demo_data(stores[0].as_ref()).await.unwrap();
+}
 
 /// PostgreSQL wakes relays in other processes when outbox rows commit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, TransportKind};
 use crate::metrics::Metrics;
-use crate::notifier::{Notifier, Outcome};
+use crate::notifier::{DeadLetters, Notifier, NotifierSettings};
 use crate::relay::{self, RelaySettings};
 use crate::transport::in_process::InProcessTransport;
 use crate::transport::rabbitmq::{self, AmqpSettings, BrokerHealth, RabbitPublisher};
@@ -155,10 +155,18 @@ pub struct Running {
     pub broker: Option<Arc<BrokerHealth>>,
     /// The roles this instance runs.
     pub roles: Roles,
+    /// The notifier, with the `notifier` role.
+    pub notifier: Option<Arc<Notifier>>,
+    /// Fires first on shutdown: readiness off, HTTP drains, WebSockets close.
+    draining: CancellationToken,
+    /// Fires next: the relay finishes its batch, consumers stop taking.
     shutdown: CancellationToken,
+    /// Fires last, before the notifier stops: the in-process handoff.
+    handoff_stop: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     /// Held while the daemon runs: one daemon per SQLite file.
     _database_lock: Option<std::fs::File>,
+    handoff: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -167,17 +175,57 @@ impl Running {
         crate::http::router(self)
     }
 
-    /// Stops the background tasks and waits for them.
-    pub async fn shutdown(self) {
+    /// Shuts down in order, within `grace`: readiness off (if not already),
+    /// the relay finishes and flushes its batch, consumers stop taking and
+    /// ack what they hold, the notifier gives back what it has not started
+    /// and finishes (and logs) what it has.
+    pub async fn shutdown(self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        self.draining.cancel();
+        if let Some(notifier) = &self.notifier {
+            notifier.stop_claiming();
+        }
         self.shutdown.cancel();
-        for task in self.tasks {
-            let _ = task.await;
+        for mut task in self.tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                tracing::warn!("a background task did not stop within the grace period");
+                task.abort();
+            }
+        }
+        self.handoff_stop.cancel();
+        if let Some(mut handoff) = self.handoff
+            && tokio::time::timeout_at(deadline, &mut handoff)
+                .await
+                .is_err()
+        {
+            handoff.abort();
+        }
+        if let Some(notifier) = &self.notifier {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            notifier.shutdown(left).await;
         }
     }
 
-    /// A token that fires when the daemon shuts down.
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+    /// A token that fires when shutdown begins (readiness off, HTTP
+    /// drains); cancel it to begin.
+    pub fn draining_token(&self) -> CancellationToken {
+        self.draining.clone()
+    }
+}
+
+/// The notifier's settings from `[notifications]`.
+pub fn notifier_settings(config: &Config) -> NotifierSettings {
+    let n = &config.notifications;
+    NotifierSettings {
+        retry_backoff: config.duration("notifications.retry_backoff"),
+        max_retry_delay: config.duration("notifications.max_retry_delay"),
+        retry_horizon: config.duration("notifications.retry_horizon"),
+        max_attempts: n.max_attempts,
+        claim_lease: config.duration("notifications.claim_lease"),
+        attempt_timeout: config.duration("notifications.attempt_timeout"),
+        sink_concurrency: n.sink_concurrency,
+        max_in_flight: n.max_in_flight,
+        ..NotifierSettings::default()
     }
 }
 
@@ -189,6 +237,9 @@ pub fn amqp_settings(config: &Config) -> AmqpSettings {
         queue: config.transport.queue.clone(),
         prefetch: config.transport.prefetch,
         connect_timeout: config.duration("transport.connect_timeout"),
+        confirm_timeout: config.duration("transport.confirm_timeout"),
+        heartbeat: u16::try_from(config.duration("transport.heartbeat").as_secs())
+            .unwrap_or(u16::MAX),
     }
 }
 
@@ -229,39 +280,67 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
 
     let broadcast = BroadcastFeed::new(1024);
     let feed: Arc<dyn LiveFeed> = Arc::new(broadcast.clone());
-    let notifier = Arc::new(Notifier::new(
-        crate::sinks::build(&config.notifications.sinks)
-            .map_err(|e| anyhow::anyhow!("config key `notifications.sinks`: {e}"))?,
-        Arc::clone(&dyn_store),
-        config.notifications.max_attempts,
-        config.duration("notifications.retry_backoff"),
-        Arc::clone(&metrics),
-    ));
-    let broker = (kind == TransportKind::RabbitMq).then(|| Arc::new(BrokerHealth::default()));
+    let sinks = crate::sinks::build(&config.notifications.sinks)
+        .map_err(|e| anyhow::anyhow!("config key `notifications.sinks`: {e}"))?;
+    let broker =
+        (kind == TransportKind::RabbitMq).then(|| Arc::new(BrokerHealth::new(amqp.broker())));
+    let dead_letters: Option<Arc<dyn DeadLetters>> = broker.as_ref().map(|health| {
+        Arc::new(RabbitPublisher::dead_letters(
+            amqp.clone(),
+            Arc::clone(health),
+        )) as Arc<dyn DeadLetters>
+    });
+    let notifier = roles.has(Role::Notifier).then(|| {
+        Notifier::start(
+            sinks,
+            Arc::clone(&dyn_store),
+            notifier_settings(&config),
+            dead_letters,
+            Arc::clone(&metrics),
+        )
+    });
+    let handoff_stop = CancellationToken::new();
+    let mut handoff = None;
 
     let publisher: Arc<dyn EventPublisher> = match &broker {
         None => {
             let (transport, mut handoffs) =
                 InProcessTransport::new(broadcast.clone(), Duration::from_secs(120));
-            let notifier = Arc::clone(&notifier);
-            let shutdown = shutdown.clone();
-            tasks.push(tokio::spawn(async move {
+            let notifier = notifier
+                .clone()
+                .context("the in-process transport runs the notifier role")?;
+            let stop = handoff_stop.clone();
+            // Handoffs are taken in batches, in the relay's (outbox) order:
+            // one claim statement per batch, and deliveries queued in order.
+            handoff = Some(tokio::spawn(async move {
                 loop {
-                    let handoff = tokio::select! {
-                        _ = shutdown.cancelled() => return,
+                    let first = tokio::select! {
+                        _ = stop.cancelled() => return,
                         handoff = handoffs.recv() => match handoff { Some(h) => h, None => return },
                     };
-                    // In-process there is no DLQ: failures stay in the
-                    // delivery log; only an unreadable log holds the event.
-                    if notifier.deliver(Arc::clone(&handoff.event)).await != Outcome::Retry {
-                        let _ = handoff.confirm.send(());
+                    let mut batch = vec![first];
+                    while batch.len() < 500 {
+                        match handoffs.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let events: Vec<_> = batch.iter().map(|h| Arc::clone(&h.event)).collect();
+                    // Confirmed once claimed: the outcomes are the delivery
+                    // log's (in-process there is no DLQ, a failure stays
+                    // FAILED in the log). Not claimed (stopping): the relay
+                    // publishes them again later.
+                    if notifier.accept_until_claimed(&events, false).await {
+                        for handoff in batch {
+                            let _ = handoff.confirm.send(());
+                        }
                     }
                 }
             }));
             Arc::new(transport)
         }
         Some(health) => {
-            if roles.has(Role::Notifier) {
+            if let Some(notifier) = &notifier {
                 tasks.push(tokio::spawn(rabbitmq::run_notifier_consumer(
                     amqp.clone(),
                     notifier.clone(),
@@ -320,9 +399,13 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
         metrics,
         broker,
         roles: roles.clone(),
+        notifier,
+        draining: CancellationToken::new(),
         shutdown,
+        handoff_stop,
         tasks,
         _database_lock: database_lock,
+        handoff,
     })
 }
 

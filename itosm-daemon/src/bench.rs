@@ -10,7 +10,6 @@
 //!   notifier with a no-op sink drains it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -29,7 +28,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::notifier::Notifier;
 use crate::sinks::NoopSink;
-use crate::transport::rabbitmq::{self, DeliveryHandler};
+use crate::transport::rabbitmq;
 
 /// Percentile of sorted values.
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -40,13 +39,36 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+/// How `bench tickets` loads the daemon.
+#[derive(Debug, Clone, Copy)]
+pub enum Load {
+    /// `concurrency` clients, each sending its next request when the last
+    /// one answered (closed loop: finds the saturation rate).
+    Clients(usize),
+    /// `rate` requests per second whatever the answers (open loop), at most
+    /// `max_outstanding` at once.
+    Rate {
+        /// Requests per second.
+        rate: u32,
+        /// Requests waiting for an answer at most (past it a tick is
+        /// skipped and counted).
+        max_outstanding: usize,
+    },
+}
+
 /// Runs `itosm bench tickets`.
 pub async fn tickets(
     config: &Config,
     url: &str,
-    concurrency: usize,
+    load: Load,
     duration: Duration,
 ) -> anyhow::Result<()> {
+    let concurrency = match load {
+        Load::Clients(clients) => clients,
+        Load::Rate {
+            max_outstanding, ..
+        } => max_outstanding,
+    };
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
@@ -64,33 +86,157 @@ pub async fn tickets(
         .context("login as john.doe failed: run the daemon with demo_data = true")?
         .to_owned();
 
-    println!("itosm bench tickets: {concurrency} clients for {duration:?} against {graphql}");
     let started_at = Utc::now();
+    let store = app::open_store(config, app::DatabaseAccess::ExistingOnly).await?;
+    // The backlog (unsent outbox rows + deliveries waiting) every second.
+    let sampling = CancellationToken::new();
+    let sampler = tokio::spawn(sample_backlog(Arc::clone(&store), sampling.clone()));
+    let (latencies, errors, skipped, elapsed) = match load {
+        Load::Clients(clients) => {
+            println!("itosm bench tickets: {clients} clients for {duration:?} against {graphql}");
+            let (l, e, el) = closed_loop(&client, &graphql, &token, clients, duration).await;
+            (l, e, 0, el)
+        }
+        Load::Rate {
+            rate,
+            max_outstanding,
+        } => {
+            println!(
+                "itosm bench tickets: {rate} tickets/s (open loop, at most {max_outstanding} outstanding) for {duration:?} against {graphql}"
+            );
+            open_loop(&client, &graphql, &token, rate, max_outstanding, duration).await
+        }
+    };
+    let created = latencies.len();
+    let tps = created as f64 / elapsed;
+    println!(
+        "tickets created: {created} ({errors} errors, {skipped} ticks skipped) in {elapsed:.1}s"
+    );
+    println!("itosm tickets/s: {tps:.1}");
+    println!(
+        "latency ms: p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}",
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 95.0),
+        percentile(&latencies, 99.0),
+        latencies.last().copied().unwrap_or(f64::NAN)
+    );
+
+    event_lag(store.as_ref(), started_at, created).await?;
+    sampling.cancel();
+    let samples = sampler.await.unwrap_or_default();
+    report_backlog(&samples);
+
+    if config.is_embedded_database() {
+        println!("pgbench: skipped (database is SQLite)");
+        return Ok(());
+    }
+    if matches!(load, Load::Rate { .. }) {
+        println!("pgbench: skipped (open loop)");
+        return Ok(());
+    }
+    let pg_tps = pgbench(config, store.as_ref(), concurrency, duration).await?;
+    println!(
+        "pgbench transactions/s (same SQL as one ticket creation, {concurrency} clients): {pg_tps:.1}"
+    );
+    println!("ratio itosm/pgbench: {:.2}", tps / pg_tps);
+    Ok(())
+}
+
+/// One `createTicket`; its latency in ms if it succeeded.
+async fn create_one(
+    client: &reqwest::Client,
+    graphql: &str,
+    token: &str,
+    n: String,
+) -> Option<f64> {
+    let body = json!({
+        "query": "mutation($d: String!) { createTicket(input: { requestType: OTHER, description: $d }) { number } }",
+        "variables": { "d": format!("bench {n}") },
+    });
+    let sent = Instant::now();
+    let response = client
+        .post(graphql)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await;
+    let ok = match response {
+        Ok(r) => r
+            .json::<Value>()
+            .await
+            .ok()
+            .is_some_and(|v| v["data"]["createTicket"]["number"].is_string()),
+        Err(_) => false,
+    };
+    ok.then(|| sent.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Sends at `rate` per second for `duration`; returns sorted latencies,
+/// errors, skipped ticks and the seconds taken.
+async fn open_loop(
+    client: &reqwest::Client,
+    graphql: &str,
+    token: &str,
+    rate: u32,
+    max_outstanding: usize,
+    duration: Duration,
+) -> (Vec<f64>, u64, u64, f64) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_outstanding.max(1)));
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate.max(1))));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let measured = Instant::now();
+    let deadline = measured + duration;
+    let mut requests = tokio::task::JoinSet::new();
+    let mut skipped = 0u64;
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        ticker.tick().await;
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            skipped += 1;
+            continue;
+        };
+        n += 1;
+        let (client, graphql, token) = (client.clone(), graphql.to_owned(), token.to_owned());
+        requests.spawn(async move {
+            let latency = create_one(&client, &graphql, &token, format!("open-{n}")).await;
+            drop(slot);
+            latency
+        });
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0u64;
+    while let Some(done) = requests.join_next().await {
+        match done {
+            Ok(Some(latency)) => latencies.push(latency),
+            _ => errors += 1,
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    (latencies, errors, skipped, measured.elapsed().as_secs_f64())
+}
+
+/// `clients` closed-loop clients for `duration`.
+async fn closed_loop(
+    client: &reqwest::Client,
+    graphql: &str,
+    token: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> (Vec<f64>, u64, f64) {
     let deadline = Instant::now() + duration;
     let workers = (0..concurrency).map(|worker| {
         let client = client.clone();
-        let graphql = graphql.clone();
-        let token = token.clone();
+        let graphql = graphql.to_owned();
+        let token = token.to_owned();
         async move {
             let mut latencies = Vec::new();
             let mut errors = 0u64;
             let mut n = 0u64;
             while Instant::now() < deadline {
                 n += 1;
-                let body = json!({
-                    "query": "mutation($d: String!) { createTicket(input: { requestType: OTHER, description: $d }) { number } }",
-                    "variables": { "d": format!("bench {worker}-{n}") },
-                });
-                let sent = Instant::now();
-                let response = client.post(&graphql).bearer_auth(&token).json(&body).send().await;
-                let ok = match response {
-                    Ok(r) => r.json::<Value>().await.ok().is_some_and(|v| v["data"]["createTicket"]["number"].is_string()),
-                    Err(_) => false,
-                };
-                if ok {
-                    latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
-                } else {
-                    errors += 1;
+                match create_one(&client, &graphql, &token, format!("{worker}-{n}")).await {
+                    Some(latency) => latencies.push(latency),
+                    None => errors += 1,
                 }
             }
             (latencies, errors)
@@ -105,31 +251,58 @@ pub async fn tickets(
         .collect();
     let errors: u64 = results.iter().map(|(_, e)| e).sum();
     latencies.sort_by(f64::total_cmp);
-    let created = latencies.len();
-    let tps = created as f64 / elapsed;
-    println!("tickets created: {created} ({errors} errors) in {elapsed:.1}s");
-    println!("itosm tickets/s: {tps:.1}");
-    println!(
-        "latency ms: p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}",
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 95.0),
-        percentile(&latencies, 99.0),
-        latencies.last().copied().unwrap_or(f64::NAN)
+    (latencies, errors, elapsed)
+}
+
+/// Samples the backlog every second until `stop`: unsent outbox rows plus
+/// deliveries claimed or waiting for a retry.
+async fn sample_backlog(
+    store: Arc<itosm_core::store::sea::SeaStore>,
+    stop: CancellationToken,
+) -> Vec<u64> {
+    let mut samples = Vec::new();
+    let db = store.connection();
+    let pending = Statement::from_string(
+        db.get_database_backend(),
+        "SELECT COUNT(*) AS n FROM notification_deliveries WHERE status = 'PENDING'",
     );
-
-    let store = app::open_store(config, app::DatabaseAccess::ExistingOnly).await?;
-    event_lag(store.as_ref(), started_at, created).await?;
-
-    if config.is_embedded_database() {
-        println!("pgbench: skipped (database is SQLite)");
-        return Ok(());
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return samples,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        let unsent = store.count_unsent_outbox().await.unwrap_or(0);
+        let waiting = match db.query_one_raw(pending.clone()).await {
+            Ok(Some(row)) => row
+                .try_get::<i64>("", "n")
+                .ok()
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0),
+            _ => 0,
+        };
+        samples.push(unsent + waiting);
     }
-    let pg_tps = pgbench(config, store.as_ref(), concurrency, duration).await?;
-    println!(
-        "pgbench transactions/s (same SQL as one ticket creation, {concurrency} clients): {pg_tps:.1}"
+}
+
+/// Prints the backlog samples and whether the backlog grew: the mean of the
+/// last third of the run against the first third.
+fn report_backlog(samples: &[u64]) {
+    if samples.len() < 3 {
+        println!("backlog: too few samples");
+        return;
+    }
+    let third = samples.len() / 3;
+    let mean = |part: &[u64]| part.iter().sum::<u64>() as f64 / part.len().max(1) as f64;
+    let (first, last) = (
+        mean(&samples[..third]),
+        mean(&samples[samples.len() - third..]),
     );
-    println!("ratio itosm/pgbench: {:.2}", tps / pg_tps);
-    Ok(())
+    let grew = last > first * 2.0 + 50.0;
+    println!(
+        "backlog (unsent + pending deliveries, per second): max {}  first third {first:.0}  last third {last:.0}  grew: {}",
+        samples.iter().max().copied().unwrap_or(0),
+        if grew { "YES" } else { "no" }
+    );
 }
 
 /// Event lag: from each ticket's commit to the notifier's first delivery.
@@ -140,24 +313,28 @@ async fn event_lag(
 ) -> anyhow::Result<()> {
     let db = store.connection();
     let backend = db.get_database_backend();
-    let wait_until = Instant::now() + Duration::from_secs(30);
+    let wait_until = Instant::now() + Duration::from_secs(60);
+    let pending = Statement::from_string(
+        backend,
+        "SELECT COUNT(*) AS n FROM notification_deliveries WHERE status = 'PENDING'",
+    );
     loop {
         let unsent = store.count_unsent_outbox().await?;
-        if unsent == 0 || Instant::now() > wait_until {
+        let waiting = db
+            .query_one_raw(pending.clone())
+            .await?
+            .and_then(|row| row.try_get::<i64>("", "n").ok())
+            .unwrap_or(0);
+        if (unsent == 0 && waiting == 0) || Instant::now() > wait_until {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let sql = if store.is_sqlite() {
-        "SELECT t.created_at AS created, MIN(d.created_at) AS delivered FROM tickets t \
+    // Delivered: the time the sink's answer was logged (`updated_at` of the
+    // first DELIVERED row; rows are created when claimed).
+    let sql = "SELECT t.created_at AS created, MIN(d.updated_at) AS delivered FROM tickets t \
          JOIN notification_deliveries d ON d.ticket_number = t.ticket_id \
-         WHERE t.created_at >= ? AND d.status = 'DELIVERED' GROUP BY t.id, t.created_at"
-    } else {
-        "SELECT t.created_at AS created, MIN(d.created_at) AS delivered FROM tickets t \
-         JOIN notification_deliveries d ON d.ticket_number = t.ticket_id \
-         WHERE t.created_at >= $1 AND d.status = 'DELIVERED' GROUP BY t.id, t.created_at"
-    };
+         WHERE t.created_at >= $1 AND d.status = 'DELIVERED' GROUP BY t.id, t.created_at";
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             backend,
@@ -175,10 +352,12 @@ async fn event_lag(
         .collect();
     lags.sort_by(f64::total_cmp);
     println!(
-        "event lag ms (commit -> notifier delivered, {} of {created} tickets): p50 {:.1}  p99 {:.1}",
+        "event lag ms (commit -> delivered to a sink, {} of {created} tickets): p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}",
         lags.len(),
         percentile(&lags, 50.0),
-        percentile(&lags, 99.0)
+        percentile(&lags, 95.0),
+        percentile(&lags, 99.0),
+        lags.last().copied().unwrap_or(f64::NAN)
     );
     Ok(())
 }
@@ -256,20 +435,6 @@ async fn pgbench(
         .with_context(|| format!("no tps in pgbench output: {stdout}"))
 }
 
-struct Counting {
-    inner: Notifier,
-    done: AtomicU64,
-}
-
-#[async_trait::async_trait]
-impl DeliveryHandler for Counting {
-    async fn handle(&self, event: Arc<EventEnvelope>) -> bool {
-        let ok = self.inner.handle(event).await;
-        self.done.fetch_add(1, Ordering::Relaxed);
-        ok
-    }
-}
-
 /// Runs `itosm bench notifier`: pre-fills the queue with `events` and times
 /// a notifier (no-op sink, real delivery log) draining it.
 pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
@@ -294,6 +459,9 @@ pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
     );
     let now = Utc::now();
     let mut confirms = Vec::new();
+    // The outbox holds every event (born sent), as it does for real ones:
+    // the retry sweeper loads payloads from it.
+    let mut outbox_rows: Vec<EventEnvelope> = Vec::new();
     for n in 0..events {
         let event = EventEnvelope::new(
             EventType::TicketCreated,
@@ -320,6 +488,11 @@ pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
             },
         );
         let payload = event.to_json();
+        outbox_rows.push(event);
+        if outbox_rows.len() >= 500 {
+            insert_outbox(store.as_ref(), &outbox_rows).await?;
+            outbox_rows.clear();
+        }
         let confirm = channel
             .basic_publish(
                 settings.exchange.as_str().into(),
@@ -339,40 +512,41 @@ pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
     for confirm in join_all(confirms.drain(..)).await {
         confirm?;
     }
+    insert_outbox(store.as_ref(), &outbox_rows).await?;
     let _ = connection.close(200, "filled".into()).await;
 
-    let handler = Arc::new(Counting {
-        inner: Notifier::new(
-            vec![crate::sinks::ConfiguredSink::broadcast(Arc::new(NoopSink(
-                "noop".into(),
-            )))],
-            store.clone(),
-            1,
-            Duration::from_millis(10),
-            Arc::new(Metrics::default()),
-        ),
-        done: AtomicU64::new(0),
-    });
+    let metrics = Arc::new(Metrics::default());
+    let notifier = Notifier::start(
+        vec![crate::sinks::ConfiguredSink::broadcast(Arc::new(NoopSink(
+            "noop".into(),
+        )))],
+        store.clone(),
+        app::notifier_settings(config),
+        None,
+        Arc::clone(&metrics),
+    );
     let shutdown = CancellationToken::new();
     let started = Instant::now();
     let consumer = tokio::spawn(rabbitmq::run_notifier_consumer(
         settings.clone(),
-        handler.clone(),
-        Arc::new(rabbitmq::BrokerHealth::default()),
+        notifier.clone(),
+        Arc::new(rabbitmq::BrokerHealth::new(settings.broker())),
         shutdown.clone(),
     ));
-    while handler.done.load(Ordering::Relaxed) < events {
+    while metrics.notifications_delivered.get() < events {
         if started.elapsed() > Duration::from_secs(600) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Delivered counts sink answers; the drain ends when they are logged.
+    notifier.shutdown(Duration::from_secs(60)).await;
     let elapsed = started.elapsed().as_secs_f64();
     shutdown.cancel();
     let _ = consumer.await;
-    let drained = handler.done.load(Ordering::Relaxed);
+    let drained = metrics.notifications_delivered.get();
     println!(
-        "drained {drained} events in {elapsed:.2}s: {:.0} events/s (prefetch {})",
+        "drained {drained} events in {elapsed:.2}s: {:.0} events/s (prefetch {}, claimed and logged in the delivery log)",
         drained as f64 / elapsed,
         settings.prefetch
     );
@@ -380,6 +554,52 @@ pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
     db.execute_raw(Statement::from_string(
         db.get_database_backend(),
         "DELETE FROM notification_deliveries WHERE ticket_number LIKE 'BENCH-%'",
+    ))
+    .await?;
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "DELETE FROM outbox WHERE ticket_number LIKE 'BENCH-%'",
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Writes `events` to the outbox as already sent (one statement).
+async fn insert_outbox(
+    store: &itosm_core::store::sea::SeaStore,
+    events: &[EventEnvelope],
+) -> anyhow::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let db = store.connection();
+    let now = Utc::now();
+    let mut rows = Vec::with_capacity(events.len());
+    let mut values: Vec<sea_orm::Value> = vec![now.into()];
+    for (i, event) in events.iter().enumerate() {
+        let n = 2 + i * 4;
+        rows.push(format!(
+            "(${}, ${}, ${}, ${}, $1, NULL, $1, 1, NULL)",
+            n,
+            n + 1,
+            n + 2,
+            n + 3
+        ));
+        values.extend([
+            event.event_id.into(),
+            event.event_type.as_str().into(),
+            event.ticket.number.clone().into(),
+            event.to_json().into(),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO outbox (event_id, event_type, ticket_number, payload, created_at, claimed_until, sent_at, attempts, last_error) VALUES {}",
+        rows.join(", ")
+    );
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        values,
     ))
     .await?;
     Ok(())

@@ -69,6 +69,17 @@ pub struct Config {
     pub portal: PortalConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Stopping on SIGTERM or Ctrl-C.
+    pub shutdown: ShutdownConfig,
+}
+
+/// `[shutdown]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// How long to finish in-flight requests and deliveries after SIGTERM
+    /// or Ctrl-C before exiting anyway, e.g. `30s`.
+    pub grace: String,
 }
 
 /// `[http]`
@@ -84,6 +95,13 @@ pub struct HttpConfig {
     /// Take the client address from the last `X-Forwarded-For` entry (the
     /// one the reverse proxy in front added). Only behind such a proxy.
     pub trust_forwarded_for: bool,
+    /// Longest a client may take to send a request's headers, e.g. `10s`;
+    /// a slower one is disconnected.
+    pub header_read_timeout: String,
+    /// How long a connection may sit idle (no request in flight, no bytes
+    /// either way) before it is closed, e.g. `60s`. Open WebSockets are not
+    /// idle connections.
+    pub idle_timeout: String,
 }
 
 /// `[database]`
@@ -117,6 +135,12 @@ pub struct TransportConfig {
     pub prefetch: u16,
     /// How long to wait for the broker to answer a connect.
     pub connect_timeout: String,
+    /// How long to wait for a publish's confirm before taking the broker
+    /// for lost (and reconnecting), e.g. `10s`.
+    pub confirm_timeout: String,
+    /// AMQP heartbeat, e.g. `10s` (`0s`: off); a link silent for two
+    /// heartbeats is taken for lost. A `heartbeat=` in `amqp_url` wins.
+    pub heartbeat: String,
 }
 
 /// `[auth]`
@@ -242,10 +266,27 @@ pub struct RelayConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationsConfig {
-    /// Attempts per sink before giving up on an event.
+    /// Attempts per delivery before giving up whatever the horizon; `0`
+    /// (the default): no limit, only `retry_horizon` ends the retries.
     pub max_attempts: u32,
-    /// First retry delay, doubled each attempt, e.g. `200ms`.
+    /// First retry delay, doubled each attempt (with full jitter), e.g.
+    /// `200ms`.
     pub retry_backoff: String,
+    /// Longest delay between two attempts, e.g. `5m`.
+    pub max_retry_delay: String,
+    /// How long a failing delivery is retried before its event is
+    /// dead-lettered, e.g. `6h`.
+    pub retry_horizon: String,
+    /// How long a notifier's claim on a delivery holds; after a crash,
+    /// another notifier takes it once it runs out, e.g. `60s`.
+    pub claim_lease: String,
+    /// Longest one delivery attempt may take (less than `claim_lease`).
+    pub attempt_timeout: String,
+    /// Concurrent attempts per sink.
+    pub sink_concurrency: usize,
+    /// Deliveries started but not yet logged, across all sinks: the most a
+    /// crashed notifier can send twice.
+    pub max_in_flight: usize,
     /// The sinks.
     pub sinks: Vec<SinkConfig>,
 }
@@ -426,6 +467,8 @@ impl Default for Config {
                 max_body_bytes: 64 * 1024,
                 request_timeout: "30s".to_owned(),
                 trust_forwarded_for: false,
+                header_read_timeout: "10s".to_owned(),
+                idle_timeout: "60s".to_owned(),
             },
             database: DatabaseConfig {
                 url: "sqlite://itosm.db?mode=rwc".to_owned(),
@@ -440,6 +483,8 @@ impl Default for Config {
                 queue: "notification_queue".to_owned(),
                 prefetch: 200,
                 connect_timeout: "5s".to_owned(),
+                confirm_timeout: "10s".to_owned(),
+                heartbeat: "10s".to_owned(),
             },
             auth: AuthConfig {
                 token_secret: None,
@@ -480,8 +525,14 @@ impl Default for Config {
                 coalesce: "5ms".to_owned(),
             },
             notifications: NotificationsConfig {
-                max_attempts: 5,
+                max_attempts: 0,
                 retry_backoff: "200ms".to_owned(),
+                max_retry_delay: "5m".to_owned(),
+                retry_horizon: "6h".to_owned(),
+                claim_lease: "60s".to_owned(),
+                attempt_timeout: "30s".to_owned(),
+                sink_concurrency: 32,
+                max_in_flight: 1000,
                 sinks: vec![SinkConfig::Console {
                     name: console_name(),
                 }],
@@ -492,6 +543,9 @@ impl Default for Config {
             log: LogConfig {
                 format: "text".to_owned(),
                 level: "info".to_owned(),
+            },
+            shutdown: ShutdownConfig {
+                grace: "30s".to_owned(),
             },
         }
     }
@@ -519,6 +573,7 @@ const SECTIONS: &[&str] = &[
     "notifications",
     "portal",
     "log",
+    "shutdown",
 ];
 
 /// Whether an `ITOSM_…` variable (prefix stripped, before or after the
@@ -656,6 +711,20 @@ impl Config {
             ));
         }
         parse_duration("http.request_timeout", &self.http.request_timeout)?;
+        for key in ["http.header_read_timeout", "http.idle_timeout"] {
+            let value = match key {
+                "http.header_read_timeout" => &self.http.header_read_timeout,
+                _ => &self.http.idle_timeout,
+            };
+            let timeout = parse_duration(key, value)?;
+            if timeout < Duration::from_millis(100) || timeout > Duration::from_secs(3600) {
+                return Err(ConfigError::invalid(key, "must be between 100ms and 1h"));
+            }
+        }
+        let grace = parse_duration("shutdown.grace", &self.shutdown.grace)?;
+        if grace > Duration::from_secs(3600) {
+            return Err(ConfigError::invalid("shutdown.grace", "must be at most 1h"));
+        }
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -846,16 +915,48 @@ impl Config {
         if parse_duration("relay.coalesce", &self.relay.coalesce)? > Duration::from_secs(1) {
             return Err(ConfigError::invalid("relay.coalesce", "must be at most 1s"));
         }
-        if !(1..=100).contains(&self.notifications.max_attempts) {
+        if self.notifications.max_attempts > 1000 {
             return Err(ConfigError::invalid(
                 "notifications.max_attempts",
-                "must be between 1 and 100",
+                "must be between 0 (no limit) and 1000",
             ));
         }
-        parse_duration(
-            "notifications.retry_backoff",
-            &self.notifications.retry_backoff,
-        )?;
+        let n = &self.notifications;
+        let backoff = parse_duration("notifications.retry_backoff", &n.retry_backoff)?;
+        let max_delay = parse_duration("notifications.max_retry_delay", &n.max_retry_delay)?;
+        if backoff.is_zero() || max_delay < backoff {
+            return Err(ConfigError::invalid(
+                "notifications.max_retry_delay",
+                "must be at least retry_backoff, which must be more than 0",
+            ));
+        }
+        let horizon = parse_duration("notifications.retry_horizon", &n.retry_horizon)?;
+        if horizon.is_zero() || horizon > Duration::from_secs(30 * 24 * 3600) {
+            return Err(ConfigError::invalid(
+                "notifications.retry_horizon",
+                "must be between 1ms and 30d",
+            ));
+        }
+        let lease = parse_duration("notifications.claim_lease", &n.claim_lease)?;
+        let attempt = parse_duration("notifications.attempt_timeout", &n.attempt_timeout)?;
+        if attempt.is_zero() || attempt >= lease {
+            return Err(ConfigError::invalid(
+                "notifications.attempt_timeout",
+                "must be more than 0 and less than notifications.claim_lease",
+            ));
+        }
+        if !(1..=10_000).contains(&n.sink_concurrency) {
+            return Err(ConfigError::invalid(
+                "notifications.sink_concurrency",
+                "must be between 1 and 10000",
+            ));
+        }
+        if !(1..=100_000).contains(&n.max_in_flight) {
+            return Err(ConfigError::invalid(
+                "notifications.max_in_flight",
+                "must be between 1 and 100000",
+            ));
+        }
         for (key, name) in [
             ("transport.exchange", &self.transport.exchange),
             ("transport.queue", &self.transport.queue),
@@ -879,6 +980,19 @@ impl Config {
             ));
         }
         parse_duration("transport.connect_timeout", &self.transport.connect_timeout)?;
+        if parse_duration("transport.confirm_timeout", &self.transport.confirm_timeout)?.is_zero() {
+            return Err(ConfigError::invalid(
+                "transport.confirm_timeout",
+                "must be more than 0",
+            ));
+        }
+        let heartbeat = parse_duration("transport.heartbeat", &self.transport.heartbeat)?;
+        if heartbeat.as_secs() > 600 || (heartbeat.as_millis() % 1000 != 0) {
+            return Err(ConfigError::invalid(
+                "transport.heartbeat",
+                "must be whole seconds, at most 600s (0s: off)",
+            ));
+        }
         let mut names = std::collections::HashSet::new();
         for (i, sink) in self.notifications.sinks.iter().enumerate() {
             let name = sink.name();
@@ -1000,8 +1114,17 @@ impl Config {
             "relay.claim_lease" => &self.relay.claim_lease,
             "relay.coalesce" => &self.relay.coalesce,
             "notifications.retry_backoff" => &self.notifications.retry_backoff,
+            "notifications.max_retry_delay" => &self.notifications.max_retry_delay,
+            "notifications.retry_horizon" => &self.notifications.retry_horizon,
+            "notifications.claim_lease" => &self.notifications.claim_lease,
+            "notifications.attempt_timeout" => &self.notifications.attempt_timeout,
             "transport.connect_timeout" => &self.transport.connect_timeout,
             "database.acquire_timeout" => &self.database.acquire_timeout,
+            "transport.confirm_timeout" => &self.transport.confirm_timeout,
+            "transport.heartbeat" => &self.transport.heartbeat,
+            "http.header_read_timeout" => &self.http.header_read_timeout,
+            "http.idle_timeout" => &self.http.idle_timeout,
+            "shutdown.grace" => &self.shutdown.grace,
             _ => return Duration::from_secs(1),
         };
         parse_duration(key, value).unwrap_or(Duration::from_secs(1))
@@ -1351,6 +1474,33 @@ mod tests {
                 "notifications.sinks[0].secret",
             ),
             ("[transport]\nqueue = \"bad queue\"", "transport.queue"),
+            ("[http]\nidle_timeout = \"0s\"", "http.idle_timeout"),
+            (
+                "[http]\nheader_read_timeout = \"slow\"",
+                "http.header_read_timeout",
+            ),
+            ("[shutdown]\ngrace = \"2h\"", "shutdown.grace"),
+            (
+                "[notifications]\nretry_horizon = \"0s\"",
+                "notifications.retry_horizon",
+            ),
+            (
+                "[notifications]\nmax_retry_delay = \"10ms\"",
+                "notifications.max_retry_delay",
+            ),
+            (
+                "[notifications]\nattempt_timeout = \"2m\"",
+                "notifications.attempt_timeout",
+            ),
+            (
+                "[notifications]\nsink_concurrency = 0",
+                "notifications.sink_concurrency",
+            ),
+            ("[transport]\nheartbeat = \"1500ms\"", "transport.heartbeat"),
+            (
+                "[transport]\nconfirm_timeout = \"0s\"",
+                "transport.confirm_timeout",
+            ),
         ];
         for (toml, key) in cases {
             let error = with(toml).expect_err(toml).to_string();

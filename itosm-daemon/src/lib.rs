@@ -5,10 +5,12 @@
 
 pub mod app;
 pub mod bench;
+pub mod bounded;
 pub mod config;
 pub mod http;
 pub mod metrics;
 pub mod notifier;
 pub mod relay;
+pub mod server;
 pub mod sinks;
 pub mod transport;

@@ -206,12 +206,16 @@ enum BenchKind {
         /// The daemon's base URL.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
-        /// Concurrent clients.
+        /// Concurrent clients (closed loop); with --rate, the most
+        /// requests outstanding at once.
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
         /// Seconds to run.
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+        /// Open loop: this many tickets per second, whatever the answers.
+        #[arg(long)]
+        rate: Option<u32>,
     },
     /// Times a notifier (no-op sink) draining a pre-filled queue.
     Notifier {
@@ -368,30 +372,39 @@ async fn run() -> anyhow::Result<()> {
             init_tracing(&config);
             let roles = Roles::parse(&roles)?;
             let addr = config.http_addr()?;
+            let grace = config.duration("shutdown.grace");
+            let server = itosm_daemon::server::ServerSettings {
+                header_read_timeout: config.duration("http.header_read_timeout"),
+                idle_timeout: config.duration("http.idle_timeout"),
+                grace,
+            };
             let running = app::start(config, &roles).await?;
-            let shutdown = running.shutdown_token();
-            let signal_shutdown = shutdown.clone();
+            let draining = running.draining_token();
+            let signalled = draining.clone();
+            let signalled_at = std::sync::Arc::new(std::sync::OnceLock::new());
+            let signal_time = std::sync::Arc::clone(&signalled_at);
             tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                signal_shutdown.cancel();
+                let signal = shutdown_signal().await;
+                let _ = signal_time.set(tokio::time::Instant::now());
+                tracing::info!(signal, grace = ?grace, "shutting down: readiness off, finishing in-flight work");
+                signalled.cancel();
             });
             if roles.has(Role::Api) {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("config key `http.addr`: cannot listen on {addr}"))?;
                 tracing::info!(%addr, "itosm listening; portal at http://{addr}/");
-                let service = running
-                    .router()
-                    .into_make_service_with_connect_info::<std::net::SocketAddr>();
-                axum::serve(listener, service)
-                    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                    .await
-                    .context("HTTP server failed")?;
+                itosm_daemon::server::serve(listener, running.router(), server, draining).await;
             } else {
                 tracing::info!(roles = ?roles.0, "itosm running without HTTP");
-                shutdown.cancelled().await;
+                draining.cancelled().await;
             }
-            running.shutdown().await;
+            let spent = signalled_at
+                .get()
+                .map(|at: &tokio::time::Instant| at.elapsed())
+                .unwrap_or_default();
+            running.shutdown(grace.saturating_sub(spent)).await;
+            tracing::info!("itosm stopped");
             Ok(())
         }
         Command::Bench { kind } => match kind {
@@ -399,14 +412,25 @@ async fn run() -> anyhow::Result<()> {
                 url,
                 concurrency,
                 seconds,
+                rate,
             } => {
-                if !(1..=1024).contains(&concurrency) || !(1..=3600).contains(&seconds) {
-                    anyhow::bail!("--concurrency must be 1-1024 and --seconds 1-3600");
+                if !(1..=4096).contains(&concurrency) || !(1..=3600).contains(&seconds) {
+                    anyhow::bail!("--concurrency must be 1-4096 and --seconds 1-3600");
                 }
+                let load = match rate {
+                    Some(rate) if (1..=100_000).contains(&rate) => {
+                        itosm_daemon::bench::Load::Rate {
+                            rate,
+                            max_outstanding: concurrency,
+                        }
+                    }
+                    Some(_) => anyhow::bail!("--rate must be 1-100000"),
+                    None => itosm_daemon::bench::Load::Clients(concurrency),
+                };
                 itosm_daemon::bench::tickets(
                     &config,
                     &url,
-                    concurrency,
+                    load,
                     std::time::Duration::from_secs(seconds),
                 )
                 .await
@@ -462,6 +486,23 @@ async fn run() -> anyhow::Result<()> {
         Command::Backup { file } => backup(&config, &file).await,
         Command::Schema => Ok(()),
     }
+}
+
+/// Waits for SIGTERM (what service managers send) or SIGINT (Ctrl-C);
+/// names the one that came.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
 }
 
 use itosm_daemon::config::redact_url as redact;

@@ -1,258 +1,887 @@
-//! The notifier: hands each event to every configured sink, retries
-//! retryable failures with backoff, and records every outcome in the
-//! delivery log (`notification_deliveries`). A delivery already logged as
-//! delivered is skipped, so a redelivered event is never sent twice.
+//! The notifier: turns each event into deliveries (event × sink ×
+//! recipient), sends them, retries the ones that fail, and dead-letters
+//! those still failing past the retry horizon.
 //!
-//! The delivery log is the notifier's hot path: every event costs a check
-//! and a record per sink and recipient. [`DeliveryLog`] gathers the checks
-//! and records of all deliveries in flight (up to the prefetch window) and
-//! runs each kind as one statement, so a busy notifier commits once per
-//! batch instead of once per delivery.
+//! The delivery log (`notification_deliveries`) is its durable work queue:
+//!
+//! 1. When an event arrives, its recipients are resolved and every delivery
+//!    is **claimed** in the log (`Store::claim_deliveries`, one batched
+//!    statement for all events in flight): a row `PENDING` with a lease.
+//!    Only then is the transport told the event is taken (AMQP ack,
+//!    in-process confirm). A delivery not won is another notifier's, or done.
+//! 2. Claimed deliveries go to their sink's **lane**: a bounded queue with
+//!    its own concurrency and a timeout per attempt, so a slow SMTP server
+//!    backs up only the email lane; one attempt per ticket at a time, so a
+//!    sink sees a ticket's events in order while nothing fails. A full lane
+//!    gives the claim back for the sweeper.
+//! 3. Outcomes are group-committed: `DELIVERED`; `PENDING` with
+//!    `next_attempt_at` after an exponential backoff with full jitter; or
+//!    `FAILED` (a permanent error, or past `retry_until`), after the event
+//!    was handed to the dead-letter queue (with `rabbitmq`).
+//! 4. A **sweeper** claims due retries, and rows whose lease ran out after a
+//!    crash, loads the event from the outbox and dispatches them again.
+//!
+//! The log is never skipped: if it cannot be written, the bookkeeping is
+//! retried until it can (nothing is sent again meanwhile), and an event that
+//! cannot be claimed is held (not acked) until the database answers.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use itosm_core::event::EventEnvelope;
-use itosm_core::sink::DeliveryOutcome;
-use itosm_core::store::{DeliveryKey, DeliveryRecord, DeliveryStatus, Store, StoreError};
-use tokio::sync::{mpsc, oneshot};
+use itosm_core::sink::{DeliveryOutcome, Recipient};
+use itosm_core::store::{
+    ClaimOptions, ClaimedDelivery, DeliveryClaim, DeliveryKey, DeliveryRecord, DeliveryStatus,
+    Store, StoreError,
+};
+use itosm_core::transport::TransportError;
+use rand::Rng;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
+use crate::bounded::bounded;
 use crate::metrics::Metrics;
-use crate::sinks::{ConfiguredSink, notification_for};
-use crate::transport::rabbitmq::DeliveryHandler;
+use crate::sinks::{ConfiguredSink, RecipientSpec, notification_for};
 
-/// What to do with an event after the sinks answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every sink delivered (or had delivered before): acknowledge.
-    Done,
-    /// A sink failed for good or after every retry: dead-letter it.
-    DeadLetter,
-    /// The delivery log could not be read or written: try again later.
-    Retry,
+/// How the notifier retries and how much it keeps in flight.
+#[derive(Debug, Clone)]
+pub struct NotifierSettings {
+    /// First retry delay; each attempt doubles it (before jitter).
+    pub retry_backoff: Duration,
+    /// Longest delay between two attempts.
+    pub max_retry_delay: Duration,
+    /// How long a failing delivery is retried before it is dead-lettered.
+    pub retry_horizon: Duration,
+    /// Attempts before giving up, whatever the horizon (0: no limit).
+    pub max_attempts: u32,
+    /// How long a claim holds a delivery against other notifiers.
+    pub claim_lease: Duration,
+    /// Longest one attempt may take (shorter than the lease).
+    pub attempt_timeout: Duration,
+    /// Concurrent attempts per sink.
+    pub sink_concurrency: usize,
+    /// Deliveries started but not yet logged, across all sinks: what a
+    /// crash may send twice.
+    pub max_in_flight: usize,
+    /// Deliveries waiting per sink before claims are given back.
+    pub queue_capacity: usize,
 }
 
-/// Most requests one delivery-log batch takes.
+impl Default for NotifierSettings {
+    fn default() -> Self {
+        NotifierSettings {
+            retry_backoff: Duration::from_millis(200),
+            max_retry_delay: Duration::from_secs(300),
+            retry_horizon: Duration::from_secs(6 * 3600),
+            max_attempts: 0,
+            claim_lease: Duration::from_secs(60),
+            attempt_timeout: Duration::from_secs(30),
+            sink_concurrency: 32,
+            max_in_flight: 1000,
+            queue_capacity: 10_000,
+        }
+    }
+}
+
+impl NotifierSettings {
+    /// The delay before attempt `attempts + 1`: exponential, capped, with
+    /// full jitter (uniform between zero and the capped delay).
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        let ceiling = self
+            .retry_backoff
+            .saturating_mul(2u32.saturating_pow(exponent))
+            .min(self.max_retry_delay);
+        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::rng().random_range(0..=millis))
+    }
+}
+
+/// Where events that keep failing go (the `rabbitmq` dead-letter queue).
+#[async_trait]
+pub trait DeadLetters: Send + Sync + 'static {
+    /// Hands `event` to the dead-letter queue, confirmed.
+    async fn dead_letter(&self, event: &EventEnvelope) -> Result<(), TransportError>;
+}
+
+/// What the transport does with a message after the notifier took it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Its deliveries are claimed (or were done before): acknowledge.
+    Ack,
+    /// The notifier is stopping before it could claim: give it back.
+    Requeue,
+    /// It cannot be handled (unreadable): dead-letter it.
+    DeadLetter,
+}
+
+/// Most claims or records one delivery-log statement takes.
 const MAX_LOG_BATCH: usize = 500;
 
-enum LogRequest {
-    Check(DeliveryKey, oneshot::Sender<Result<bool, StoreError>>),
-    Record(DeliveryRecord, oneshot::Sender<Result<(), StoreError>>),
+struct ClaimRequest {
+    claims: Vec<DeliveryClaim>,
+    replay: bool,
+    reply: oneshot::Sender<Result<Vec<ClaimedDelivery>, StoreError>>,
 }
 
-/// The delivery log with group commit: concurrent callers' requests are
-/// gathered while a batch runs and then answered together. A caller hears
-/// back only after its batch is committed, so nothing is acknowledged
-/// before it is logged.
+struct RecordRequest {
+    records: Vec<DeliveryRecord>,
+    reply: Option<oneshot::Sender<Result<(), StoreError>>>,
+}
+
+/// The delivery log with group commit: the claims of every event in flight
+/// go out as one statement, the outcomes of every finished attempt as
+/// another, each gathered while the previous batch runs. A caller hears
+/// back only after its batch is committed.
 #[derive(Clone)]
 pub struct DeliveryLog {
-    requests: mpsc::Sender<LogRequest>,
+    claims: mpsc::Sender<ClaimRequest>,
+    records: mpsc::Sender<RecordRequest>,
 }
 
 impl DeliveryLog {
-    /// Starts the batching task over `store` (it ends when every handle is
-    /// dropped).
-    pub fn start(store: Arc<dyn Store>) -> Self {
-        let (requests, mut inbox) = mpsc::channel::<LogRequest>(MAX_LOG_BATCH * 4);
+    /// Starts the two batching tasks over `store` (they end when every
+    /// handle is dropped).
+    pub fn start(store: Arc<dyn Store>, lease: Duration, horizon: Duration) -> Self {
+        let (claims, mut claim_inbox) = mpsc::channel::<ClaimRequest>(MAX_LOG_BATCH * 4);
+        let (records, mut record_inbox) = mpsc::channel::<RecordRequest>(MAX_LOG_BATCH * 4);
+        let claim_store = Arc::clone(&store);
         tokio::spawn(async move {
-            while let Some(first) = inbox.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < MAX_LOG_BATCH {
-                    match inbox.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
-                }
-                run_batch(store.as_ref(), batch).await;
+            while let Some(batch) = gather(&mut claim_inbox, |r| r.claims.len()).await {
+                run_claims(claim_store.as_ref(), batch, lease, horizon).await;
             }
         });
-        DeliveryLog { requests }
+        tokio::spawn(async move {
+            while let Some(batch) = gather(&mut record_inbox, |r| r.records.len()).await {
+                let rows: Vec<DeliveryRecord> = batch
+                    .iter()
+                    .flat_map(|r| r.records.iter().cloned())
+                    .collect();
+                let answer = bounded(store.record_deliveries(&rows)).await;
+                if let Err(error) = &answer
+                    && batch.iter().all(|r| r.reply.is_none())
+                {
+                    tracing::warn!(%error, count = rows.len(), "releasing claims failed; they are swept when their lease runs out");
+                }
+                for request in batch {
+                    if let Some(reply) = request.reply {
+                        let _ = reply.send(answer.clone());
+                    }
+                }
+            }
+        });
+        DeliveryLog { claims, records }
     }
 
-    /// Whether `key` was already delivered.
-    pub async fn was_delivered(&self, key: DeliveryKey) -> Result<bool, StoreError> {
+    /// Claims `claims`; returns the ones won.
+    pub async fn claim(
+        &self,
+        claims: Vec<DeliveryClaim>,
+        replay: bool,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.send(LogRequest::Check(key, reply)).await?;
+        self.claims
+            .send(ClaimRequest {
+                claims,
+                replay,
+                reply,
+            })
+            .await
+            .map_err(|_| log_stopped())?;
         answer.await.unwrap_or_else(|_| Err(log_stopped()))
     }
 
-    /// Records an outcome; returns once it is committed.
-    pub async fn record(&self, record: DeliveryRecord) -> Result<(), StoreError> {
+    /// Records outcomes; returns once they are committed.
+    pub async fn record(&self, records: Vec<DeliveryRecord>) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.send(LogRequest::Record(record, reply)).await?;
+        self.records
+            .send(RecordRequest {
+                records,
+                reply: Some(reply),
+            })
+            .await
+            .map_err(|_| log_stopped())?;
         answer.await.unwrap_or_else(|_| Err(log_stopped()))
     }
 
-    async fn send(&self, request: LogRequest) -> Result<(), StoreError> {
-        self.requests.send(request).await.map_err(|_| log_stopped())
+    /// Records outcomes without waiting (claims given back: if this is lost,
+    /// the lease runs out and the sweeper takes them all the same).
+    fn record_later(&self, records: Vec<DeliveryRecord>) {
+        let _ = self.records.try_send(RecordRequest {
+            records,
+            reply: None,
+        });
     }
+}
+
+/// Waits for one request, then takes whatever else is already waiting, up
+/// to [`MAX_LOG_BATCH`] rows: one batch. `None` once every sender is gone.
+async fn gather<T>(inbox: &mut mpsc::Receiver<T>, rows: impl Fn(&T) -> usize) -> Option<Vec<T>> {
+    let first = inbox.recv().await?;
+    let mut size = rows(&first);
+    let mut batch = vec![first];
+    while size < MAX_LOG_BATCH {
+        match inbox.try_recv() {
+            Ok(next) => {
+                size += rows(&next);
+                batch.push(next);
+            }
+            Err(_) => break,
+        }
+    }
+    Some(batch)
 }
 
 fn log_stopped() -> StoreError {
     StoreError::Unavailable("the delivery log task stopped".to_owned())
 }
 
-async fn run_batch(store: &dyn Store, batch: Vec<LogRequest>) {
-    let mut checks = Vec::new();
-    let mut records = Vec::new();
-    for request in batch {
-        match request {
-            LogRequest::Check(key, reply) => checks.push((key, reply)),
-            LogRequest::Record(record, reply) => records.push((record, reply)),
+async fn run_claims(
+    store: &dyn Store,
+    batch: Vec<ClaimRequest>,
+    lease: Duration,
+    horizon: Duration,
+) {
+    let now = Utc::now();
+    let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    let retry_until =
+        now + chrono::Duration::from_std(horizon).unwrap_or(chrono::Duration::hours(6));
+    // Replays take failed rows back; the rest must not: one statement each.
+    let (replays, firsts): (Vec<ClaimRequest>, Vec<ClaimRequest>) =
+        batch.into_iter().partition(|r| r.replay);
+    for (replay, requests) in [(false, firsts), (true, replays)] {
+        if requests.is_empty() {
+            continue;
         }
-    }
-    if !checks.is_empty() {
-        let keys: Vec<DeliveryKey> = checks.iter().map(|(key, _)| key.clone()).collect();
-        let answer = store.delivered_among(&keys).await;
-        for (key, reply) in checks {
-            let _ = reply.send(
-                answer
-                    .as_ref()
-                    .map(|delivered| delivered.contains(&key))
-                    .map_err(Clone::clone),
-            );
-        }
-    }
-    if !records.is_empty() {
-        let rows: Vec<DeliveryRecord> = records.iter().map(|(r, _)| r.clone()).collect();
-        let answer = store.record_deliveries(&rows).await;
-        for (_, reply) in records {
-            let _ = reply.send(answer.clone());
+        let claims: Vec<DeliveryClaim> = requests
+            .iter()
+            .flat_map(|r| r.claims.iter().cloned())
+            .collect();
+        let options = ClaimOptions {
+            now,
+            lease,
+            retry_until,
+            replay,
+        };
+        match bounded(store.claim_deliveries(&claims, &options)).await {
+            Ok(won) => {
+                let mut won: HashMap<DeliveryKey, ClaimedDelivery> =
+                    won.into_iter().map(|w| (w.key.clone(), w)).collect();
+                // Two copies of one event in one batch: the first asker wins.
+                for request in requests {
+                    let mine = request
+                        .claims
+                        .iter()
+                        .filter_map(|c| won.remove(&c.key))
+                        .collect();
+                    let _ = request.reply.send(Ok(mine));
+                }
+            }
+            Err(error) => {
+                for request in requests {
+                    let _ = request.reply.send(Err(error.clone()));
+                }
+            }
         }
     }
 }
 
-/// Delivers events to sinks.
-pub struct Notifier {
-    sinks: Vec<ConfiguredSink>,
+/// One claimed delivery on its way to a sink.
+struct Job {
+    event: Arc<EventEnvelope>,
+    recipient: Recipient,
+    claimed: ClaimedDelivery,
+}
+
+/// A sink with its queue and concurrency.
+struct Lane {
+    configured: ConfiguredSink,
+    queue: mpsc::Sender<Job>,
+    concurrency: Arc<Semaphore>,
+}
+
+impl Lane {
+    fn name(&self) -> &str {
+        self.configured.sink.name()
+    }
+
+    /// The recipient a logged delivery was for.
+    fn recipient_from(&self, logged: &str) -> Recipient {
+        for spec in &self.configured.recipients {
+            if let RecipientSpec::Fixed(fixed) = spec
+                && fixed.to_string() == logged
+            {
+                return fixed.clone();
+            }
+        }
+        if logged == "*" {
+            Recipient::Broadcast
+        } else if logged.starts_with('+') {
+            Recipient::Phone(logged.to_owned())
+        } else if logged.starts_with("http://") || logged.starts_with("https://") {
+            Recipient::Url(logged.to_owned())
+        } else {
+            Recipient::Email(logged.to_owned())
+        }
+    }
+}
+
+struct Inner {
+    lanes: Vec<Lane>,
     store: Arc<dyn Store>,
     log: DeliveryLog,
-    max_attempts: u32,
-    backoff: Duration,
+    settings: NotifierSettings,
+    in_flight: Arc<Semaphore>,
+    dead_letters: Option<Arc<dyn DeadLetters>>,
     metrics: Arc<Metrics>,
+    /// Fires first on shutdown: events not yet claimed are given back.
+    claiming: CancellationToken,
+    /// Fires last: lanes and the sweeper stop.
+    stop: CancellationToken,
+}
+
+/// Delivers events to sinks (see the module docs).
+pub struct Notifier {
+    inner: Arc<Inner>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Notifier {
-    /// A notifier over `sinks`, logging deliveries to `store` (starts the
-    /// delivery log's batching task, so call it inside a Tokio runtime).
-    pub fn new(
+    /// Starts a notifier over `sinks`, logging to `store`: a lane per sink
+    /// and the retry sweeper (call it inside a Tokio runtime).
+    /// `dead_letters` takes events that keep failing past the horizon;
+    /// without one (in-process) they stay `FAILED` in the log.
+    pub fn start(
         sinks: Vec<ConfiguredSink>,
         store: Arc<dyn Store>,
-        max_attempts: u32,
-        backoff: Duration,
+        settings: NotifierSettings,
+        dead_letters: Option<Arc<dyn DeadLetters>>,
         metrics: Arc<Metrics>,
-    ) -> Self {
-        Notifier {
-            sinks,
-            log: DeliveryLog::start(Arc::clone(&store)),
+    ) -> Arc<Self> {
+        let mut receivers = Vec::new();
+        let lanes = sinks
+            .into_iter()
+            .map(|configured| {
+                let (queue, receiver) = mpsc::channel(settings.queue_capacity.max(1));
+                receivers.push(receiver);
+                Lane {
+                    configured,
+                    queue,
+                    concurrency: Arc::new(Semaphore::new(settings.sink_concurrency.max(1))),
+                }
+            })
+            .collect();
+        let inner = Arc::new(Inner {
+            lanes,
+            log: DeliveryLog::start(
+                Arc::clone(&store),
+                settings.claim_lease,
+                settings.retry_horizon,
+            ),
             store,
-            max_attempts: max_attempts.max(1),
-            backoff,
+            in_flight: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
+            settings,
+            dead_letters,
             metrics,
+            claiming: CancellationToken::new(),
+            stop: CancellationToken::new(),
+        });
+        let mut tasks: Vec<JoinHandle<()>> = receivers
+            .into_iter()
+            .enumerate()
+            .map(|(index, receiver)| tokio::spawn(run_lane(Arc::clone(&inner), index, receiver)))
+            .collect();
+        tasks.push(tokio::spawn(run_sweeper(Arc::clone(&inner))));
+        Arc::new(Notifier {
+            inner,
+            tasks: Mutex::new(tasks),
+        })
+    }
+
+    /// Takes `events` (in order): resolves their recipients, claims every
+    /// delivery in one request and queues the ones won, in the events'
+    /// order. Returns how many were won; an error means nothing was claimed
+    /// (the database did not answer): try again.
+    pub async fn accept_all(
+        &self,
+        events: &[Arc<EventEnvelope>],
+        replay: bool,
+    ) -> Result<usize, StoreError> {
+        let inner = &self.inner;
+        // (event, lane, recipient), in order.
+        let mut wanted: Vec<(usize, usize, Recipient)> = Vec::new();
+        for (nth, event) in events.iter().enumerate() {
+            for (index, lane) in inner.lanes.iter().enumerate() {
+                if !lane.configured.routes(event.event_type) {
+                    continue;
+                }
+                for spec in &lane.configured.recipients {
+                    // A role with nobody behind it (no assignee yet) is skipped.
+                    for recipient in bounded(spec.resolve(event, inner.store.as_ref())).await? {
+                        if !wanted
+                            .iter()
+                            .any(|(e, i, r)| *e == nth && *i == index && *r == recipient)
+                        {
+                            wanted.push((nth, index, recipient));
+                        }
+                    }
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(0);
+        }
+        let key = |nth: usize, index: usize, recipient: &Recipient| DeliveryKey {
+            event_id: events[nth].event_id,
+            sink: inner.lanes[index].name().to_owned(),
+            recipient: recipient.to_string(),
+        };
+        let claims = wanted
+            .iter()
+            .map(|(nth, index, recipient)| DeliveryClaim {
+                key: key(*nth, *index, recipient),
+                event_type: events[*nth].event_type.as_str().to_owned(),
+                ticket_number: events[*nth].ticket.number.clone(),
+            })
+            .collect::<Vec<_>>();
+        let asked = claims.len();
+        let mut won: HashMap<DeliveryKey, ClaimedDelivery> = inner
+            .log
+            .claim(claims, replay)
+            .await?
+            .into_iter()
+            .map(|w| (w.key.clone(), w))
+            .collect();
+        let count = won.len();
+        for _ in count..asked {
+            inner.metrics.notifications_deduplicated.inc();
+        }
+        if count < asked {
+            tracing::debug!(
+                skipped = asked - count,
+                "deliveries held by another notifier or done"
+            );
+        }
+        let mut given_back = Vec::new();
+        for (nth, index, recipient) in wanted {
+            let Some(claimed) = won.remove(&key(nth, index, &recipient)) else {
+                continue;
+            };
+            let job = Job {
+                event: Arc::clone(&events[nth]),
+                recipient,
+                claimed,
+            };
+            if let Err(job) = inner.dispatch(index, job) {
+                given_back.push(job);
+            }
+        }
+        inner.give_back(given_back);
+        Ok(count)
+    }
+
+    /// Takes `events` like [`Notifier::accept_all`], waiting for the
+    /// database (with backoff) as long as it does not answer; `false` if
+    /// the notifier stopped first.
+    pub async fn accept_until_claimed(&self, events: &[Arc<EventEnvelope>], replay: bool) -> bool {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match self.accept_all(events, replay).await {
+                Ok(_) => return true,
+                Err(error) => {
+                    let first = &events[0];
+                    tracing::warn!(%error, ticket = %first.ticket.number, event_id = %first.event_id, events = events.len(), retry_in = ?delay, "cannot claim deliveries; waiting for the database");
+                }
+            }
+            tokio::select! {
+                _ = self.inner.claiming.cancelled() => return false,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(5));
         }
     }
 
-    /// Runs every sink for `event`.
-    pub async fn deliver(&self, event: Arc<EventEnvelope>) -> Outcome {
-        let mut outcome = Outcome::Done;
-        let mut pairs = Vec::new();
-        for configured in self.sinks.iter().filter(|c| c.routes(event.event_type)) {
-            for spec in &configured.recipients {
-                // A role with nobody behind it (no assignee yet) is skipped.
-                match spec.resolve(&event, self.store.as_ref()).await {
-                    Ok(recipients) => {
-                        for recipient in recipients {
-                            pairs.push((Arc::clone(&configured.sink), recipient));
-                        }
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, event_id = %event.event_id, "cannot resolve recipients");
-                        return Outcome::Retry;
-                    }
-                }
-            }
+    /// The first step of shutting down: events still waiting for the
+    /// database are given back to the transport instead of claimed.
+    pub fn stop_claiming(&self) {
+        self.inner.claiming.cancel();
+    }
+
+    /// What the transport should do with a message carrying `event`.
+    pub async fn disposition(&self, event: Arc<EventEnvelope>, replay: bool) -> Disposition {
+        if self.accept_until_claimed(&[event], replay).await {
+            Disposition::Ack
+        } else {
+            Disposition::Requeue
         }
-        for (sink, recipient) in pairs {
-            let notification = notification_for(Arc::clone(&event), recipient);
-            let recipient = notification.recipient.to_string();
-            let key = DeliveryKey {
-                event_id: event.event_id,
-                sink: sink.name().to_owned(),
-                recipient: recipient.clone(),
-            };
-            match self.log.was_delivered(key).await {
-                Ok(true) => {
-                    self.metrics.notifications_deduplicated.inc();
-                    tracing::debug!(sink = sink.name(), ticket = %event.ticket.number, event_id = %event.event_id, "already delivered");
-                    continue;
-                }
-                Ok(false) => {}
-                Err(error) => {
-                    tracing::warn!(%error, event_id = %event.event_id, "delivery log unavailable");
-                    return Outcome::Retry;
-                }
+    }
+
+    /// Stops: no more claims or sweeps; deliveries still queued are given
+    /// back (for the next notifier), the ones being sent finish and are
+    /// logged, all within `grace`.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.inner.claiming.cancel();
+        self.inner.stop.cancel();
+        let tasks: Vec<JoinHandle<()>> =
+            std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        let settled = async {
+            for task in tasks {
+                let _ = task.await;
             }
-            let mut delay = self.backoff;
-            let mut attempts = 0;
-            let (status, last_error) = loop {
-                attempts += 1;
-                match sink.deliver(&notification).await {
-                    DeliveryOutcome::Delivered => {
-                        self.metrics.notifications_delivered.inc();
-                        break (DeliveryStatus::Delivered, None);
-                    }
-                    DeliveryOutcome::Retryable(error) if attempts < self.max_attempts => {
-                        self.metrics.notifications_failed.inc();
-                        tracing::warn!(sink = sink.name(), ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery failed; retrying");
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(30));
-                    }
-                    DeliveryOutcome::Retryable(error) | DeliveryOutcome::Permanent(error) => {
-                        self.metrics.notifications_failed.inc();
-                        tracing::error!(sink = sink.name(), ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery failed for good");
-                        break (DeliveryStatus::Failed, Some(error));
-                    }
-                }
-            };
-            let record = DeliveryRecord {
-                event_id: event.event_id,
-                event_type: event.event_type.as_str().to_owned(),
-                ticket_number: event.ticket.number.clone(),
-                sink: sink.name().to_owned(),
-                recipient,
-                status,
-                attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
-                last_error,
-                at: Utc::now(),
-            };
-            if let Err(error) = self.log.record(record).await {
-                // Delivered but not logged: a redelivery may send it again,
-                // which at-least-once allows; retry the bookkeeping.
-                tracing::warn!(%error, event_id = %event.event_id, "delivery log write failed");
-                return Outcome::Retry;
-            }
-            if status == DeliveryStatus::Failed {
-                outcome = Outcome::DeadLetter;
-            }
+            let all = u32::try_from(self.inner.settings.max_in_flight.max(1)).unwrap_or(u32::MAX);
+            let _ = self.inner.in_flight.acquire_many(all).await;
+        };
+        if tokio::time::timeout(grace, settled).await.is_err() {
+            tracing::warn!(grace = ?grace, "deliveries still in flight at the end of the grace period; their leases let another notifier finish them");
         }
-        outcome
     }
 }
 
-#[async_trait]
-impl DeliveryHandler for Notifier {
-    async fn handle(&self, event: Arc<EventEnvelope>) -> bool {
-        match self.deliver(event).await {
-            Outcome::Done => true,
-            Outcome::DeadLetter => false,
-            Outcome::Retry => {
-                // Hold the message back briefly, then dead-letter it for
-                // replay rather than spin on a broken database.
-                tokio::time::sleep(self.backoff).await;
-                false
+impl Inner {
+    /// Queues `job` on its lane; gives it back if the lane is full.
+    fn dispatch(&self, index: usize, job: Job) -> Result<(), Job> {
+        match self.lanes[index].queue.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) => {
+                Err(job)
             }
         }
+    }
+
+    /// Releases claims of jobs that were not started: due at once, for the
+    /// sweeper (here or in another notifier).
+    fn give_back(&self, jobs: Vec<Job>) {
+        if jobs.is_empty() {
+            return;
+        }
+        let now = Utc::now();
+        let records = jobs
+            .into_iter()
+            .map(|job| record_of(&job, DeliveryStatus::Pending, 0, None, Some(now)))
+            .collect();
+        self.log.record_later(records);
+    }
+
+    /// Records `records`, retrying until the log takes them: the sends they
+    /// describe happened, so they are never sent again for a lost write.
+    async fn record_until_done(&self, records: Vec<DeliveryRecord>) {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match self.log.record(records.clone()).await {
+                Ok(()) => return,
+                Err(error) => {
+                    let first = &records[0];
+                    tracing::warn!(%error, ticket = %first.ticket_number, event_id = %first.event_id, sink = %first.sink, retry_in = ?delay, "cannot log a delivery outcome; retrying the bookkeeping");
+                }
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Hands `event` to the dead-letter queue, retrying until it takes it;
+    /// `false` if the notifier stopped first.
+    async fn dead_letter(&self, event: &EventEnvelope, sink: &str) -> bool {
+        let Some(dead_letters) = &self.dead_letters else {
+            return true;
+        };
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match dead_letters.dead_letter(event).await {
+                Ok(()) => {
+                    tracing::error!(ticket = %event.ticket.number, event_id = %event.event_id, sink, "event dead-lettered; `itosm dlq replay` retries it");
+                    return true;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, ticket = %event.ticket.number, event_id = %event.event_id, sink, "cannot dead-letter the event; retrying");
+                }
+            }
+            tokio::select! {
+                _ = self.stop.cancelled() => return false,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+    }
+}
+
+fn record_of(
+    job: &Job,
+    status: DeliveryStatus,
+    attempts: i32,
+    last_error: Option<String>,
+    next_attempt_at: Option<chrono::DateTime<Utc>>,
+) -> DeliveryRecord {
+    DeliveryRecord {
+        event_id: job.event.event_id,
+        event_type: job.event.event_type.as_str().to_owned(),
+        ticket_number: job.event.ticket.number.clone(),
+        sink: job.claimed.key.sink.clone(),
+        recipient: job.claimed.key.recipient.clone(),
+        status,
+        attempts,
+        last_error,
+        at: Utc::now(),
+        next_attempt_at,
+    }
+}
+
+/// Runs one sink's lane: takes jobs while a slot is free (per sink and
+/// overall), each attempt a task of its own, one at a time per ticket (a
+/// ticket's later event waits for its earlier one, so a sink sees a
+/// ticket's events in order while nothing fails). On stop, gives back what
+/// is still queued.
+async fn run_lane(inner: Arc<Inner>, index: usize, mut queue: mpsc::Receiver<Job>) {
+    let lane = &inner.lanes[index];
+    // Tickets with an attempt in flight, and the jobs waiting behind it.
+    let mut busy: HashMap<String, std::collections::VecDeque<Job>> = HashMap::new();
+    let (finished, mut done) = mpsc::unbounded_channel::<String>();
+    loop {
+        let job = tokio::select! {
+            biased;
+            _ = inner.stop.cancelled() => break,
+            Some(ticket) = done.recv() => {
+                match busy.get_mut(&ticket).and_then(|waiting| waiting.pop_front()) {
+                    Some(next) => next,
+                    None => {
+                        busy.remove(&ticket);
+                        continue;
+                    }
+                }
+            }
+            job = queue.recv() => match job {
+                Some(job) => {
+                    match busy.get_mut(&job.event.ticket.number) {
+                        Some(waiting) => {
+                            waiting.push_back(job);
+                            continue;
+                        }
+                        None => {
+                            busy.insert(job.event.ticket.number.clone(), Default::default());
+                            job
+                        }
+                    }
+                }
+                None => break,
+            },
+        };
+        let permits = tokio::select! {
+            biased;
+            _ = inner.stop.cancelled() => {
+                inner.give_back(vec![job]);
+                break;
+            }
+            permits = async {
+                let sink = Arc::clone(&lane.concurrency).acquire_owned().await;
+                let flight = Arc::clone(&inner.in_flight).acquire_owned().await;
+                (sink, flight)
+            } => permits,
+        };
+        let (Ok(sink_permit), Ok(flight_permit)) = permits else {
+            break;
+        };
+        let inner = Arc::clone(&inner);
+        let finished = finished.clone();
+        tokio::spawn(async move {
+            let ticket = job.event.ticket.number.clone();
+            attempt(&inner, index, job, sink_permit).await;
+            drop(flight_permit);
+            let _ = finished.send(ticket);
+        });
+    }
+    queue.close();
+    let mut left: Vec<Job> = busy.into_values().flatten().collect();
+    while let Ok(job) = queue.try_recv() {
+        left.push(job);
+    }
+    if !left.is_empty() {
+        let now = Utc::now();
+        let records = left
+            .iter()
+            .map(|job| record_of(job, DeliveryStatus::Pending, 0, None, Some(now)))
+            .collect();
+        // Bounded by the shutdown grace: if the log is down, the leases
+        // run out and the claims are swept all the same.
+        let _ = inner.log.record(records).await;
+    }
+}
+
+/// One attempt and its bookkeeping.
+async fn attempt(
+    inner: &Inner,
+    index: usize,
+    job: Job,
+    sink_permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let lane = &inner.lanes[index];
+    let sink = lane.name();
+    let event = Arc::clone(&job.event);
+    let notification = notification_for(Arc::clone(&event), job.recipient.clone());
+    let timeout = inner.settings.attempt_timeout;
+    let outcome =
+        match tokio::time::timeout(timeout, lane.configured.sink.deliver(&notification)).await {
+            Ok(outcome) => outcome,
+            Err(_) => DeliveryOutcome::Retryable(format!("no answer within {timeout:?}")),
+        };
+    drop(sink_permit);
+    let attempts = job.claimed.attempts.saturating_add(1);
+    let record = match outcome {
+        DeliveryOutcome::Delivered => {
+            inner.metrics.notifications_delivered.inc();
+            tracing::debug!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, "delivered");
+            record_of(&job, DeliveryStatus::Delivered, 1, None, None)
+        }
+        DeliveryOutcome::Retryable(error) => {
+            inner.metrics.notifications_failed.inc();
+            let delay = inner.settings.backoff(attempts);
+            let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+            let exhausted = inner.settings.max_attempts > 0
+                && u32::try_from(attempts).unwrap_or(u32::MAX) >= inner.settings.max_attempts;
+            if exhausted || next > job.claimed.retry_until {
+                tracing::error!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery kept failing past the retry horizon");
+                if !inner.dead_letter(&event, sink).await {
+                    // Stopping before the DLQ took it: retry it next run.
+                    record_of(
+                        &job,
+                        DeliveryStatus::Pending,
+                        1,
+                        Some(error),
+                        Some(Utc::now()),
+                    )
+                } else {
+                    record_of(&job, DeliveryStatus::Failed, 1, Some(error), None)
+                }
+            } else {
+                tracing::warn!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, retry_in = ?delay, "delivery failed; will retry");
+                record_of(&job, DeliveryStatus::Pending, 1, Some(error), Some(next))
+            }
+        }
+        DeliveryOutcome::Permanent(error) => {
+            inner.metrics.notifications_failed.inc();
+            tracing::error!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery refused for good");
+            if inner.dead_letter(&event, sink).await {
+                record_of(&job, DeliveryStatus::Failed, 1, Some(error), None)
+            } else {
+                record_of(
+                    &job,
+                    DeliveryStatus::Pending,
+                    1,
+                    Some(error),
+                    Some(Utc::now()),
+                )
+            }
+        }
+    };
+    inner.record_until_done(vec![record]).await;
+}
+
+/// Claims due retries (and deliveries whose lease ran out after a crash)
+/// for every lane with room, and dispatches them.
+async fn run_sweeper(inner: Arc<Inner>) {
+    let interval = inner
+        .settings
+        .retry_backoff
+        .clamp(Duration::from_millis(50), Duration::from_secs(1));
+    let lease = chrono::Duration::from_std(inner.settings.claim_lease)
+        .unwrap_or(chrono::Duration::seconds(60));
+    loop {
+        tokio::select! {
+            _ = inner.stop.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        for (index, lane) in inner.lanes.iter().enumerate() {
+            let room = lane.queue.capacity().min(MAX_LOG_BATCH);
+            if room == 0 {
+                continue;
+            }
+            let due = match bounded(inner.store.claim_due_deliveries(
+                lane.name(),
+                room as u64,
+                lease,
+                Utc::now(),
+            ))
+            .await
+            {
+                Ok(due) => due,
+                Err(error) => {
+                    tracing::warn!(%error, sink = lane.name(), "retry sweep failed; trying again");
+                    break;
+                }
+            };
+            let mut given_back = Vec::new();
+            let mut unreadable = Vec::new();
+            let mut events: HashMap<uuid::Uuid, Arc<EventEnvelope>> = HashMap::new();
+            for delivery in due {
+                let event_id = delivery.claimed.key.event_id;
+                let event = match events.get(&event_id) {
+                    Some(event) => Some(Arc::clone(event)),
+                    None => delivery
+                        .payload
+                        .as_deref()
+                        .and_then(|p| EventEnvelope::from_json(p.as_bytes()).ok())
+                        .map(Arc::new),
+                };
+                let Some(event) = event else {
+                    tracing::error!(sink = lane.name(), ticket = %delivery.ticket_number, event_id = %event_id, "the event of a due retry is not in the outbox; failing it");
+                    unreadable.push(DeliveryRecord {
+                        event_id,
+                        event_type: delivery.event_type.clone(),
+                        ticket_number: delivery.ticket_number.clone(),
+                        sink: delivery.claimed.key.sink.clone(),
+                        recipient: delivery.claimed.key.recipient.clone(),
+                        status: DeliveryStatus::Failed,
+                        attempts: 0,
+                        last_error: Some("the event is not in the outbox".to_owned()),
+                        at: Utc::now(),
+                        next_attempt_at: None,
+                    });
+                    continue;
+                };
+                events.insert(event_id, Arc::clone(&event));
+                let job = Job {
+                    recipient: lane.recipient_from(&delivery.claimed.key.recipient),
+                    event,
+                    claimed: delivery.claimed,
+                };
+                if let Err(job) = inner.dispatch(index, job) {
+                    given_back.push(job);
+                }
+            }
+            inner.give_back(given_back);
+            if !unreadable.is_empty() {
+                inner.record_until_done(unreadable).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_full_jitter() {
+        let settings = NotifierSettings {
+            retry_backoff: Duration::from_millis(100),
+            max_retry_delay: Duration::from_secs(1),
+            ..NotifierSettings::default()
+        };
+        for attempts in 1..=40 {
+            let ceiling = Duration::from_millis(100)
+                .saturating_mul(2u32.saturating_pow(u32::try_from(attempts - 1).unwrap_or(31)))
+                .min(Duration::from_secs(1));
+            for _ in 0..50 {
+                assert!(settings.backoff(attempts) <= ceiling, "attempt {attempts}");
+            }
+        }
+        // Full jitter: delays spread over the whole range, not bunched at
+        // the ceiling.
+        let spread: Vec<Duration> = (0..200).map(|_| settings.backoff(10)).collect();
+        assert!(spread.iter().any(|d| *d < Duration::from_millis(500)));
+        assert!(spread.iter().any(|d| *d > Duration::from_millis(500)));
     }
 }

@@ -13,6 +13,7 @@ use itosm_core::transport::EventPublisher;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::bounded::bounded;
 use crate::metrics::Metrics;
 
 /// Relay settings.
@@ -41,20 +42,18 @@ pub async fn run(
         chrono::Duration::from_std(settings.claim_lease).unwrap_or(chrono::Duration::seconds(30));
     let mut backoff = Duration::from_millis(100);
     loop {
-        let claimed = match store
-            .claim_outbox(settings.batch_size, lease, Utc::now())
-            .await
-        {
-            Ok(rows) => rows,
-            Err(error) => {
-                tracing::warn!(%error, "relay could not claim outbox rows; retrying");
-                if sleep_or_shutdown(backoff, &shutdown).await {
-                    return;
+        let claimed =
+            match bounded(store.claim_outbox(settings.batch_size, lease, Utc::now())).await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    tracing::warn!(%error, "relay could not claim outbox rows; retrying");
+                    if sleep_or_shutdown(backoff, &shutdown).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-                continue;
-            }
-        };
+            };
         let full_batch = claimed.len() as u64 >= settings.batch_size;
         let mut rows = Vec::with_capacity(claimed.len());
         let mut events = Vec::with_capacity(claimed.len());
@@ -85,11 +84,11 @@ pub async fn run(
                 Err(error) => {
                     failed = true;
                     tracing::warn!(%error, ticket = %event.ticket.number, event_id = %event.event_id, attempts = row.attempts, "publish failed; will retry");
-                    let _ = store.release_outbox(row.id, &error.to_string()).await;
+                    let _ = bounded(store.release_outbox(row.id, &error.to_string())).await;
                 }
             }
         }
-        if let Err(error) = store.mark_outbox_sent(&sent, Utc::now()).await {
+        if let Err(error) = bounded(store.mark_outbox_sent(&sent, Utc::now())).await {
             // The events went out; they may go out again after the lease,
             // which the notifier absorbs by event id.
             tracing::warn!(%error, count = sent.len(), "published but not marked sent");

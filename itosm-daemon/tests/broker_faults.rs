@@ -1,39 +1,19 @@
-//! A broker outage loses nothing: with RabbitMQ stopped, tickets are still
-//! created (the events wait in the outbox); once it is back, every event is
-//! delivered exactly once to the sink. This binary holds one test, because
-//! it takes the shared broker down.
+//! A broker outage loses nothing: with RabbitMQ down for this daemon,
+//! tickets are still created (the events wait in the outbox); once it is
+//! back, every event is delivered exactly once to the sink. The outage is
+//! staged with a chaos proxy between this daemon and the broker: the shared
+//! broker other tests use is never stopped.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod support;
 
 use std::collections::HashSet;
-use std::process::Command;
 
+use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
 use serde_json::json;
 use support::App;
 use support::broker::{Broker, wait_lines};
-
-/// Starts the broker's app again even if the test fails midway.
-struct RestartOnDrop;
-
-impl Drop for RestartOnDrop {
-    fn drop(&mut self) {
-        let _ = Command::new("rabbitmqctl").arg("start_app").output();
-    }
-}
-
-fn rabbitmqctl(action: &str) {
-    let output = Command::new("rabbitmqctl")
-        .arg(action)
-        .output()
-        .expect("rabbitmqctl runs (this test stops and starts the local broker)");
-    assert!(
-        output.status.success(),
-        "rabbitmqctl {action}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_outage_loses_no_ticket_and_no_event() {
@@ -43,12 +23,15 @@ async fn a_broker_outage_loses_no_ticket_and_no_event() {
     let audit = sinks.path().join("audit.log");
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("itosm.toml");
+    let (proxy, proxied_amqp) = ChaosProxy::for_url(&broker.url).await;
     std::fs::write(
         &config,
-        broker.config(&format!(
-            "[[notifications.sinks]]\nkind = \"file\"\nname = \"audit\"\npath = \"{}\"\n",
-            audit.display()
-        )),
+        broker
+            .config(&format!(
+                "[[notifications.sinks]]\nkind = \"file\"\nname = \"audit\"\npath = \"{}\"\n",
+                audit.display()
+            ))
+            .replace(&broker.url, &proxied_amqp),
     )
     .unwrap();
     let config = config.display().to_string();
@@ -83,14 +66,20 @@ async fn a_broker_outage_loses_no_ticket_and_no_event() {
     let mut numbers = vec![create(0).await];
     wait_lines(&audit, 1, 30).await;
 
-    let _restart = RestartOnDrop;
-    rabbitmqctl("stop_app");
+    proxy.set(ProxyMode::Down);
     for i in 1..=10 {
         numbers.push(create(i).await);
     }
-    let (status, _) = app.rest_get_raw("/readyz").await;
+    let mut status = 0;
+    for _ in 0..100 {
+        status = app.rest_get_raw("/readyz").await.0;
+        if status == 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(status, 503, "readiness reports the broker down");
-    rabbitmqctl("start_app");
+    proxy.set(ProxyMode::Forward);
 
     let delivered = wait_lines(&audit, 11, 90).await;
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;

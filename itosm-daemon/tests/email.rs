@@ -352,3 +352,65 @@ async fn the_assignee_is_emailed_when_a_ticket_is_assigned_to_him() {
     assert!(messages[0].1.contains(&number));
     app.stop().await;
 }
+
+/// One slow sink backs up only its own queue: with the SMTP server silent
+/// (a partition: connections open, nothing answers), webhooks for the same
+/// events still arrive; once SMTP answers again, the emails follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_smtp_server_does_not_hold_up_webhooks() {
+    use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
+    use support::receiver::{Receiver, webhook_sink};
+    let smtp = SmtpServer::start(0);
+    let proxy = ChaosProxy::start(([127, 0, 0, 1], smtp.port).into()).await;
+    proxy.set(ProxyMode::Blackhole);
+    let receiver = Receiver::start(&[200]).await;
+    let sinks = format!(
+        "{}{}",
+        email_sink(
+            "mail",
+            proxy.addr.port(),
+            "[\"it-admin-group@example.com\"]",
+            "timeout = \"2s\""
+        ),
+        webhook_sink("ops", &receiver.url),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("itosm.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notifications]\nretry_backoff = \"100ms\"\nmax_retry_delay = \"500ms\"\nattempt_timeout = \"3s\"\n\n{sinks}"
+        ),
+    )
+    .unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("itosm.db").display()
+    );
+    let config = config.display().to_string();
+    let app = App::launch(dir, url, None, &["serve", "--config", &config], &[], true).await;
+    let mut numbers = Vec::new();
+    for i in 0..3 {
+        numbers.push(create(&app, ("john.doe", "EMP123"), &format!("hang {i}")).await);
+    }
+    receiver.wait_distinct(3, 30).await;
+    assert_eq!(
+        proxy.mode(),
+        ProxyMode::Blackhole,
+        "the webhooks arrived while SMTP was still silent"
+    );
+    assert!(
+        std::fs::read_dir(smtp.dir.path()).unwrap().next().is_none(),
+        "no email got through the partition"
+    );
+    proxy.set(ProxyMode::Forward);
+    let messages = smtp.wait_for(3).await;
+    for number in &numbers {
+        assert!(
+            messages
+                .iter()
+                .any(|(_, raw)| raw.contains(number.as_str()))
+        );
+    }
+    app.stop().await;
+}

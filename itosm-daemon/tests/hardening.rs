@@ -506,9 +506,9 @@ async fn the_database_and_secrets_are_private() {
     let app = App::spawn_in(dir, Backend::Sqlite, &[("ITOSM_LOG__LEVEL", "warn")]).await;
     assert_eq!(mode(&path.join("itosm.db")), 0o600, "tightened at start");
     assert!(
-        app.logs().contains("readable by other users"),
+        app.log().contains("readable by other users"),
         "{}",
-        app.logs()
+        app.log()
     );
     app.stop().await;
 
@@ -746,16 +746,16 @@ async fn a_database_outage_is_not_the_users_fault() {
     let aliases: String = (0..30)
         .map(|i| format!("t{i}: softwareCatalog {{ id }} "))
         .collect();
-    let marker = app.logs().matches("request failed").count();
+    let marker = app.log().matches("request failed").count();
     let failed = app
         .graphql(&john, &format!("{{ {aliases} }}"), json!({}))
         .await;
     assert_eq!(code(&failed), "UNAVAILABLE");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
-        app.logs().matches("request failed").count() - marker <= 1,
+        app.log().matches("request failed").count() - marker <= 1,
         "{}",
-        app.logs()
+        app.log()
     );
 
     proxy.set(ProxyMode::Forward);
@@ -827,9 +827,12 @@ async fn operations_on_the_embedded_database() {
         false,
     )
     .await;
-    let status = second.wait_exit().await.expect("the second daemon exits");
+    let status = second
+        .wait_exit(Duration::from_secs(30))
+        .await
+        .expect("the second daemon exits");
     assert!(!status.success());
-    let said = second.logs();
+    let said = second.log();
     assert!(
         said.contains("in use by another itosm daemon") && said.contains("itosm.db"),
         "{said}"
@@ -914,7 +917,7 @@ async fn logs_an_operator_can_use() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let logs = app.logs();
+    let logs = app.log();
     assert!(
         !logs.contains('\u{1b}'),
         "no colour codes when not a terminal"

@@ -264,3 +264,69 @@ fn decode(value: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+/// In-process too, a webhook that is down for a while gets every event once
+/// it is back, with no operator: retried with backoff from the delivery log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_down_for_a_while_gets_every_event_in_process() {
+    use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
+    use support::receiver::{Receiver, webhook_sink};
+    let receiver = Receiver::start(&[200]).await;
+    let (proxy, url) = ChaosProxy::for_url(&receiver.url).await;
+    proxy.set(ProxyMode::Down);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("itosm.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notifications]\nretry_backoff = \"100ms\"\nmax_retry_delay = \"500ms\"\n\n{}",
+            webhook_sink("ops", &url)
+        ),
+    )
+    .unwrap();
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("itosm.db").display()
+    );
+    let config = config.display().to_string();
+    let app = App::launch(dir, db, None, &["serve", "--config", &config], &[], true).await;
+    let mut numbers = Vec::new();
+    for i in 0..4 {
+        numbers.push(create(&app, &format!("outage {i}")).await);
+    }
+    let admin = app.login("admin.user", "ADMIN01").await;
+    // Retrying, shown as PENDING with the last error.
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..100 {
+        shown = app
+            .graphql(&admin, "query($n: String!) { ticket(number: $n) { notifications { status attempts lastError } } }", json!({ "n": numbers[0] }))
+            .await;
+        if shown["data"]["ticket"]["notifications"][0]["attempts"]
+            .as_i64()
+            .is_some_and(|a| a >= 2)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        shown["data"]["ticket"]["notifications"][0]["status"], "PENDING",
+        "{shown}"
+    );
+    assert!(shown["data"]["ticket"]["notifications"][0]["lastError"].is_string());
+    proxy.set(ProxyMode::Forward);
+    let delivered = receiver.wait_distinct(4, 30).await;
+    assert_eq!(delivered.len(), 4, "each event once: {delivered:?}");
+    let log = app
+        .graphql(
+            &admin,
+            "query($n: String!) { ticket(number: $n) { notifications { status } } }",
+            json!({ "n": numbers[3] }),
+        )
+        .await;
+    assert_eq!(
+        log["data"]["ticket"]["notifications"][0]["status"], "DELIVERED",
+        "{log}"
+    );
+    app.stop().await;
+}

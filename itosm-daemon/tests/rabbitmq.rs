@@ -11,9 +11,11 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
+use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
 use serde_json::json;
 use support::App;
 use support::broker::{Broker, lines, wait_lines};
+use support::receiver::{Receiver, webhook_sink};
 
 fn write_config(dir: &Path, toml: &str) -> String {
     let path = dir.join("itosm.toml");
@@ -284,4 +286,290 @@ async fn an_smtp_server_that_is_down_ends_in_the_dlq_after_backoff() {
     assert!(row["lastError"].as_str().is_some_and(|e| !e.is_empty()));
     api.stop().await;
     broker.cleanup().await;
+}
+
+/// Creates `n` tickets on `app`; returns their numbers.
+async fn create_tickets(app: &App, n: usize, what: &str) -> Vec<String> {
+    let token = app.login("john.doe", "EMP123").await;
+    let mut numbers = Vec::new();
+    for i in 0..n {
+        let (status, body) = app
+            .rest_post(
+                Some(&token),
+                "/api/tickets",
+                json!({ "requestType": "OTHER", "description": format!("{what} {i}") }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        numbers.push(body["ticketId"].as_str().unwrap().to_owned());
+    }
+    numbers
+}
+
+/// Retries with a short backoff and a long horizon, so outages of seconds
+/// are ridden out in a test's time.
+const FAST_RETRIES: &str =
+    "[notifications]\nretry_backoff = \"100ms\"\nmax_retry_delay = \"500ms\"\n\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_failing_for_a_while_gets_every_event_without_replay() {
+    let broker = Broker::new("hook503").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let receiver = Receiver::start(&[503]).await;
+    let toml = broker.config(&format!(
+        "{FAST_RETRIES}{}",
+        webhook_sink("ops", &receiver.url)
+    ));
+    let app = serve(&db.url, &toml, "api,relay,notifier", true).await;
+    create_tickets(&app, 5, "webhook outage").await;
+    // Failing for a while: several attempts answered 503.
+    for _ in 0..100 {
+        if receiver.seen.lock().unwrap().len() >= 15 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(receiver.delivered().is_empty());
+    receiver.answer(200);
+    let delivered = receiver.wait_distinct(5, 30).await;
+    assert_eq!(
+        delivered.len(),
+        5,
+        "each event delivered once: {delivered:?}"
+    );
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = write_config(config_dir.path(), &toml);
+    assert!(
+        itosm(&["dlq", "list", "--config", &config]).contains("0 dead-lettered event(s)"),
+        "nothing was dead-lettered"
+    );
+    app.stop().await;
+    broker.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_retry_horizon_an_event_is_dead_lettered_and_replay_delivers_it() {
+    let broker = Broker::new("horizon").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let receiver = Receiver::start(&[200]).await;
+    let (proxy, url) = ChaosProxy::for_url(&receiver.url).await;
+    proxy.set(ProxyMode::Down);
+    let toml = broker.config(&format!(
+        "[notifications]\nretry_backoff = \"100ms\"\nmax_retry_delay = \"300ms\"\nretry_horizon = \"2s\"\n\n{}",
+        webhook_sink("ops", &url)
+    ));
+    let app = serve(&db.url, &toml, "api,relay,notifier", true).await;
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = write_config(config_dir.path(), &toml);
+    let number = create_tickets(&app, 1, "horizon").await.remove(0);
+    let listed = wait_for_dead_letter(&config, &number).await;
+    assert!(listed.contains(&number), "dead-lettered: {listed}");
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let log = app
+        .graphql(&admin, "query($n: String!) { ticket(number: $n) { notifications { status attempts lastError } } }", json!({ "n": number }))
+        .await;
+    assert_eq!(
+        log["data"]["ticket"]["notifications"][0]["status"], "FAILED",
+        "{log}"
+    );
+    assert!(
+        log["data"]["ticket"]["notifications"][0]["attempts"]
+            .as_i64()
+            .unwrap()
+            > 1
+    );
+
+    proxy.set(ProxyMode::Forward);
+    let replayed = itosm(&["dlq", "replay", "--config", &config]);
+    assert!(replayed.contains("replayed 1 event(s)"), "{replayed}");
+    let delivered = receiver.wait_distinct(1, 30).await;
+    assert_eq!(delivered.len(), 1);
+    app.stop().await;
+    broker.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_copies_of_an_event_at_once_on_two_notifiers_are_delivered_once() {
+    let broker = Broker::new("twice").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let receiver = Receiver::start(&[200]).await;
+    let toml = broker.config(&webhook_sink("ops", &receiver.url));
+    // The API creates the ticket; no notifier yet, so its event waits.
+    let api = serve(&db.url, &toml, "api,relay", true).await;
+    let number = create_tickets(&api, 1, "published twice").await.remove(0);
+    let (connection, channel) = broker.channel().await;
+    let (event, _) = broker.get_one(&channel, &broker.queue).await;
+    assert_eq!(event["ticket"]["number"], number.as_str());
+    // Two notifiers, and the same envelope published twice at the same
+    // moment (as a publish whose confirm was lost is published again).
+    let first = serve(&db.url, &toml, "notifier", false).await;
+    let second = serve(&db.url, &toml, "notifier", false).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    channel
+        .confirm_select(lapin::options::ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let body = event.to_string();
+    let publish = || {
+        channel.basic_publish(
+            broker.exchange.as_str().into(),
+            "ticket.created".into(),
+            lapin::options::BasicPublishOptions::default(),
+            body.as_bytes(),
+            lapin::BasicProperties::default().with_delivery_mode(2),
+        )
+    };
+    let (a, b) = tokio::join!(publish(), publish());
+    a.unwrap().await.unwrap();
+    b.unwrap().await.unwrap();
+    receiver.wait_distinct(1, 30).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        receiver.seen.lock().unwrap().len(),
+        1,
+        "the receiver saw the event once"
+    );
+    let _ = connection.close(200, "done".into()).await;
+    first.stop().await;
+    second.stop().await;
+    api.stop().await;
+    broker.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notifier_killed_mid_drain_resends_at_most_its_in_flight_deliveries() {
+    const EVENTS: usize = 120;
+    const IN_FLIGHT: usize = 8;
+    let broker = Broker::new("killdrain").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let receiver = Receiver::start(&[200]).await;
+    // A receiver slow enough that the kill lands mid-drain.
+    receiver.delay(std::time::Duration::from_millis(30));
+    let toml = broker.config(&format!(
+        "[notifications]\nmax_in_flight = {IN_FLIGHT}\nclaim_lease = \"3s\"\nattempt_timeout = \"2s\"\nretry_backoff = \"100ms\"\n\n{}",
+        webhook_sink("ops", &receiver.url)
+    ));
+    let api = serve(&db.url, &toml, "api,relay", true).await;
+    create_tickets(&api, EVENTS, "drain").await;
+    let mut first = serve(&db.url, &toml, "notifier", false).await;
+    for _ in 0..300 {
+        if receiver.delivered().len() >= EVENTS / 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    first.kill();
+    let at_kill = receiver.seen.lock().unwrap().len();
+    assert!(at_kill < EVENTS, "killed mid-drain ({at_kill} sent)");
+    let second = serve(&db.url, &toml, "notifier", false).await;
+    let delivered = receiver.wait_distinct(EVENTS, 60).await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let duplicates = receiver.delivered().len() - EVENTS;
+    println!("kill -9 mid-drain of {EVENTS} events: {duplicates} sent twice (bound {IN_FLIGHT})");
+    assert!(
+        duplicates <= IN_FLIGHT,
+        "{duplicates} duplicates, more than the {IN_FLIGHT} deliveries in flight ({} requests)",
+        delivered.len()
+    );
+    second.stop().await;
+    api.stop().await;
+    broker.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notifier_whose_database_goes_away_dead_letters_nothing_and_delivers_all() {
+    let broker = Broker::new("dbdown").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let receiver = Receiver::start(&[200]).await;
+    let (db_proxy, proxied_db) = ChaosProxy::for_url(&db.url).await;
+    let toml = broker.config(&format!(
+        "{FAST_RETRIES}{}",
+        webhook_sink("ops", &receiver.url)
+    ));
+    let api = serve(&db.url, &toml, "api,relay", true).await;
+    let notifier = serve(&proxied_db, &toml, "notifier", false).await;
+    create_tickets(&api, 2, "before").await;
+    receiver.wait_distinct(2, 30).await;
+
+    db_proxy.set(ProxyMode::Down);
+    create_tickets(&api, 5, "database away").await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    db_proxy.set(ProxyMode::Forward);
+
+    let delivered = receiver.wait_distinct(7, 60).await;
+    assert_eq!(delivered.len(), 7, "each delivered once: {delivered:?}");
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = write_config(config_dir.path(), &toml);
+    assert!(
+        itosm(&["dlq", "list", "--config", &config]).contains("0 dead-lettered event(s)"),
+        "a database outage dead-letters nothing"
+    );
+    notifier.stop().await;
+    api.stop().await;
+    broker.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_broker_partition_is_noticed_and_loses_no_event() {
+    let broker = Broker::new("partition").await;
+    let db = itosm_testkit::TestDatabase::create().await;
+    let sinks = tempfile::tempdir().unwrap();
+    let audit = sinks.path().join("audit.log");
+    let (amqp_proxy, proxied_amqp) = ChaosProxy::for_url(&broker.url).await;
+    let toml = broker
+        .config(&file_sink("audit", &audit))
+        .replace(&broker.url, &proxied_amqp)
+        .replace(
+            "connect_timeout = \"2s\"",
+            "connect_timeout = \"2s\"\nheartbeat = \"2s\"\nconfirm_timeout = \"2s\"",
+        );
+    let app = serve(&db.url, &toml, "api,relay,notifier", true).await;
+    let mut numbers = create_tickets(&app, 1, "before the partition").await;
+    wait_lines(&audit, 1, 30).await;
+
+    amqp_proxy.set(ProxyMode::Blackhole);
+    numbers.extend(create_tickets(&app, 3, "during the partition").await);
+    let mut ready = String::new();
+    for _ in 0..300 {
+        let (status, body) = app.rest_get_raw("/readyz").await;
+        ready = body;
+        if status == 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        ready.contains("\"broker\":\"unavailable\""),
+        "readiness reports the partition: {ready}"
+    );
+    let log = app.wait_for_log("lost the broker", 30).await;
+    assert!(log.contains(&broker_host(&broker.url)) || log.contains("127.0.0.1"));
+
+    amqp_proxy.set(ProxyMode::Forward);
+    let lines = wait_lines(&audit, 4, 90).await;
+    for number in &numbers {
+        assert!(
+            lines.iter().any(|l| l.contains(number.as_str())),
+            "{number} delivered after the partition: {lines:?}"
+        );
+    }
+    for _ in 0..100 {
+        if app.rest_get_raw("/readyz").await.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.rest_get_raw("/readyz").await.0, 200, "ready again");
+    app.stop().await;
+    broker.cleanup().await;
+}
+
+fn broker_host(url: &str) -> String {
+    url.split('@')
+        .nth(1)
+        .unwrap_or(url)
+        .split('/')
+        .next()
+        .unwrap_or(url)
+        .to_owned()
 }

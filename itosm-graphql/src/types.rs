@@ -251,6 +251,7 @@ impl TicketNode {
                 sink: row.sink,
                 recipient: row.recipient,
                 status: match row.status {
+                    itosm_core::store::DeliveryStatus::Pending => DeliveryStatus::Pending,
                     itosm_core::store::DeliveryStatus::Delivered => DeliveryStatus::Delivered,
                     itosm_core::store::DeliveryStatus::Failed => DeliveryStatus::Failed,
                 },
@@ -335,9 +336,13 @@ impl TicketNode {
 /// How a delivery stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum DeliveryStatus {
+    /// Being sent, or retrying: waiting for its next attempt after a
+    /// failure that may pass (shown as "retrying").
+    Pending,
     /// The sink accepted it.
     Delivered,
-    /// The sink refused it, for good or after every retry.
+    /// The sink refused it for good, or kept failing past the retry
+    /// horizon (then dead-lettered).
     Failed,
 }
 

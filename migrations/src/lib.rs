@@ -11,6 +11,7 @@ mod m20261124_000001_initial;
 mod m20261124_000002_notification_deliveries;
 mod m20261124_000003_comments_and_sla;
 mod m20261201_000001_token_generation;
+mod m20261201_000004_delivery_queue;
 
 /// The ordered list of itosm's migrations.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_notification_deliveries::Migration),
             Box::new(m20261124_000003_comments_and_sla::Migration),
             Box::new(m20261201_000001_token_generation::Migration),
+            Box::new(m20261201_000004_delivery_queue::Migration),
         ]
     }
 }

@@ -183,9 +183,13 @@ pub struct OutboxRecord {
 /// How one delivery (event × sink × recipient) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryStatus {
+    /// Claimed by a notifier and being sent, or waiting for its next
+    /// attempt (`next_attempt_at`) after a retryable failure.
+    Pending,
     /// The sink accepted it; never send again.
     Delivered,
-    /// The sink refused it (for good, or after every retry).
+    /// The sink refused it for good, or it kept failing past the retry
+    /// horizon (then it was dead-lettered).
     Failed,
 }
 
@@ -193,6 +197,7 @@ impl DeliveryStatus {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
+            DeliveryStatus::Pending => "PENDING",
             DeliveryStatus::Delivered => "DELIVERED",
             DeliveryStatus::Failed => "FAILED",
         }
@@ -201,6 +206,7 @@ impl DeliveryStatus {
     /// Parses a stored name.
     pub fn parse(value: &str) -> Option<Self> {
         match value {
+            "PENDING" => Some(DeliveryStatus::Pending),
             "DELIVERED" => Some(DeliveryStatus::Delivered),
             "FAILED" => Some(DeliveryStatus::Failed),
             _ => None,
@@ -240,6 +246,61 @@ pub struct DeliveryRecord {
     pub last_error: Option<String>,
     /// When this row last changed.
     pub at: DateTime<Utc>,
+    /// For a `Pending` row: when it is due for its next attempt.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// A delivery a notifier is about to make, to be claimed first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryClaim {
+    /// Event, sink and recipient.
+    pub key: DeliveryKey,
+    /// The event type, e.g. `ticket.created`.
+    pub event_type: String,
+    /// The ticket the event is about.
+    pub ticket_number: String,
+}
+
+/// How deliveries are claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimOptions {
+    /// The time of the claim.
+    pub now: DateTime<Utc>,
+    /// How long the claim holds the row against other notifiers; after a
+    /// crash, the row is claimable again once it runs out.
+    pub lease: Duration,
+    /// Until when a failing delivery is retried (set on a new row, and on
+    /// a failed row taken back by a replay).
+    pub retry_until: DateTime<Utc>,
+    /// A replay from the dead-letter queue: failed rows are claimed again.
+    pub replay: bool,
+}
+
+/// A delivery this notifier now holds: it alone sends it until the lease
+/// runs out or it records an outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedDelivery {
+    /// Event, sink and recipient.
+    pub key: DeliveryKey,
+    /// Attempts already made.
+    pub attempts: i32,
+    /// Until when a failure is retried; past it the delivery fails for good.
+    pub retry_until: DateTime<Utc>,
+}
+
+/// A delivery due for another attempt, claimed by the retry sweeper, with
+/// the event's payload from the outbox (`None` if the outbox has no row
+/// for it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDelivery {
+    /// The claimed delivery.
+    pub claimed: ClaimedDelivery,
+    /// The event type.
+    pub event_type: String,
+    /// The ticket the event is about.
+    pub ticket_number: String,
+    /// The envelope as JSON, from the outbox row with this event id.
+    pub payload: Option<String>,
 }
 
 /// Persistence for itosm. Implementations must make [`Store::create_ticket`]
@@ -328,7 +389,9 @@ pub trait Store: Send + Sync + 'static {
         sink: &str,
         recipient: &str,
     ) -> Result<bool, StoreError>;
-    /// Records an outcome: inserts the row, or updates it adding `attempts`.
+    /// Records an outcome: inserts the row, or updates it adding `attempts`,
+    /// setting `next_attempt_at` and releasing any claim. A row already
+    /// `Delivered` stays so.
     async fn record_delivery(&self, record: &DeliveryRecord) -> Result<(), StoreError>;
     /// Which of `keys` were already delivered. Stores answer a whole batch
     /// in one query where they can; this default asks one by one.
@@ -356,6 +419,29 @@ pub trait Store: Send + Sync + 'static {
         }
         Ok(())
     }
+    /// Claims deliveries before they are sent, in one statement where the
+    /// store can: a missing row is inserted `Pending` with a lease; an
+    /// existing row is taken only if it is `Pending`, due
+    /// (`next_attempt_at` passed) and not leased (or its lease ran out), or
+    /// `Failed` and this is a replay. Returns the claims won; a key not
+    /// returned is another notifier's, or done. A key asked twice is
+    /// claimed once.
+    async fn claim_deliveries(
+        &self,
+        claims: &[DeliveryClaim],
+        options: &ClaimOptions,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    /// The retry sweeper's claim: up to `limit` rows of `sink` that are
+    /// `Pending`, due at `now` and not leased (or whose lease ran out after
+    /// a crash), oldest due first, leased for `lease`, each with its
+    /// event's outbox payload. Concurrent sweepers claim disjoint rows.
+    async fn claim_due_deliveries(
+        &self,
+        sink: &str,
+        limit: u64,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DueDelivery>, StoreError>;
     /// The delivery log of one ticket, oldest first.
     async fn deliveries_for_ticket(&self, number: &str) -> Result<Vec<DeliveryRecord>, StoreError>;
 

@@ -71,47 +71,50 @@ async fn graphql_ws(
     let itosm = state.itosm.clone();
     let connections = state.connections.clone();
     let max_connections = state.limits.max_connections_per_user;
+    let draining = state.draining.clone();
     upgrade
         .max_message_size(state.limits.max_message_bytes)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, gate, protocol)
-                .keepalive_timeout(Duration::from_secs(30))
-                .on_connection_init(move |payload| async move {
-                    let authorization = ["token", "Authorization", "authorization"]
-                        .iter()
-                        .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
-                        .map(str::to_owned);
-                    let address = address.map(|Extension(a)| a);
-                    let caller = Caller::from_authorization(&itosm, authorization.as_deref()).await;
-                    match &caller {
-                        Caller::Refused(reason) => {
-                            return Err(async_graphql::Error::new(reason.clone()));
+            super::drain::serve_until_drained(socket, draining, move |sink, stream| {
+                GraphQLWebSocket::new_with_pair(sink, stream, gate, protocol)
+                    .keepalive_timeout(Duration::from_secs(30))
+                    .on_connection_init(move |payload| async move {
+                        let authorization = ["token", "Authorization", "authorization"]
+                            .iter()
+                            .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
+                            .map(str::to_owned);
+                        let address = address.map(|Extension(a)| a);
+                        let caller = Caller::from_authorization(&itosm, authorization.as_deref()).await;
+                        match &caller {
+                            Caller::Refused(reason) => {
+                                return Err(async_graphql::Error::new(reason.clone()));
+                            }
+                            Caller::Unavailable(detail) => {
+                                tracing::warn!(error = %detail, "WebSocket refused: cannot check its token");
+                                return Err(async_graphql::Error::new(
+                                    "service temporarily unavailable, try again",
+                                ));
+                            }
+                            Caller::Anonymous | Caller::Authenticated { .. } => {}
                         }
-                        Caller::Unavailable(detail) => {
-                            tracing::warn!(error = %detail, "WebSocket refused: cannot check its token");
-                            return Err(async_graphql::Error::new(
-                                "service temporarily unavailable, try again",
-                            ));
+                        let key = CallerKey::of(&caller, address.as_ref().map(|a| a.0.as_str()));
+                        let slot = connections.try_enter(key, max_connections).map_err(|_| {
+                            async_graphql::Error::new(format!(
+                                "too many open connections (at most {max_connections} per user); close some first"
+                            ))
+                        })?;
+                        let mut data = Data::default();
+                        data.insert(ConnectionCredentials { authorization });
+                        data.insert(Gate::connection_operations());
+                        data.insert(ConnectionSlot { _permit: slot });
+                        if let Some(address) = address {
+                            data.insert(address);
                         }
-                        Caller::Anonymous | Caller::Authenticated { .. } => {}
-                    }
-                    let key = CallerKey::of(&caller, address.as_ref().map(|a| a.0.as_str()));
-                    let slot = connections.try_enter(key, max_connections).map_err(|_| {
-                        async_graphql::Error::new(format!(
-                            "too many open connections (at most {max_connections} per user); close some first"
-                        ))
-                    })?;
-                    let mut data = Data::default();
-                    data.insert(ConnectionCredentials { authorization });
-                    data.insert(Gate::connection_operations());
-                    data.insert(ConnectionSlot { _permit: slot });
-                    if let Some(address) = address {
-                        data.insert(address);
-                    }
-                    Ok(data)
-                })
-                .serve()
+                        Ok(data)
+                    })
+                    .serve()
+            })
         })
         .into_response()
 }

@@ -17,12 +17,26 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Ready when the database answers and, with the rabbitmq transport, the
-/// broker is connected.
+/// broker is connected; not ready once shutdown began.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = match state.store.ping().await {
-        Ok(()) => true,
-        Err(error) => {
+    // Shutting down: the load balancer stops sending while in-flight
+    // requests finish.
+    if state.draining.is_cancelled() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "shutting down" })),
+        );
+    }
+    // Bounded: a database behind a silent partition never answers.
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping());
+    let database = match ping.await {
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => {
             tracing::warn!(%error, "not ready: database");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer within 2s");
             false
         }
     };

@@ -1,6 +1,7 @@
 //! The HTTP surface, on one port: GraphQL (+ GraphiQL, graphql-ws), the
 //! seed's REST routes, health, metrics and the portal's static files.
 
+mod drain;
 mod error;
 mod graphiql;
 mod graphql;
@@ -87,6 +88,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Broker health, with the rabbitmq transport.
     pub broker: Option<Arc<crate::transport::rabbitmq::BrokerHealth>>,
+    /// Fires when the daemon starts shutting down.
+    pub draining: tokio_util::sync::CancellationToken,
 }
 
 /// The whole router.
@@ -112,6 +115,7 @@ pub fn router(running: &Running) -> Router {
         store: running.store.clone(),
         metrics: Arc::clone(&running.metrics),
         broker: running.broker.clone(),
+        draining: running.draining_token(),
     };
     let api = Router::new()
         .merge(graphql::router())

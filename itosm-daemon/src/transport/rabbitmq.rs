@@ -6,8 +6,8 @@
 //! rebuild connection, channel, topology and consumer with backoff, and treat
 //! a consumer stream that ends as a cancellation to recover from.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,14 +16,20 @@ use itosm_core::event::EventEnvelope;
 use itosm_core::transport::{BroadcastFeed, EventPublisher, TransportError};
 use lapin::Confirmation;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
-    BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions,
+    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
+    QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
+
+use crate::notifier::{DeadLetters, Disposition, Notifier};
+
+/// The header `itosm dlq replay` puts on a replayed event, so the notifier
+/// takes back deliveries that failed for good.
+pub const REPLAY_HEADER: &str = "x-itosm-replay";
 
 /// Names and limits of the broker topology.
 #[derive(Debug, Clone)]
@@ -36,11 +42,40 @@ pub struct AmqpSettings {
     pub queue: String,
     /// Unacked deliveries per notifier consumer.
     pub prefetch: u16,
-    /// How long to wait for the broker to answer a connect.
+    /// How long to wait for the broker to answer a connect (and each step
+    /// of setting up a channel).
     pub connect_timeout: Duration,
+    /// How long to wait for a publish's confirm before taking the broker
+    /// for lost.
+    pub confirm_timeout: Duration,
+    /// AMQP heartbeat in seconds (used unless the URL names one): a link
+    /// silent for two of them is taken for lost.
+    pub heartbeat: u16,
 }
 
 impl AmqpSettings {
+    /// The broker's host and port, for log lines (no credentials).
+    pub fn broker(&self) -> String {
+        let rest = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, r)| r);
+        let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+        authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host)
+            .to_owned()
+    }
+
+    /// The URL with the heartbeat added, unless it names one.
+    fn url_with_heartbeat(&self) -> String {
+        if self.url.contains("heartbeat=") || self.heartbeat == 0 {
+            return self.url.clone();
+        }
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}heartbeat={}", self.url, self.heartbeat)
+    }
+
     /// The dead-letter queue: `<queue>.dlq`.
     pub fn dlq(&self) -> String {
         format!("{}.dlq", self.queue)
@@ -52,19 +87,62 @@ impl AmqpSettings {
     }
 }
 
-/// Whether the broker is reachable, as last seen by this process.
+/// Whether the broker is reachable, as last seen by each part of this
+/// process that talks to it (publisher, notifier consumer, live feed): up
+/// only while every part that reported is up.
 #[derive(Debug, Default)]
-pub struct BrokerHealth(AtomicBool);
+pub struct BrokerHealth {
+    parts: StdMutex<BTreeMap<&'static str, bool>>,
+    broker: String,
+}
 
 impl BrokerHealth {
-    /// Records the latest state.
-    pub fn set(&self, up: bool) {
-        self.0.store(up, Ordering::Relaxed);
+    /// Health for the broker at `broker` (host:port, named in log lines).
+    pub fn new(broker: String) -> Self {
+        BrokerHealth {
+            parts: StdMutex::default(),
+            broker,
+        }
     }
 
-    /// The latest state.
+    /// Records what `part` last saw; logs when it loses or regains the
+    /// broker.
+    pub fn set(&self, part: &'static str, up: bool) {
+        let was = self
+            .parts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(part, up);
+        let broker = &self.broker;
+        match (was, up) {
+            (Some(true), false) => {
+                tracing::error!(%broker, part, "lost the broker (RabbitMQ); reconnecting, not ready until it is back")
+            }
+            (Some(false), true) => tracing::warn!(%broker, part, "the broker (RabbitMQ) is back"),
+            _ => {}
+        }
+    }
+
+    /// Whether every part is up.
     pub fn is_up(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        let parts = self.parts.lock().unwrap_or_else(|p| p.into_inner());
+        !parts.is_empty() && parts.values().all(|up| *up)
+    }
+}
+
+/// Runs `step` with the connect timeout: on a silent link a channel step
+/// would otherwise wait forever.
+async fn within<T>(
+    settings: &AmqpSettings,
+    what: &str,
+    step: impl std::future::Future<Output = Result<T, lapin::Error>>,
+) -> Result<T, TransportError> {
+    match tokio::time::timeout(settings.connect_timeout, step).await {
+        Ok(result) => result.map_err(unavailable),
+        Err(_) => Err(TransportError::Unavailable(format!(
+            "no answer from the broker to {what} within {:?}",
+            settings.connect_timeout
+        ))),
     }
 }
 
@@ -74,7 +152,8 @@ fn unavailable(error: impl std::fmt::Display) -> TransportError {
 
 /// Connects with a timeout.
 pub async fn connect(settings: &AmqpSettings) -> Result<Connection, TransportError> {
-    let connecting = Connection::connect(&settings.url, ConnectionProperties::default());
+    let url = settings.url_with_heartbeat();
+    let connecting = Connection::connect(&url, ConnectionProperties::default());
     match tokio::time::timeout(settings.connect_timeout, connecting).await {
         Ok(Ok(connection)) => Ok(connection),
         Ok(Err(error)) => Err(unavailable(error)),
@@ -83,6 +162,30 @@ pub async fn connect(settings: &AmqpSettings) -> Result<Connection, TransportErr
             settings.connect_timeout
         ))),
     }
+}
+
+/// Opens a channel on `connection` and declares the topology on it, each
+/// step bounded by the connect timeout (a silent link answers nothing).
+async fn open_channel(
+    connection: &Connection,
+    settings: &AmqpSettings,
+) -> Result<Channel, TransportError> {
+    let channel = within(settings, "open a channel", connection.create_channel()).await?;
+    match tokio::time::timeout(
+        settings.connect_timeout,
+        declare_topology(&channel, settings),
+    )
+    .await
+    {
+        Ok(declared) => declared?,
+        Err(_) => {
+            return Err(TransportError::Unavailable(format!(
+                "no answer from the broker to declaring the topology within {:?}",
+                settings.connect_timeout
+            )));
+        }
+    }
+    Ok(channel)
 }
 
 /// Declares the topology idempotently: the topic exchange, the notifier's
@@ -186,9 +289,16 @@ async fn send(
     channel: &Channel,
     exchange: &str,
     event: &EventEnvelope,
+    replay: bool,
 ) -> Result<lapin::PublisherConfirm, TransportError> {
     let payload = event.to_json();
-    let properties = BasicProperties::default()
+    let mut properties = BasicProperties::default();
+    if replay {
+        let mut headers = FieldTable::default();
+        headers.insert(REPLAY_HEADER.into(), AMQPValue::Boolean(true));
+        properties = properties.with_headers(headers);
+    }
+    let properties = properties
         .with_delivery_mode(2)
         .with_content_type("application/json".into())
         .with_message_id(ShortString::from(event.event_id.to_string()))
@@ -227,28 +337,47 @@ fn judge(confirmation: Confirmation, exchange: &str) -> Result<(), TransportErro
     }
 }
 
-/// Publishes one envelope and waits for its confirm.
+/// Publishes one envelope (marked as a replay if `replay`) and waits for
+/// its confirm.
 pub async fn publish_confirmed(
     channel: &Channel,
     exchange: &str,
     event: &EventEnvelope,
+    replay: bool,
 ) -> Result<(), TransportError> {
-    let confirm = send(channel, exchange, event).await?;
+    let confirm = send(channel, exchange, event, replay).await?;
     judge(confirm.await.map_err(unavailable)?, exchange)
 }
 
 /// The relay's publisher: one confirm-mode channel, rebuilt after failures.
 pub struct RabbitPublisher {
     settings: AmqpSettings,
+    /// Where it publishes (the exchange, or the dead-letter exchange).
+    exchange: String,
+    part: &'static str,
     channel: Mutex<Option<(Connection, Channel)>>,
     health: Arc<BrokerHealth>,
 }
 
 impl RabbitPublisher {
-    /// A publisher that connects on first use.
+    /// A publisher to the exchange that connects on first use.
     pub fn new(settings: AmqpSettings, health: Arc<BrokerHealth>) -> Self {
         RabbitPublisher {
+            exchange: settings.exchange.clone(),
             settings,
+            part: "publisher",
+            channel: Mutex::new(None),
+            health,
+        }
+    }
+
+    /// A publisher to the dead-letter exchange (`<queue>.dlx`), for the
+    /// notifier's events that keep failing.
+    pub fn dead_letters(settings: AmqpSettings, health: Arc<BrokerHealth>) -> Self {
+        RabbitPublisher {
+            exchange: settings.dlx(),
+            settings,
+            part: "dead-letter publisher",
             channel: Mutex::new(None),
             health,
         }
@@ -256,12 +385,13 @@ impl RabbitPublisher {
 
     async fn open(&self) -> Result<(Connection, Channel), TransportError> {
         let connection = connect(&self.settings).await?;
-        let channel = connection.create_channel().await.map_err(unavailable)?;
-        declare_topology(&channel, &self.settings).await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(unavailable)?;
+        let channel = open_channel(&connection, &self.settings).await?;
+        within(
+            &self.settings,
+            "confirm.select",
+            channel.confirm_select(ConfirmSelectOptions::default()),
+        )
+        .await?;
         Ok((connection, channel))
     }
 }
@@ -280,7 +410,7 @@ impl RabbitPublisher {
             match self.open().await {
                 Ok(opened) => *slot = Some(opened),
                 Err(error) => {
-                    self.health.set(false);
+                    self.health.set(self.part, false);
                     return Err(error);
                 }
             }
@@ -307,39 +437,80 @@ impl EventPublisher for RabbitPublisher {
             Err(error) => return events.iter().map(|_| Err(error.clone())).collect(),
         };
         // Send every message first, then await the confirms together: one
-        // round trip per batch instead of one per event.
-        let mut pending = Vec::with_capacity(events.len());
-        for event in events {
-            pending.push(send(channel, &self.settings.exchange, event).await);
-        }
-        let mut results = Vec::with_capacity(events.len());
-        for sent in pending {
-            results.push(match sent {
-                Ok(confirm) => match confirm.await {
-                    Ok(confirmation) => judge(confirmation, &self.settings.exchange),
-                    Err(error) => Err(unavailable(error)),
-                },
-                Err(error) => Err(error),
-            });
-        }
+        // round trip per batch instead of one per event. A silent link
+        // (a partition) shows as confirms that never come: past
+        // `confirm_timeout` the broker is taken for lost.
+        let exchange = self.exchange.as_str();
+        let publish = async {
+            let mut pending = Vec::with_capacity(events.len());
+            for event in events {
+                pending.push(send(channel, exchange, event, false).await);
+            }
+            let mut results = Vec::with_capacity(events.len());
+            for sent in pending {
+                results.push(match sent {
+                    Ok(confirm) => match confirm.await {
+                        Ok(confirmation) => judge(confirmation, exchange),
+                        Err(error) => Err(unavailable(error)),
+                    },
+                    Err(error) => Err(error),
+                });
+            }
+            results
+        };
+        let timeout = self.settings.confirm_timeout;
+        let results = match tokio::time::timeout(timeout, publish).await {
+            Ok(results) => results,
+            Err(_) => events
+                .iter()
+                .map(|_| {
+                    Err(TransportError::Unavailable(format!(
+                        "no confirm from the broker within {timeout:?}"
+                    )))
+                })
+                .collect(),
+        };
         if results
             .iter()
             .any(|r| matches!(r, Err(TransportError::Unavailable(_))))
         {
-            self.health.set(false);
-            *slot = None;
+            self.health.set(self.part, false);
+            if let Some((connection, _)) = slot.take() {
+                // Not awaited: on a silent link the close would hang too.
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        connection.close(200, "reconnecting".into()),
+                    )
+                    .await;
+                });
+            }
         } else {
-            self.health.set(true);
+            self.health.set(self.part, true);
         }
         results
+    }
+}
+
+#[async_trait]
+impl DeadLetters for RabbitPublisher {
+    async fn dead_letter(&self, event: &EventEnvelope) -> Result<(), TransportError> {
+        self.publish(event).await
     }
 }
 
 /// What the notifier does with one delivery.
 #[async_trait]
 pub trait DeliveryHandler: Send + Sync + 'static {
-    /// Handles one envelope; `true` acks it, `false` dead-letters it.
-    async fn handle(&self, event: Arc<EventEnvelope>) -> bool;
+    /// Handles one envelope (`replay`: it came back from the DLQ).
+    async fn handle(&self, event: Arc<EventEnvelope>, replay: bool) -> Disposition;
+}
+
+#[async_trait]
+impl DeliveryHandler for Notifier {
+    async fn handle(&self, event: Arc<EventEnvelope>, replay: bool) -> Disposition {
+        self.disposition(event, replay).await
+    }
 }
 
 /// Runs the notifier's consumer until `shutdown`, reconnecting with backoff.
@@ -359,7 +530,7 @@ pub async fn run_notifier_consumer(
 /// (200 ms up to 10 s) whenever it fails. A session that ran for a minute
 /// resets the backoff, so an outage after days starts again quickly.
 async fn supervise<F, Fut>(
-    what: &str,
+    what: &'static str,
     health: &BrokerHealth,
     shutdown: &CancellationToken,
     mut session: F,
@@ -372,11 +543,11 @@ async fn supervise<F, Fut>(
     while !shutdown.is_cancelled() {
         let started = tokio::time::Instant::now();
         if let Err(error) = session().await {
-            health.set(false);
+            health.set(what, false);
             if started.elapsed() >= Duration::from_secs(60) {
                 backoff = FIRST;
             }
-            tracing::warn!(%error, retry_in = ?backoff, "{what} lost the broker; reconnecting");
+            tracing::warn!(%error, retry_in = ?backoff, "{what}: no broker; reconnecting");
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -393,22 +564,25 @@ async fn consume_notifications(
     shutdown: &CancellationToken,
 ) -> Result<(), TransportError> {
     let connection = connect(settings).await?;
-    let channel = connection.create_channel().await.map_err(unavailable)?;
-    declare_topology(&channel, settings).await?;
-    channel
-        .basic_qos(settings.prefetch, BasicQosOptions::default())
-        .await
-        .map_err(unavailable)?;
-    let consumer = channel
-        .basic_consume(
+    let channel = open_channel(&connection, settings).await?;
+    within(
+        settings,
+        "basic.qos",
+        channel.basic_qos(settings.prefetch, BasicQosOptions::default()),
+    )
+    .await?;
+    let consumer = within(
+        settings,
+        "basic.consume",
+        channel.basic_consume(
             settings.queue.as_str().into(),
             "itosm-notifier".into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
-        )
-        .await
-        .map_err(unavailable)?;
-    health.set(true);
+        ),
+    )
+    .await?;
+    health.set("notifier consumer", true);
     tracing::info!(queue = %settings.queue, prefetch = settings.prefetch, "notifier consuming");
     let concurrency = usize::from(settings.prefetch.max(1));
     let work = consumer.for_each_concurrent(concurrency, |delivery| {
@@ -421,35 +595,65 @@ async fn consume_notifications(
                     return;
                 }
             };
-            let outcome = match EventEnvelope::from_json(&delivery.data) {
-                Ok(event) => handler.handle(Arc::new(event)).await,
+            let replay = delivery
+                .properties
+                .headers()
+                .as_ref()
+                .is_some_and(|headers| headers.contains_key(REPLAY_HEADER));
+            let disposition = match EventEnvelope::from_json(&delivery.data) {
+                Ok(event) => handler.handle(Arc::new(event), replay).await,
                 Err(error) => {
                     tracing::error!(%error, "unreadable message; dead-lettering it");
-                    false
+                    Disposition::DeadLetter
                 }
             };
-            let acked = if outcome {
-                delivery.ack(BasicAckOptions::default()).await
-            } else {
-                delivery
-                    .nack(BasicNackOptions {
-                        requeue: false,
-                        ..BasicNackOptions::default()
-                    })
-                    .await
+            let answered = match disposition {
+                Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
+                Disposition::Requeue | Disposition::DeadLetter => {
+                    delivery
+                        .nack(BasicNackOptions {
+                            requeue: disposition == Disposition::Requeue,
+                            ..BasicNackOptions::default()
+                        })
+                        .await
+                }
             };
-            if let Err(error) = acked {
-                // The broker will redeliver; the delivery log absorbs it.
+            if let Err(error) = answered {
+                // The broker will redeliver; the claims absorb it.
                 tracing::warn!(%error, "ack failed");
             }
         }
     });
+    tokio::pin!(work);
     tokio::select! {
         _ = shutdown.cancelled() => {
-            let _ = connection.close(200, "shutting down".into()).await;
+            // Take no more, let the deliveries in hand finish and be acked,
+            // then close; whatever is left goes back to the queue.
+            let _ = within(
+                settings,
+                "basic.cancel",
+                channel.basic_cancel("itosm-notifier".into(), BasicCancelOptions::default()),
+            )
+            .await;
+            (&mut work).await;
+            let _ = within(settings, "close", connection.close(200, "shutting down".into())).await;
             Ok(())
         }
-        () = work => Err(TransportError::Unavailable("consumer stream ended (cancelled or disconnected)".to_owned())),
+        () = &mut work => Err(TransportError::Unavailable("consumer stream ended (cancelled or disconnected)".to_owned())),
+        error = watch_connection(&connection) => Err(error),
+    }
+}
+
+/// Resolves when `connection` is no longer connected (a missed heartbeat,
+/// a reset): the watchdog of a consumer whose stream may stay silent.
+async fn watch_connection(connection: &Connection) -> TransportError {
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if !connection.status().connected() {
+            return TransportError::Unavailable(
+                "the broker connection was lost (missed heartbeats or reset)".to_owned(),
+            );
+        }
     }
 }
 
@@ -479,10 +683,11 @@ async fn consume_feed(
     shutdown: &CancellationToken,
 ) -> Result<(), TransportError> {
     let connection = connect(settings).await?;
-    let channel = connection.create_channel().await.map_err(unavailable)?;
-    declare_topology(&channel, settings).await?;
-    let queue = channel
-        .queue_declare(
+    let channel = open_channel(&connection, settings).await?;
+    let queue = within(
+        settings,
+        "queue.declare",
+        channel.queue_declare(
             "".into(),
             QueueDeclareOptions {
                 exclusive: true,
@@ -490,21 +695,25 @@ async fn consume_feed(
                 ..QueueDeclareOptions::default()
             },
             FieldTable::default(),
-        )
-        .await
-        .map_err(unavailable)?;
-    channel
-        .queue_bind(
+        ),
+    )
+    .await?;
+    within(
+        settings,
+        "queue.bind",
+        channel.queue_bind(
             queue.name().clone(),
             settings.exchange.as_str().into(),
             "ticket.#".into(),
             QueueBindOptions::default(),
             FieldTable::default(),
-        )
-        .await
-        .map_err(unavailable)?;
-    let mut consumer = channel
-        .basic_consume(
+        ),
+    )
+    .await?;
+    let mut consumer = within(
+        settings,
+        "basic.consume",
+        channel.basic_consume(
             queue.name().clone(),
             "itosm-live-feed".into(),
             BasicConsumeOptions {
@@ -512,16 +721,19 @@ async fn consume_feed(
                 ..BasicConsumeOptions::default()
             },
             FieldTable::default(),
-        )
-        .await
-        .map_err(unavailable)?;
-    health.set(true);
+        ),
+    )
+    .await?;
+    health.set("live feed", true);
+    let watchdog = watch_connection(&connection);
+    tokio::pin!(watchdog);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => {
-                let _ = connection.close(200, "shutting down".into()).await;
+                let _ = within(settings, "close", connection.close(200, "shutting down".into())).await;
                 return Ok(());
             }
+            error = &mut watchdog => return Err(error),
             next = consumer.next() => match next {
                 Some(Ok(delivery)) => match EventEnvelope::from_json(&delivery.data) {
                     Ok(event) => feed.send(Arc::new(event)),
@@ -546,8 +758,7 @@ pub struct DeadLetter {
 /// Lists the dead-letter queue without consuming it.
 pub async fn dlq_list(settings: &AmqpSettings) -> Result<Vec<DeadLetter>, TransportError> {
     let connection = connect(settings).await?;
-    let channel = connection.create_channel().await.map_err(unavailable)?;
-    declare_topology(&channel, settings).await?;
+    let channel = open_channel(&connection, settings).await?;
     let mut letters = Vec::new();
     // Held unacked until the channel closes, so each is read once and all
     // go back to the queue.
@@ -571,8 +782,7 @@ pub async fn dlq_list(settings: &AmqpSettings) -> Result<Vec<DeadLetter>, Transp
 /// it from the DLQ; returns how many were replayed.
 pub async fn dlq_replay(settings: &AmqpSettings) -> Result<usize, TransportError> {
     let connection = connect(settings).await?;
-    let channel = connection.create_channel().await.map_err(unavailable)?;
-    declare_topology(&channel, settings).await?;
+    let channel = open_channel(&connection, settings).await?;
     channel
         .confirm_select(ConfirmSelectOptions::default())
         .await
@@ -586,7 +796,7 @@ pub async fn dlq_replay(settings: &AmqpSettings) -> Result<usize, TransportError
         let delivery = message.delivery;
         match EventEnvelope::from_json(&delivery.data) {
             Ok(event) => {
-                publish_confirmed(&channel, &settings.exchange, &event).await?;
+                publish_confirmed(&channel, &settings.exchange, &event, true).await?;
                 delivery
                     .ack(BasicAckOptions::default())
                     .await
@@ -609,4 +819,55 @@ pub async fn dlq_replay(settings: &AmqpSettings) -> Result<usize, TransportError
     }
     let _ = connection.close(200, "replayed".into()).await;
     Ok(replayed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str, heartbeat: u16) -> AmqpSettings {
+        AmqpSettings {
+            url: url.to_owned(),
+            exchange: "x".into(),
+            queue: "q".into(),
+            prefetch: 1,
+            connect_timeout: Duration::from_secs(1),
+            confirm_timeout: Duration::from_secs(1),
+            heartbeat,
+        }
+    }
+
+    #[test]
+    fn the_heartbeat_goes_into_the_url_unless_it_names_one() {
+        let plain = settings("amqp://guest:secret@rabbit:5672/%2f", 10);
+        assert_eq!(
+            plain.url_with_heartbeat(),
+            "amqp://guest:secret@rabbit:5672/%2f?heartbeat=10"
+        );
+        assert_eq!(plain.broker(), "rabbit:5672", "no credentials in log lines");
+        let query = settings("amqp://rabbit/%2f?frame_max=8192", 5);
+        assert_eq!(
+            query.url_with_heartbeat(),
+            "amqp://rabbit/%2f?frame_max=8192&heartbeat=5"
+        );
+        let named = settings("amqp://rabbit/%2f?heartbeat=60", 5);
+        assert_eq!(named.url_with_heartbeat(), "amqp://rabbit/%2f?heartbeat=60");
+        assert_eq!(
+            settings("amqp://rabbit", 0).url_with_heartbeat(),
+            "amqp://rabbit"
+        );
+    }
+
+    #[test]
+    fn the_broker_is_up_only_while_every_part_is() {
+        let health = BrokerHealth::new("rabbit:5672".into());
+        assert!(!health.is_up(), "nobody has reached it yet");
+        health.set("publisher", true);
+        health.set("live feed", true);
+        assert!(health.is_up());
+        health.set("live feed", false);
+        assert!(!health.is_up());
+        health.set("live feed", true);
+        assert!(health.is_up());
+    }
 }

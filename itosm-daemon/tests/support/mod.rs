@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 pub mod broker;
+pub mod receiver;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -121,11 +122,14 @@ impl App {
                 }
             });
         }
+        // The log goes to the test's stderr as before, and is kept for
+        // assertions on what the daemon said.
         let stderr = Arc::new(Mutex::new(String::new()));
         if let Some(err) = child.stderr.take() {
             let sink = Arc::clone(&stderr);
             std::thread::spawn(move || {
                 for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    eprintln!("{line}");
                     let mut text = sink.lock().unwrap_or_else(|p| p.into_inner());
                     text.push_str(&line);
                     text.push('\n');
@@ -155,27 +159,8 @@ impl App {
         panic!(
             "itosm did not become ready on {}; its log:\n{}",
             app.base,
-            app.logs()
+            app.log()
         );
-    }
-
-    /// What the daemon logged (standard error) so far.
-    pub fn logs(&self) -> String {
-        self.stderr
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Waits (bounded) until the daemon has exited; its exit status.
-    pub async fn wait_exit(&mut self) -> Option<std::process::ExitStatus> {
-        for _ in 0..300 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        None
     }
 
     /// A WebSocket connection kept open across operations, initialised with
@@ -211,6 +196,53 @@ impl App {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM, as a service manager stopping the daemon would.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM sent");
+    }
+
+    /// Waits (bounded) for the daemon to exit; its status, or `None` if it
+    /// is still running after `wait`.
+    pub async fn wait_exit(&mut self, wait: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What the daemon logged so far (stderr).
+    pub fn log(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Waits (bounded) until the log contains `text`.
+    pub async fn wait_for_log(&self, text: &str, seconds: u64) -> String {
+        for _ in 0..seconds * 10 {
+            let log = self.log();
+            if log.contains(text) {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the daemon never logged {text:?}; it logged:\n{}",
+            self.log()
+        );
     }
 
     pub fn console(&self) -> String {
@@ -566,6 +598,22 @@ impl Subscription {
                     .unwrap_or("NO_CODE")
                     .to_owned(),
             );
+        }
+    }
+
+    /// The close code the server ends the socket with (bounded wait),
+    /// skipping other messages; `None` if it closes without a frame.
+    pub async fn close_code(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .expect("the server closes the socket in time");
+            match message {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                None | Some(Err(_)) => return None,
+                Some(Ok(_)) => {}
+            }
         }
     }
 

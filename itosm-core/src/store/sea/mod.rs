@@ -28,7 +28,10 @@ use super::{
     AssigneeQuery, CREATED_NOTE, NewComment, NewTicket, OutboxRecord, Store, StoreError,
     TicketQuery, TicketSort, UserPatch, UserQuery, new_ticket_parts,
 };
-use super::{DeliveryRecord, DeliveryStatus};
+use super::{
+    ClaimOptions, ClaimedDelivery, DeliveryClaim, DeliveryKey, DeliveryRecord, DeliveryStatus,
+    DueDelivery,
+};
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
 use crate::{
@@ -154,7 +157,7 @@ impl SeaStore {
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         if !self.is_sqlite() {
-            return Migrator::up(&self.db, None).await.map_err(classify);
+            return self.migrate_postgres().await;
         }
         // On SQLite, migrate over a connection of its own and then start the
         // pool afresh: a pooled connection that saw the schema mid-migration
@@ -209,6 +212,32 @@ impl SeaStore {
             let _ = std::fs::remove_file(target);
         }
         done.map(|_| ())
+    }
+
+    /// Migrates PostgreSQL holding an advisory lock: processes that start
+    /// together on a fresh database (an API and a notifier) migrate one
+    /// after the other instead of racing to create the same tables.
+    async fn migrate_postgres(&self) -> Result<(), StoreError> {
+        use sea_orm::sqlx::Connection;
+        /// The advisory lock key: "itosm" + migrations.
+        const MIGRATION_LOCK: i64 = 0x6974_6f73_6d5f_6d67;
+        let unavailable = |e: sea_orm::sqlx::Error| StoreError::Unavailable(e.to_string());
+        let mut holder = sea_orm::sqlx::postgres::PgConnection::connect(&self.url)
+            .await
+            .map_err(unavailable)?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut holder)
+            .await
+            .map_err(unavailable)?;
+        let migrated = Migrator::up(&self.db, None).await.map_err(classify);
+        // Closing the session releases the lock too.
+        let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut holder)
+            .await;
+        let _ = holder.close().await;
+        migrated
     }
 
     /// Listens for outbox commits (PostgreSQL); `None` on SQLite, whose
@@ -369,6 +398,34 @@ fn classify(error: DbErr) -> StoreError {
     } else {
         StoreError::Internal(error.to_string())
     }
+}
+
+/// `count` bind placeholders numbered from `first` (`$4, $5, …`), which
+/// both PostgreSQL and SQLite read, so one SQL text serves both.
+fn numbered(count: usize, first: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A claimed delivery from a `RETURNING event_id, sink, recipient,
+/// attempts, retry_until` row; a row without a horizon (written before
+/// rows had one) gets `default_retry_until`.
+fn claimed_from(
+    row: &sea_orm::QueryResult,
+    default_retry_until: DateTime<Utc>,
+) -> Result<ClaimedDelivery, StoreError> {
+    let retry_until: Option<DateTime<Utc>> = row.try_get("", "retry_until").map_err(classify)?;
+    Ok(ClaimedDelivery {
+        key: DeliveryKey {
+            event_id: row.try_get("", "event_id").map_err(classify)?,
+            sink: row.try_get("", "sink").map_err(classify)?,
+            recipient: row.try_get("", "recipient").map_err(classify)?,
+        },
+        attempts: row.try_get("", "attempts").map_err(classify)?,
+        retry_until: retry_until.unwrap_or(default_retry_until),
+    })
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -1188,36 +1245,7 @@ impl Store for SeaStore {
     }
 
     async fn record_delivery(&self, record: &DeliveryRecord) -> Result<(), StoreError> {
-        let _guard = self.write_guard().await;
-        let error: Option<String> = record
-            .last_error
-            .as_ref()
-            .map(|e| e.chars().take(1000).collect());
-        let upsert = self.stmt(
-            "INSERT INTO notification_deliveries (event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-             ON CONFLICT (event_id, sink, recipient) DO UPDATE SET status = excluded.status, \
-             attempts = notification_deliveries.attempts + excluded.attempts, last_error = excluded.last_error, updated_at = excluded.updated_at",
-            "INSERT INTO notification_deliveries (event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (event_id, sink, recipient) DO UPDATE SET status = excluded.status, \
-             attempts = notification_deliveries.attempts + excluded.attempts, last_error = excluded.last_error, updated_at = excluded.updated_at",
-            if self.is_sqlite() {
-                vec![
-                    record.event_id.into(), record.event_type.clone().into(), record.ticket_number.clone().into(),
-                    record.sink.clone().into(), record.recipient.clone().into(), record.status.as_str().into(),
-                    record.attempts.into(), error.into(), record.at.into(), record.at.into(),
-                ]
-            } else {
-                vec![
-                    record.event_id.into(), record.event_type.clone().into(), record.ticket_number.clone().into(),
-                    record.sink.clone().into(), record.recipient.clone().into(), record.status.as_str().into(),
-                    record.attempts.into(), error.into(), record.at.into(),
-                ]
-            },
-        );
-        self.db.execute_raw(upsert).await.map_err(classify)?;
-        Ok(())
+        self.record_deliveries(std::slice::from_ref(record)).await
     }
 
     async fn delivered_among(
@@ -1274,22 +1302,24 @@ impl Store for SeaStore {
                     && m.sink == record.sink
                     && m.recipient == record.recipient
             }) {
+                Some(existing) if existing.status == DeliveryStatus::Delivered => {}
                 Some(existing) => {
                     existing.status = record.status;
                     existing.attempts = existing.attempts.saturating_add(record.attempts);
                     existing.last_error = record.last_error.clone();
                     existing.at = record.at;
+                    existing.next_attempt_at = record.next_attempt_at;
                 }
                 None => merged.push(record.clone()),
             }
         }
         let _guard = self.write_guard().await;
-        // Bounded statements: at most 500 rows (5,000 parameters) each.
+        // Bounded statements: at most 500 rows (5,500 parameters) each.
         for chunk in merged.chunks(500) {
-            let mut values = Vec::with_capacity(chunk.len() * 10);
+            let mut values = Vec::with_capacity(chunk.len() * 11);
             let mut rows = Vec::with_capacity(chunk.len());
             for (i, record) in chunk.iter().enumerate() {
-                rows.push(format!("({})", self.placeholders(10, i * 10 + 1)));
+                rows.push(format!("({})", numbered(11, i * 11 + 1)));
                 let error: Option<String> = record
                     .last_error
                     .as_ref()
@@ -1305,13 +1335,18 @@ impl Store for SeaStore {
                     error.into(),
                     record.at.into(),
                     record.at.into(),
+                    record.next_attempt_at.into(),
                 ]);
             }
+            // A row already delivered stays delivered: a late outcome (a
+            // claim that outlived its lease) cannot undo it.
             let sql = format!(
-                "INSERT INTO notification_deliveries (event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, created_at, updated_at) \
+                "INSERT INTO notification_deliveries (event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, created_at, updated_at, next_attempt_at) \
                  VALUES {} \
                  ON CONFLICT (event_id, sink, recipient) DO UPDATE SET status = excluded.status, \
-                 attempts = notification_deliveries.attempts + excluded.attempts, last_error = excluded.last_error, updated_at = excluded.updated_at",
+                 attempts = notification_deliveries.attempts + excluded.attempts, last_error = excluded.last_error, \
+                 updated_at = excluded.updated_at, next_attempt_at = excluded.next_attempt_at, claimed_until = NULL \
+                 WHERE notification_deliveries.status <> 'DELIVERED'",
                 rows.join(", ")
             );
             self.db
@@ -1322,11 +1357,160 @@ impl Store for SeaStore {
         Ok(())
     }
 
+    async fn claim_deliveries(
+        &self,
+        claims: &[DeliveryClaim],
+        options: &ClaimOptions,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        // One row per key, in one order: concurrent claimers lock rows in
+        // the same order and so never deadlock.
+        let mut claims: Vec<&DeliveryClaim> = claims.iter().collect();
+        claims.sort_by(|a, b| {
+            (a.key.event_id, &a.key.sink, &a.key.recipient).cmp(&(
+                b.key.event_id,
+                &b.key.sink,
+                &b.key.recipient,
+            ))
+        });
+        claims.dedup_by(|a, b| a.key == b.key);
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        let failed_too = if options.replay {
+            " OR notification_deliveries.status = 'FAILED'"
+        } else {
+            ""
+        };
+        let _guard = self.write_guard().await;
+        let mut won = Vec::with_capacity(claims.len());
+        for chunk in claims.chunks(500) {
+            // $1 now, $2 lease end, $3 retry horizon; five values per row.
+            let mut values: Vec<Value> = vec![
+                options.now.into(),
+                (options.now + options.lease).into(),
+                options.retry_until.into(),
+            ];
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (i, claim) in chunk.iter().enumerate() {
+                rows.push(format!(
+                    "({}, 'PENDING', 0, NULL, $1, $1, $2, $1, $3)",
+                    numbered(5, 4 + i * 5)
+                ));
+                values.extend([
+                    claim.key.event_id.into(),
+                    claim.event_type.clone().into(),
+                    claim.ticket_number.clone().into(),
+                    claim.key.sink.clone().into(),
+                    claim.key.recipient.clone().into(),
+                ]);
+            }
+            let sql = format!(
+                "INSERT INTO notification_deliveries (event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, created_at, updated_at, claimed_until, next_attempt_at, retry_until) \
+                 VALUES {} \
+                 ON CONFLICT (event_id, sink, recipient) DO UPDATE SET status = 'PENDING', \
+                 claimed_until = excluded.claimed_until, next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at, \
+                 retry_until = CASE WHEN notification_deliveries.status = 'FAILED' THEN excluded.retry_until ELSE notification_deliveries.retry_until END \
+                 WHERE (notification_deliveries.status = 'PENDING' \
+                   AND (notification_deliveries.next_attempt_at IS NULL OR notification_deliveries.next_attempt_at <= $1) \
+                   AND (notification_deliveries.claimed_until IS NULL OR notification_deliveries.claimed_until < $1)){failed_too} \
+                 RETURNING event_id, sink, recipient, attempts, retry_until",
+                rows.join(", ")
+            );
+            let returned = self
+                .db
+                .query_all_raw(Statement::from_sql_and_values(self.backend, sql, values))
+                .await
+                .map_err(classify)?;
+            for row in returned {
+                won.push(claimed_from(&row, options.retry_until)?);
+            }
+        }
+        Ok(won)
+    }
+
+    async fn claim_due_deliveries(
+        &self,
+        sink: &str,
+        limit: u64,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let lock = if self.is_sqlite() {
+            ""
+        } else {
+            " FOR UPDATE SKIP LOCKED"
+        };
+        let sql = format!(
+            "UPDATE notification_deliveries SET claimed_until = $1 \
+             WHERE id IN (SELECT id FROM notification_deliveries WHERE status = 'PENDING' AND sink = $2 \
+               AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
+               AND (claimed_until IS NULL OR claimed_until < $3) \
+               ORDER BY next_attempt_at, id LIMIT $4{lock}) \
+             RETURNING event_id, event_type, ticket_number, sink, recipient, attempts, retry_until"
+        );
+        let rows = {
+            let _guard = self.write_guard().await;
+            self.db
+                .query_all_raw(Statement::from_sql_and_values(
+                    self.backend,
+                    sql,
+                    vec![(now + lease).into(), sink.into(), now.into(), limit.into()],
+                ))
+                .await
+                .map_err(classify)?
+        };
+        let mut due = Vec::with_capacity(rows.len());
+        for row in &rows {
+            due.push(DueDelivery {
+                claimed: claimed_from(row, now)?,
+                event_type: row.try_get("", "event_type").map_err(classify)?,
+                ticket_number: row.try_get("", "ticket_number").map_err(classify)?,
+                payload: None,
+            });
+        }
+        if due.is_empty() {
+            return Ok(due);
+        }
+        let mut ids: Vec<uuid::Uuid> = due.iter().map(|d| d.claimed.key.event_id).collect();
+        ids.sort();
+        ids.dedup();
+        let sql = format!(
+            "SELECT event_id, payload FROM outbox WHERE event_id IN ({})",
+            numbered(ids.len(), 1)
+        );
+        let payloads: std::collections::HashMap<uuid::Uuid, String> = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                self.backend,
+                sql,
+                ids.into_iter().map(Value::from),
+            ))
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("", "event_id").map_err(classify)?,
+                    row.try_get("", "payload").map_err(classify)?,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        for delivery in &mut due {
+            delivery.payload = payloads.get(&delivery.claimed.key.event_id).cloned();
+        }
+        due.sort_by_key(|d| (d.claimed.key.event_id, d.claimed.key.recipient.clone()));
+        Ok(due)
+    }
+
     async fn deliveries_for_ticket(&self, number: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
         let query = self.stmt(
-            "SELECT event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, updated_at \
+            "SELECT event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, updated_at, next_attempt_at \
              FROM notification_deliveries WHERE ticket_number = $1 ORDER BY id",
-            "SELECT event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, updated_at \
+            "SELECT event_id, event_type, ticket_number, sink, recipient, status, attempts, last_error, updated_at, next_attempt_at \
              FROM notification_deliveries WHERE ticket_number = ? ORDER BY id",
             vec![number.into()],
         );
@@ -1348,6 +1532,7 @@ impl Store for SeaStore {
                     attempts: row.try_get("", "attempts").map_err(classify)?,
                     last_error: row.try_get("", "last_error").map_err(classify)?,
                     at: row.try_get("", "updated_at").map_err(classify)?,
+                    next_attempt_at: row.try_get("", "next_attempt_at").map_err(classify)?,
                 })
             })
             .collect()
