@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use itosm_core::store::Store;
+use itosm_core::store::prelude::*;
 use itosm_core::store::sea::{SeaStore, SeaStoreOptions};
 use itosm_core::{CreateTicketInput, Itosm, RequestType, ServiceConfig, TicketFilterInput};
 

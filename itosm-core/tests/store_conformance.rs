@@ -9,8 +9,9 @@ use chrono::{Duration, TimeZone, Utc};
 use itosm_core::number::TicketNumberFormat;
 use itosm_core::seed::load_demo_data;
 use itosm_core::store::memory::MemoryStore;
+use itosm_core::store::prelude::*;
 use itosm_core::store::sea::{SeaStore, SeaStoreOptions};
-use itosm_core::store::{NewTicket, Store, TicketQuery};
+use itosm_core::store::{NewTicket, TicketQuery};
 use itosm_core::{Priority, RequestType, Software, TicketStatus, User, UserId};
 use itosm_testkit::TestDatabase;
 

@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use itosm_core::event::{EventEnvelope, EventType, TicketSnapshot};
-use itosm_core::store::Store;
+use itosm_core::store::prelude::*;
 use itosm_core::{Priority, RequestType, TicketStatus};
 use lapin::options::{ConfirmSelectOptions, QueuePurgeOptions};
 use sea_orm::{ConnectionTrait, Statement};

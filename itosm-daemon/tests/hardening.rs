@@ -858,7 +858,7 @@ async fn operations_on_the_embedded_database() {
     .await
     .expect("the backup opens");
     for number in &numbers {
-        let found = itosm_core::store::Store::get_ticket(&copy, number)
+        let found = itosm_core::store::TicketStore::get_ticket(&copy, number)
             .await
             .unwrap();
         assert!(found.is_some(), "{number} is in the backup");

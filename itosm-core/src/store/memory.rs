@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::{
-    CREATED_NOTE, NewComment, NewTicket, OutboxRecord, Store, StoreError, TicketQuery, TicketSort,
-    UserPatch, UserQuery, new_ticket_parts,
+    CREATED_NOTE, CatalogStore, DeliveryStore, NewComment, NewTicket, OutboxRecord, OutboxStore,
+    SettingsStore, StoreError, StoreHealth, TicketQuery, TicketSort, TicketStore, UserPatch,
+    UserQuery, UserStore, new_ticket_parts,
 };
 use super::{
     ClaimOptions, ClaimedDelivery, DeliveryClaim, DeliveryKey, DeliveryRecord, DeliveryStatus,
@@ -115,11 +116,14 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl StoreHealth for MemoryStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+}
 
+#[async_trait]
+impl UserStore for MemoryStore {
     async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
         Ok(self.with(|s| s.users.iter().find(|u| u.username == username).cloned()))
     }
@@ -221,7 +225,10 @@ impl Store for MemoryStore {
                 .collect()
         }))
     }
+}
 
+#[async_trait]
+impl CatalogStore for MemoryStore {
     async fn list_software(&self) -> Result<Vec<Software>, StoreError> {
         let mut all = self.with(|s| s.software.clone());
         all.sort_by(|a, b| (&a.name, &a.version, a.id).cmp(&(&b.name, &b.version, b.id)));
@@ -250,7 +257,10 @@ impl Store for MemoryStore {
             software
         }))
     }
+}
 
+#[async_trait]
+impl TicketStore for MemoryStore {
     async fn create_ticket(
         &self,
         format: &TicketNumberFormat,
@@ -393,7 +403,10 @@ impl Store for MemoryStore {
                 .collect()
         }))
     }
+}
 
+#[async_trait]
+impl OutboxStore for MemoryStore {
     async fn claim_outbox(
         &self,
         limit: u64,
@@ -438,16 +451,10 @@ impl Store for MemoryStore {
     async fn count_unsent_outbox(&self) -> Result<u64, StoreError> {
         Ok(self.with(|s| s.outbox.iter().filter(|r| r.sent_at.is_none()).count() as u64))
     }
+}
 
-    async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError> {
-        Ok(self.with(|s| {
-            s.settings
-                .entry(key.to_owned())
-                .or_insert_with(|| default.to_owned())
-                .clone()
-        }))
-    }
-
+#[async_trait]
+impl DeliveryStore for MemoryStore {
     async fn was_delivered(
         &self,
         event_id: uuid::Uuid,
@@ -588,6 +595,18 @@ impl Store for MemoryStore {
                 .filter(|d| d.record.ticket_number == number)
                 .map(|d| d.record.clone())
                 .collect()
+        }))
+    }
+}
+
+#[async_trait]
+impl SettingsStore for MemoryStore {
+    async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError> {
+        Ok(self.with(|s| {
+            s.settings
+                .entry(key.to_owned())
+                .or_insert_with(|| default.to_owned())
+                .clone()
         }))
     }
 }

@@ -1,4 +1,4 @@
-//! Where tickets live: the [`Store`] trait and its implementations.
+//! Where tickets live: the [`Store`] role traits and their implementations.
 //!
 //! Every store passes the same conformance suite (`tests/store_conformance.rs`):
 //! in-memory ([`memory::MemoryStore`]), SQLite and PostgreSQL
@@ -16,6 +16,7 @@ use crate::{
 };
 
 pub mod memory;
+pub mod prelude;
 #[cfg(feature = "sea-orm")]
 pub mod sea;
 
@@ -303,14 +304,48 @@ pub struct DueDelivery {
     pub payload: Option<String>,
 }
 
-/// Persistence for itosm. Implementations must make [`Store::create_ticket`]
-/// atomic: ticket, first history row and outbox event commit together or not
-/// at all, and numbers are unique and increasing under any concurrency.
+/// Persistence for itosm, as one object: every role below. Surfaces hold an
+/// `Arc<dyn Store>`; parts of the daemon that need only one role (the relay,
+/// the notifier) take that role's trait object, to which an `Arc<dyn Store>`
+/// coerces.
+///
+/// Every implementation passes the conformance suite; see each role for its
+/// guarantees.
+pub trait Store:
+    StoreHealth
+    + UserStore
+    + CatalogStore
+    + TicketStore
+    + OutboxStore
+    + DeliveryStore
+    + SettingsStore
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: StoreHealth
+        + UserStore
+        + CatalogStore
+        + TicketStore
+        + OutboxStore
+        + DeliveryStore
+        + SettingsStore
+        + 'static
+{
+}
+
+/// Whether the store answers (readiness).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait StoreHealth: Send + Sync {
     /// Checks that the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
+}
 
+/// People: lookups for authentication and notifications, and user
+/// administration.
+#[async_trait]
+pub trait UserStore: Send + Sync {
     /// Finds a user by username.
     async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
     /// Loads the users with these ids (missing ones are skipped).
@@ -325,14 +360,24 @@ pub trait Store: Send + Sync + 'static {
     async fn update_user(&self, id: UserId, patch: UserPatch) -> Result<Option<User>, StoreError>;
     /// Users matching `query`, by id.
     async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError>;
+}
 
+/// The software catalog.
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
     /// The catalog, ordered by name then version.
     async fn list_software(&self) -> Result<Vec<Software>, StoreError>;
     /// One catalog title.
     async fn get_software(&self, id: SoftwareId) -> Result<Option<Software>, StoreError>;
     /// Adds a title unless one with the same name and version exists.
     async fn upsert_software(&self, name: &str, version: &str) -> Result<Software, StoreError>;
+}
 
+/// Tickets, their history and comments. Every change commits with its
+/// history row and outbox event in one transaction; ticket numbers are
+/// unique and increasing under any concurrency.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
     /// Creates a ticket with the next number of `format`, its first history
     /// row and its `ticket.created` outbox event, in one transaction.
     async fn create_ticket(
@@ -366,7 +411,12 @@ pub trait Store: Send + Sync + 'static {
     async fn list_tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>, StoreError>;
     /// A ticket's history, oldest first.
     async fn ticket_history(&self, ticket: TicketId) -> Result<Vec<HistoryEntry>, StoreError>;
+}
 
+/// The transactional outbox, as the relay sees it: claim unsent rows with
+/// a lease, mark them sent after the transport confirmed.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Claims up to `limit` unsent outbox rows, oldest first, for `lease`;
     /// rows claimed by another relay whose lease has not run out are skipped.
     async fn claim_outbox(
@@ -381,7 +431,12 @@ pub trait Store: Send + Sync + 'static {
     async fn release_outbox(&self, id: i64, error: &str) -> Result<(), StoreError>;
     /// How many outbox rows are not yet sent.
     async fn count_unsent_outbox(&self) -> Result<u64, StoreError>;
+}
 
+/// The delivery log, which is also the notifier's durable per-sink work
+/// queue: claims before sending, outcomes after.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
     /// Whether `event_id` was already delivered by `sink` to `recipient`.
     async fn was_delivered(
         &self,
@@ -410,7 +465,7 @@ pub trait Store: Send + Sync + 'static {
         }
         Ok(delivered)
     }
-    /// Records several outcomes, as [`Store::record_delivery`] would one by
+    /// Records several outcomes, as [`DeliveryStore::record_delivery`] would one by
     /// one and in order. Stores write a whole batch in one statement where
     /// they can; this default writes one by one.
     async fn record_deliveries(&self, records: &[DeliveryRecord]) -> Result<(), StoreError> {
@@ -444,7 +499,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<DueDelivery>, StoreError>;
     /// The delivery log of one ticket, oldest first.
     async fn deliveries_for_ticket(&self, number: &str) -> Result<Vec<DeliveryRecord>, StoreError>;
+}
 
+/// Small application settings kept in the database (e.g. the embedded
+/// default's generated token secret).
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
     /// Returns the setting `key`, storing `default` first if it is absent
     /// (atomically: concurrent callers all get the same value).
     async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError>;
