@@ -1,8 +1,11 @@
 //! Signed, expiring session tokens.
 //!
-//! A token is `v1.<claims>.<signature>`: base64url (no padding) of the JSON
-//! claims, and of their HMAC-SHA256 under the configured secret. Verification
-//! is constant-time; expiry is checked against the caller's clock.
+//! A token is `v2.<key id>.<claims>.<signature>`: the id of the key that
+//! signed it, base64url (no padding) of the JSON claims, and of the
+//! HMAC-SHA256 of everything before the signature. Verification is
+//! constant-time; expiry is checked against the caller's clock. Several keys
+//! may verify (the current one and previous ones), so a secret can be
+//! rotated without ending every session.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -60,34 +63,23 @@ pub enum TokenError {
 #[error("token secret must be at least {MIN_SECRET_BYTES} bytes")]
 pub struct WeakSecret;
 
-/// Signs and verifies tokens with one secret.
+/// One signing key: its id (derived from the secret, so nothing to
+/// configure) and the secret.
 #[derive(Clone)]
-pub struct TokenSigner {
+struct SigningKey {
+    id: String,
     secret: Vec<u8>,
-    ttl: Duration,
 }
 
-impl std::fmt::Debug for TokenSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSigner")
-            .field("secret", &"[redacted]")
-            .field("ttl", &self.ttl)
-            .finish()
-    }
-}
-
-impl TokenSigner {
-    /// A signer with `secret` (at least 32 bytes) issuing tokens valid for `ttl`.
-    pub fn new(secret: Vec<u8>, ttl: Duration) -> Result<Self, WeakSecret> {
+impl SigningKey {
+    fn new(secret: Vec<u8>) -> Result<Self, WeakSecret> {
         if secret.len() < MIN_SECRET_BYTES {
             return Err(WeakSecret);
         }
-        Ok(TokenSigner { secret, ttl })
-    }
-
-    /// How long issued tokens live.
-    pub fn ttl(&self) -> Duration {
-        self.ttl
+        Ok(SigningKey {
+            id: key_id(&secret),
+            secret,
+        })
     }
 
     fn mac(&self) -> Hmac<Sha256> {
@@ -96,6 +88,83 @@ impl TokenSigner {
             Ok(mac) => mac,
             Err(_) => unreachable_hmac(),
         }
+    }
+}
+
+/// A key's id: the first 8 hex digits of the SHA-256 of its secret. It
+/// names the key in each token without revealing anything usable.
+pub fn key_id(secret: &[u8]) -> String {
+    use sha2::Digest;
+    Sha256::digest(secret)
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Signs tokens with the current secret and verifies them with it or with
+/// any previous one, so a secret can be rotated without logging everyone
+/// out: configure the new secret as current and keep the old one as
+/// previous until the longest token lifetime has passed.
+///
+/// A token is `v2.<key id>.<claims>.<signature>`; the signature covers
+/// everything before it. Tokens of the first format (`v1.<claims>.<sig>`,
+/// no key id) are still verified against every key.
+#[derive(Clone)]
+pub struct TokenSigner {
+    current: SigningKey,
+    previous: Vec<SigningKey>,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSigner")
+            .field("current_key", &self.current.id)
+            .field(
+                "previous_keys",
+                &self.previous.iter().map(|k| &k.id).collect::<Vec<_>>(),
+            )
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+impl TokenSigner {
+    /// A signer with `secret` (at least 32 bytes) issuing tokens valid for `ttl`.
+    pub fn new(secret: Vec<u8>, ttl: Duration) -> Result<Self, WeakSecret> {
+        Self::with_previous(secret, Vec::new(), ttl)
+    }
+
+    /// A signer that signs with `current` and still accepts tokens signed
+    /// with any of `previous` (each at least 32 bytes).
+    pub fn with_previous(
+        current: Vec<u8>,
+        previous: Vec<Vec<u8>>,
+        ttl: Duration,
+    ) -> Result<Self, WeakSecret> {
+        Ok(TokenSigner {
+            current: SigningKey::new(current)?,
+            previous: previous
+                .into_iter()
+                .map(SigningKey::new)
+                .collect::<Result<_, _>>()?,
+            ttl,
+        })
+    }
+
+    /// How long issued tokens live.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// The id of the key new tokens are signed with.
+    pub fn current_key_id(&self) -> &str {
+        &self.current.id
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &SigningKey> {
+        std::iter::once(&self.current).chain(&self.previous)
     }
 
     /// Issues a token for `user` with `role` under the user's token
@@ -117,33 +186,48 @@ impl TokenSigner {
         };
         // Serializing a struct of integers and a unit enum cannot fail.
         let json = serde_json::to_vec(&claims).unwrap_or_default();
-        let body = URL_SAFE_NO_PAD.encode(json);
-        let mut mac = self.mac();
-        mac.update(b"v1.");
-        mac.update(body.as_bytes());
+        let signed = format!("v2.{}.{}", self.current.id, URL_SAFE_NO_PAD.encode(json));
+        let mut mac = self.current.mac();
+        mac.update(signed.as_bytes());
         let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-        (format!("v1.{body}.{signature}"), expires_at)
+        (format!("{signed}.{signature}"), expires_at)
     }
 
-    /// Verifies `token` and returns its claims if it is ours and unexpired at `now`.
+    /// Verifies `token` and returns its claims if one of our keys signed it
+    /// and it is unexpired at `now`.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
         if token.len() > MAX_TOKEN_CHARS {
             return Err(TokenError::Invalid);
         }
-        let mut pieces = token.split('.');
-        let (Some("v1"), Some(body), Some(signature), None) =
-            (pieces.next(), pieces.next(), pieces.next(), pieces.next())
-        else {
-            return Err(TokenError::Invalid);
-        };
+        let pieces: Vec<&str> = token.split('.').collect();
+        let (signed_len, body, signature, candidates): (usize, &str, &str, Vec<&SigningKey>) =
+            match pieces.as_slice() {
+                ["v2", kid, body, signature] => (
+                    "v2.".len() + kid.len() + 1 + body.len(),
+                    body,
+                    signature,
+                    self.keys().filter(|k| k.id == *kid).collect(),
+                ),
+                ["v1", body, signature] => (
+                    "v1.".len() + body.len(),
+                    body,
+                    signature,
+                    self.keys().collect(),
+                ),
+                _ => return Err(TokenError::Invalid),
+            };
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| TokenError::Invalid)?;
-        let mut mac = self.mac();
-        mac.update(b"v1.");
-        mac.update(body.as_bytes());
-        mac.verify_slice(&signature)
-            .map_err(|_| TokenError::Invalid)?;
+        let signed = &token[..signed_len];
+        let verified = candidates.iter().any(|key| {
+            let mut mac = key.mac();
+            mac.update(signed.as_bytes());
+            mac.verify_slice(&signature).is_ok()
+        });
+        if !verified {
+            return Err(TokenError::Invalid);
+        }
         let json = URL_SAFE_NO_PAD
             .decode(body)
             .map_err(|_| TokenError::Invalid)?;
@@ -209,8 +293,11 @@ mod tests {
             })
             .expect("json"),
         );
-        let forged = format!("v1.{forged_claims}.{}", pieces[2]);
+        let forged = format!("v2.{}.{forged_claims}.{}", pieces[1], pieces[3]);
         assert_eq!(signer().verify(&forged, now), Err(TokenError::Invalid));
+        // Naming another key does not help either.
+        let renamed = format!("v2.00000000.{}.{}", pieces[2], pieces[3]);
+        assert_eq!(signer().verify(&renamed, now), Err(TokenError::Invalid));
 
         for junk in [
             "",
@@ -218,6 +305,8 @@ mod tests {
             "v1..",
             "v2.a.b",
             "v1.a.b.c",
+            "v2.a.b",
+            "v2.a.b.c.d",
             "Bearer x",
             &"a".repeat(5000),
         ] {
@@ -227,6 +316,54 @@ mod tests {
                 "{junk}"
             );
         }
+    }
+
+    #[test]
+    fn a_rotated_secret_keeps_earlier_tokens_working() {
+        let now = Utc::now();
+        let old = TokenSigner::new(vec![1u8; 32], Duration::hours(1)).expect("strong");
+        let (before, _) = old.issue(UserId(9), Role::Agent, 0, now);
+        let rotated =
+            TokenSigner::with_previous(vec![2u8; 32], vec![vec![1u8; 32]], Duration::hours(1))
+                .expect("strong");
+        assert_eq!(rotated.verify(&before, now).map(|c| c.sub), Ok(9));
+        let (after, _) = rotated.issue(UserId(9), Role::Agent, 0, now);
+        assert!(after.starts_with(&format!("v2.{}.", rotated.current_key_id())));
+        assert_ne!(rotated.current_key_id(), old.current_key_id());
+        assert_eq!(
+            old.verify(&after, now),
+            Err(TokenError::Invalid),
+            "the old key alone does not know the new one"
+        );
+        // Once the old secret is dropped, its tokens end.
+        let done = TokenSigner::new(vec![2u8; 32], Duration::hours(1)).expect("strong");
+        assert_eq!(done.verify(&before, now), Err(TokenError::Invalid));
+        assert!(done.verify(&after, now).is_ok());
+        assert!(
+            TokenSigner::with_previous(vec![2u8; 32], vec![b"short".to_vec()], Duration::hours(1))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn first_format_tokens_still_verify() {
+        let now = Utc::now();
+        let key = vec![7u8; 32];
+        let claims = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&Claims {
+                sub: 5,
+                role: Role::Requester,
+                iat: now.timestamp(),
+                exp: now.timestamp() + 60,
+                generation: 0,
+            })
+            .expect("json"),
+        );
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("hmac");
+        mac.update(format!("v1.{claims}").as_bytes());
+        let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let v1 = format!("v1.{claims}.{sig}");
+        assert_eq!(signer().verify(&v1, now).map(|c| c.sub), Ok(5));
     }
 
     #[test]

@@ -46,8 +46,11 @@ use crate::{
 /// What the services need to know; built by the daemon from its config.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
-    /// HMAC secret for tokens (at least 32 bytes).
+    /// HMAC secret new tokens are signed with (at least 32 bytes).
     pub token_secret: Vec<u8>,
+    /// Earlier secrets whose tokens are still accepted (rotation): keep one
+    /// here until the longest token lifetime has passed.
+    pub previous_token_secrets: Vec<Vec<u8>>,
     /// How long a login lasts.
     pub token_ttl: Duration,
     /// How ticket numbers look.
@@ -77,6 +80,7 @@ impl ServiceConfig {
     pub fn with_secret(token_secret: Vec<u8>) -> Self {
         ServiceConfig {
             token_secret,
+            previous_token_secrets: Vec::new(),
             token_ttl: Duration::hours(12),
             number_format: TicketNumberFormat::default(),
             max_description_chars: 4000,
@@ -115,8 +119,12 @@ impl std::fmt::Debug for Itosm {
 impl Itosm {
     /// Services over `store`; fails if the token secret is too weak.
     pub fn new(store: Arc<dyn Store>, config: ServiceConfig) -> Result<Self, CoreError> {
-        let signer = TokenSigner::new(config.token_secret.clone(), config.token_ttl)
-            .map_err(|e| CoreError::bad_input("auth.token_secret", e.to_string()))?;
+        let signer = TokenSigner::with_previous(
+            config.token_secret.clone(),
+            config.previous_token_secrets.clone(),
+            config.token_ttl,
+        )
+        .map_err(|e| CoreError::bad_input("auth.token_secret", e.to_string()))?;
         Ok(Itosm {
             store,
             signer,
