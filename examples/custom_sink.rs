@@ -64,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         None,
         TicketSnapshot {
             number: "INC-2026-0001".into(),
+            subject: String::new(),
             requester: "john.doe".into(),
             requester_name: "John Doe".into(),
             requester_email: Some("john.doe@example.com".into()),

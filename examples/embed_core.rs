@@ -26,7 +26,7 @@ async fn main() -> anyhow::Result<()> {
     let session = itosm.login("john.doe", "EMP123").await?;
     let john = itosm.authenticate(&session.token).await?;
     let autocad = itosm
-        .software_catalog(Some(&john))
+        .software_catalog(Some(&john), false)
         .await?
         .into_iter()
         .find(|s| s.label() == "Autodesk AutoCAD 2025")
@@ -38,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
             CreateTicketInput {
                 request_type: RequestType::SoftwareInstall,
                 software_id: Some(autocad.id),
+                subject: None,
                 description: "Please install AutoCAD for the new plant layout.".to_owned(),
             },
         )

@@ -74,6 +74,10 @@ pub struct TicketSnapshot {
     pub request_type: RequestType,
     /// The software label, e.g. `Autodesk AutoCAD 2025`.
     pub software: Option<String>,
+    /// The ticket's subject (absent from events written before subjects
+    /// existed, which read it as empty).
+    #[serde(default)]
+    pub subject: String,
     /// The requester's words, as given.
     pub description: String,
     /// Status after the event.
@@ -162,6 +166,7 @@ impl TicketSnapshot {
             requester_email: requester.email.clone(),
             request_type: ticket.request_type,
             software: software.map(Software::label),
+            subject: ticket.subject.clone(),
             description: ticket.description.clone(),
             status: ticket.status,
             priority: ticket.priority,

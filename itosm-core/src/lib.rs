@@ -26,6 +26,7 @@ pub mod domain;
 mod error;
 pub mod event;
 pub mod number;
+pub mod password;
 pub mod policy;
 pub mod seed;
 mod services;
@@ -38,7 +39,7 @@ pub mod transport;
 pub use domain::*;
 pub use error::{CoreError, ErrorCode};
 pub use services::{
-    AssigneeFilter, AuthSession, CommentView, CreateTicketInput, Itosm, MAX_NUMBER_CHARS,
-    MAX_SEARCH_CHARS, Page, ServiceConfig, TicketFilterInput, TicketPage, TicketView,
-    UserFilterInput, UserPage,
+    AssigneeFilter, AuthMethods, AuthSession, CommentView, CreateTicketInput, FederatedIdentity,
+    Itosm, MAX_NUMBER_CHARS, MAX_SEARCH_CHARS, Page, ServiceConfig, TicketFilterInput, TicketPage,
+    TicketView, UserFilterInput, UserPage,
 };

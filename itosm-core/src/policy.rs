@@ -28,6 +28,8 @@ impl Actor {
                 role: crate::Role::Admin,
                 active: true,
                 token_generation: 0,
+                has_password: false,
+                must_change_password: false,
             },
         }
     }
@@ -70,8 +72,12 @@ pub enum Action<'a> {
     ViewContact(&'a User),
     /// List, create, re-role, deactivate and reactivate users (admins).
     ManageUsers,
-    /// End one's own sessions everywhere ("log out everywhere").
+    /// End one's own sessions everywhere ("log out everywhere"), and change
+    /// one's own password.
     EndOwnSessions,
+    /// Add, rename, retire and restore software titles; see retired ones
+    /// (admins).
+    ManageCatalog,
 }
 
 /// Decides whether `actor` may do `action`. `None` is an anonymous caller.
@@ -96,7 +102,7 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
         Action::ListAllTickets | Action::SubscribeAllTickets | Action::ViewInternalNotes => staff,
         Action::ViewDeliveries => actor.user.role == crate::Role::Admin,
         Action::Assign | Action::ChangePriority => staff,
-        Action::ManageUsers => actor.user.role == crate::Role::Admin,
+        Action::ManageUsers | Action::ManageCatalog => actor.user.role == crate::Role::Admin,
         Action::ViewContact(user) => staff || user.id == actor.user.id,
         Action::Comment { ticket, internal } => {
             if !staff && ticket.requester != actor.user.id {
@@ -155,6 +161,8 @@ mod tests {
                 role,
                 active,
                 token_generation: 0,
+                has_password: false,
+                must_change_password: false,
             },
         }
     }
@@ -162,6 +170,7 @@ mod tests {
     fn ticket_of(requester: i64) -> Ticket {
         Ticket {
             id: TicketId(1),
+            subject: String::new(),
             number: "INC-2026-0001".into(),
             requester: UserId(requester),
             request_type: RequestType::Other,

@@ -137,6 +137,7 @@ mod tests {
             None,
             TicketSnapshot {
                 number: format!("INC-2026-{n:04}"),
+                subject: String::new(),
                 requester: "john.doe".into(),
                 requester_name: String::new(),
                 requester_email: None,

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use itosm_core::number::TicketNumberFormat;
 use itosm_core::seed::load_demo_data;
+use itosm_core::store::StoreError;
 use itosm_core::store::memory::MemoryStore;
 use itosm_core::store::prelude::*;
 use itosm_core::store::sea::{SeaStore, SeaStoreOptions};
 use itosm_core::store::{NewTicket, TicketQuery};
-use itosm_core::{Priority, RequestType, Software, TicketStatus, User, UserId};
+use itosm_core::{Priority, RequestType, Software, SoftwareId, TicketStatus, User, UserId};
 use itosm_testkit::TestDatabase;
 
 /// A store under test plus whatever must outlive it.
@@ -74,7 +75,7 @@ async fn seeded(subject: &Subject) -> (User, User, Vec<Software>) {
         .await
         .unwrap()
         .expect("jane");
-    let catalog = subject.store.list_software().await.unwrap();
+    let catalog = subject.store.list_software(false).await.unwrap();
     (john, jane, catalog)
 }
 
@@ -91,6 +92,7 @@ fn new_ticket(
             RequestType::Other
         },
         software: software.cloned(),
+        subject: "Please install this".to_owned(),
         description: "Please install <b>this</b> — thanks 'n' \"quotes\"".to_owned(),
         priority: Priority::Medium,
         first_response_due_at: at + Duration::hours(8),
@@ -1593,6 +1595,155 @@ async fn concurrent_sweepers_claim_disjoint_due_rows(s: Subject) {
     assert!(swept.len() <= 60);
 }
 
+async fn catalog_is_administered(s: Subject) {
+    let (_, _, seeded) = seeded(&s).await;
+    let added = s.store.add_software("Blender", "4.2").await.unwrap();
+    assert!(!added.retired);
+    let again = s.store.add_software("Blender", "4.2").await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let renamed = s
+        .store
+        .update_software(added.id, "Blender", "4.3")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.label(), "Blender 4.3");
+    let clash = s
+        .store
+        .update_software(added.id, &seeded[0].name, &seeded[0].version)
+        .await;
+    assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
+    assert!(
+        s.store
+            .update_software(SoftwareId(999_999), "X", "1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let retired = s
+        .store
+        .set_software_retired(added.id, true, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(retired.retired);
+    let offered = s.store.list_software(false).await.unwrap();
+    assert!(
+        !offered.iter().any(|x| x.id == added.id),
+        "retired leaves the form"
+    );
+    assert_eq!(offered.len(), seeded.len());
+    let everything = s.store.list_software(true).await.unwrap();
+    assert!(everything.iter().any(|x| x.id == added.id && x.retired));
+    assert!(
+        s.store
+            .get_software(added.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .retired,
+        "old tickets still find it"
+    );
+    let restored = s
+        .store
+        .set_software_retired(added.id, false, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!restored.retired);
+    assert_eq!(
+        s.store.list_software(false).await.unwrap().len(),
+        seeded.len() + 1
+    );
+}
+
+async fn passwords_are_kept_as_hashes_and_end_sessions(s: Subject) {
+    let (john, _, _) = seeded(&s).await;
+    assert!(!john.has_password && !john.must_change_password);
+    assert_eq!(s.store.password_hash(john.id).await.unwrap(), None);
+    let set = s
+        .store
+        .set_password_hash(
+            john.id,
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            true,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(set.has_password && set.must_change_password);
+    assert_eq!(
+        set.token_generation,
+        john.token_generation + 1,
+        "sessions end"
+    );
+    assert_eq!(
+        s.store.password_hash(john.id).await.unwrap().as_deref(),
+        Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
+    );
+    let again = s
+        .store
+        .set_password_hash(john.id, "$argon2id$other", false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!again.must_change_password);
+    assert_eq!(again.token_generation, set.token_generation + 1);
+    let reread = s.store.users_by_ids(&[john.id]).await.unwrap().remove(0);
+    assert_eq!(
+        (reread.has_password, reread.must_change_password),
+        (true, false)
+    );
+    assert!(
+        s.store
+            .set_password_hash(UserId(999_999), "h", false)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    s.store
+        .update_profile(john.id, "Johnny Doe", Some("johnny@example.com"))
+        .await
+        .unwrap();
+    let profile = s.store.users_by_ids(&[john.id]).await.unwrap().remove(0);
+    assert_eq!(profile.display_name, "Johnny Doe");
+    assert_eq!(profile.email.as_deref(), Some("johnny@example.com"));
+    assert_eq!(
+        profile.token_generation, again.token_generation,
+        "a profile update keeps sessions"
+    );
+}
+
+async fn subjects_are_stored_and_searched(s: Subject) {
+    let (john, _, _) = seeded(&s).await;
+    let mut new = new_ticket(&john, None, at(2026));
+    new.subject = "Monitor flickers after docking".to_owned();
+    let (ticket, event) = s
+        .store
+        .create_ticket(&TicketNumberFormat::default(), new)
+        .await
+        .unwrap();
+    assert_eq!(ticket.subject, "Monitor flickers after docking");
+    assert_eq!(event.ticket.subject, ticket.subject, "the event carries it");
+    let stored = s.store.get_ticket(&ticket.number).await.unwrap().unwrap();
+    assert_eq!(stored.subject, ticket.subject);
+    s.store
+        .create_ticket(
+            &TicketNumberFormat::default(),
+            new_ticket(&john, None, at(2026)),
+        )
+        .await
+        .unwrap();
+    let query = TicketQuery {
+        search: Some("FLICKERS".to_owned()),
+        limit: 10,
+        ..Default::default()
+    };
+    let found = s.store.list_tickets(&query).await.unwrap();
+    assert_eq!(found.len(), 1, "search matches the subject");
+    assert!(query.matches(&found[0]));
+}
+
 macro_rules! conformance {
     ($($case:ident),+ $(,)?) => {
         mod memory_store {
@@ -1636,6 +1787,9 @@ conformance!(
     delivery_claims_lease_out_and_retries_come_due,
     failed_deliveries_are_claimed_again_only_by_a_replay,
     concurrent_sweepers_claim_disjoint_due_rows,
+    catalog_is_administered,
+    passwords_are_kept_as_hashes_and_end_sessions,
+    subjects_are_stored_and_searched,
 );
 
 /// Processes starting together on a fresh PostgreSQL database (an API and
@@ -1727,6 +1881,10 @@ async fn seed_sql_rows_read_and_never_breach(store: SeaStore) {
         .await
         .unwrap();
     let legacy = store.get_ticket("INC-2025-0042").await.unwrap().unwrap();
+    assert_eq!(
+        legacy.subject, "from the seed",
+        "a subject from the description"
+    );
     assert_eq!(legacy.status, TicketStatus::Start);
     assert_eq!((legacy.priority, legacy.version), (Priority::Medium, 1));
     assert_eq!(legacy.resolution_due_at, None);

@@ -470,6 +470,7 @@ pub async fn notifier(config: &Config, events: u64) -> anyhow::Result<()> {
             None,
             TicketSnapshot {
                 number: format!("BENCH-{n:07}"),
+                subject: String::new(),
                 requester: "john.doe".into(),
                 requester_name: "John Doe".into(),
                 requester_email: None,

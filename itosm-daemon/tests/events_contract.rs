@@ -186,6 +186,7 @@ fn snapshot(full: bool) -> TicketSnapshot {
     let now = Utc::now();
     TicketSnapshot {
         number: "INC-2026-0042".into(),
+        subject: String::new(),
         requester: "john.doe".into(),
         requester_name: "John Doe".into(),
         requester_email: full.then(|| "john.doe@example.com".into()),

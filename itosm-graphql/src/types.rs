@@ -82,9 +82,29 @@ impl UserNode {
     async fn active(&self) -> bool {
         self.0.active
     }
+    /// Whether a local password is set (the user himself and admins only;
+    /// `null` otherwise).
+    async fn has_password(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self.own_or_admin(ctx)?.then_some(self.0.has_password))
+    }
+    /// Whether the password was set by an admin and must be changed now
+    /// (the user himself and admins only; `null` otherwise).
+    async fn must_change_password(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(self
+            .own_or_admin(ctx)?
+            .then_some(self.0.must_change_password))
+    }
 }
 
 impl UserNode {
+    /// Whether the caller is this user or an admin.
+    fn own_or_admin(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (_, caller) = services(ctx)?;
+        Ok(caller.actor_opt()?.is_some_and(|actor| {
+            actor.user.id == self.0.id || actor.user.role == itosm_core::Role::Admin
+        }))
+    }
+
     /// `value` if the caller may see this user's contact details.
     fn contact<'a>(&self, ctx: &Context<'_>, value: Option<&'a str>) -> Result<Option<&'a str>> {
         let (itosm, caller) = services(ctx)?;
@@ -134,6 +154,10 @@ impl SoftwareNode {
     /// Name and version, e.g. `Autodesk AutoCAD 2025`.
     async fn label(&self) -> String {
         self.0.label()
+    }
+    /// A retired title stays on old tickets but can no longer be requested.
+    async fn retired(&self) -> bool {
+        self.0.retired
     }
 }
 
@@ -198,6 +222,10 @@ impl TicketNode {
     /// e.g. `INC-2026-0001`.
     async fn number(&self) -> &str {
         &self.0.ticket.number
+    }
+    /// A short line naming the request.
+    async fn subject(&self) -> &str {
+        &self.0.ticket.subject
     }
     async fn status(&self) -> TicketStatus {
         self.0.ticket.status.into()
@@ -566,8 +594,71 @@ pub struct CreateTicketGql {
     pub request_type: RequestType,
     /// Required for `SOFTWARE_INSTALL`, refused for `HARDWARE`.
     pub software_id: Option<ID>,
+    /// A short line naming the request (at most 120 characters, one line);
+    /// derived from the description's first line when not given.
+    pub subject: Option<String>,
     /// What you need, in your words.
     pub description: String,
+}
+
+/// How one may log in here (anyone may ask).
+#[derive(SimpleObject)]
+pub struct AuthMethodsInfo {
+    /// Username + employee ID (`login`).
+    pub employee_id: bool,
+    /// Username + password (`loginWithPassword`).
+    pub password: bool,
+    /// Single sign-on through the organisation's OpenID provider.
+    pub oidc: bool,
+    /// Where a browser starts single sign-on (add `?returnTo=/path`), when on.
+    pub oidc_login_path: Option<String>,
+}
+
+/// A password an admin reset: hand the temporary password to the user; he
+/// must change it when he next logs in.
+#[derive(SimpleObject)]
+pub struct PasswordReset {
+    /// Whose password was reset.
+    pub user: UserNodeOwned,
+    /// Shown once, never stored in clear.
+    pub temporary_password: String,
+}
+
+/// Whether a request type takes a software title.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SoftwareRule {
+    /// Must name a title from the catalog.
+    Required,
+    /// May name one.
+    Optional,
+    /// Takes none.
+    Refused,
+}
+
+/// A request type as the request form explains it.
+#[derive(SimpleObject)]
+pub struct RequestTypeInfo {
+    /// The type.
+    #[graphql(name = "type")]
+    pub request_type: RequestType,
+    /// What it is for.
+    pub explanation: String,
+    /// Whether it takes a software title.
+    pub software: SoftwareRule,
+}
+
+impl From<itosm_core::RequestType> for RequestTypeInfo {
+    fn from(request_type: itosm_core::RequestType) -> Self {
+        RequestTypeInfo {
+            request_type: request_type.into(),
+            explanation: request_type.explanation().to_owned(),
+            software: match request_type.software_rule() {
+                itosm_core::SoftwareRule::Required => SoftwareRule::Required,
+                itosm_core::SoftwareRule::Optional => SoftwareRule::Optional,
+                itosm_core::SoftwareRule::Refused => SoftwareRule::Refused,
+            },
+        }
+    }
 }
 
 /// Bounds the server enforces.

@@ -12,6 +12,7 @@ mod m20261124_000002_notification_deliveries;
 mod m20261124_000003_comments_and_sla;
 mod m20261201_000001_token_generation;
 mod m20261201_000004_delivery_queue;
+mod m20261202_000001_accounts_catalog_subjects;
 
 /// The ordered list of itosm's migrations.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_comments_and_sla::Migration),
             Box::new(m20261201_000001_token_generation::Migration),
             Box::new(m20261201_000004_delivery_queue::Migration),
+            Box::new(m20261202_000001_accounts_catalog_subjects::Migration),
         ]
     }
 }

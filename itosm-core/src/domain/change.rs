@@ -18,6 +18,9 @@ pub struct NewTicket {
     pub request_type: RequestType,
     /// The software title, already checked to exist.
     pub software: Option<Software>,
+    /// The subject, already validated (derived from the description when
+    /// the requester gave none).
+    pub subject: String,
     /// The requester's words, already validated.
     pub description: String,
     /// Initial priority.
@@ -219,6 +222,7 @@ pub fn new_ticket_parts(id: TicketId, number: String, new: &NewTicket) -> (Ticke
         requester: new.requester.id,
         request_type: new.request_type,
         software: new.software.as_ref().map(|s| s.id),
+        subject: new.subject.clone(),
         description: new.description.clone(),
         status: TicketStatus::Start,
         priority: new.priority,

@@ -22,6 +22,31 @@ pub struct Software {
     pub name: String,
     /// e.g. `2025`.
     pub version: String,
+    /// A retired title stays on the tickets that name it but can no longer
+    /// be requested.
+    pub retired: bool,
+}
+
+/// Longest catalog name or version.
+pub const MAX_SOFTWARE_FIELD_CHARS: usize = 120;
+
+/// Checks a catalog title's name (required) and version (may be empty):
+/// at most 120 characters each, no control characters.
+pub fn validate_software(name: &str, version: &str) -> Result<(), crate::CoreError> {
+    for (field, value, required) in [("name", name, true), ("version", version, false)] {
+        if required && value.trim().is_empty() {
+            return Err(crate::CoreError::bad_input(field, "must not be empty"));
+        }
+        if value.chars().count() > MAX_SOFTWARE_FIELD_CHARS || value.chars().any(char::is_control) {
+            return Err(crate::CoreError::bad_input(
+                field,
+                format!(
+                    "at most {MAX_SOFTWARE_FIELD_CHARS} characters, without control characters"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Software {
@@ -49,6 +74,46 @@ wire_enum! {
         /// Anything else.
         Other => "OTHER",
     }
+}
+
+impl RequestType {
+    /// What the request type is for, as the request form explains it.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            RequestType::SoftwareInstall => {
+                "Install a program from the software catalog on your computer."
+            }
+            RequestType::AccessRequest => {
+                "Get access to a system, application, shared folder or mailing list."
+            }
+            RequestType::Hardware => {
+                "A new or broken device: laptop, monitor, phone, printer, peripherals."
+            }
+            RequestType::Incident => "Something that worked has stopped working, or works wrongly.",
+            RequestType::Other => "Anything else you need from IT.",
+        }
+    }
+}
+
+/// Longest subject, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 120;
+
+/// A subject derived from a description, for clients that send none: its
+/// first non-blank line, trimmed, cut to [`MAX_SUBJECT_CHARS`] (with `…`).
+pub fn derive_subject(description: &str) -> String {
+    let line = description
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("");
+    let line: String = line.chars().filter(|c| !c.is_control()).collect();
+    if line.chars().count() <= MAX_SUBJECT_CHARS {
+        return line;
+    }
+    let mut cut: String = line.chars().take(MAX_SUBJECT_CHARS - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
 }
 
 /// Whether a request type takes a software title.
@@ -163,6 +228,8 @@ pub struct Ticket {
     pub request_type: RequestType,
     /// The software title, for software requests.
     pub software: Option<SoftwareId>,
+    /// A short line that names the request in lists, feeds and emails.
+    pub subject: String,
     /// The requester's words, stored as given.
     pub description: String,
     /// Where it stands.
@@ -365,6 +432,7 @@ mod tests {
         let (first, resolution) = SlaPolicy::default().due_times(Priority::High, created);
         Ticket {
             id: TicketId(1),
+            subject: String::new(),
             number: "INC-2026-0001".into(),
             requester: UserId(1),
             request_type: RequestType::Other,

@@ -51,6 +51,12 @@ pub struct User {
     /// (deactivation, role change, "log out everywhere") ends every earlier
     /// token for good, even after a reactivation.
     pub token_generation: i64,
+    /// Whether a local password is set (the hash itself never leaves the
+    /// store's password methods).
+    pub has_password: bool,
+    /// Whether the password was set by an admin and must be changed at the
+    /// next login.
+    pub must_change_password: bool,
 }
 
 /// A user to create or update (by username), e.g. from the demo seed.
@@ -174,6 +180,33 @@ pub fn validate_email(email: &str) -> Result<(), CoreError> {
     } else {
         Err(refused())
     }
+}
+
+/// Shortest accepted password.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Longest accepted password (bounds the hashing work).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Checks a new password: 12 to 256 characters, not the username, not a
+/// single repeated character.
+pub fn validate_new_password(username: &str, password: &str) -> Result<(), CoreError> {
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+        return Err(CoreError::bad_input(
+            "newPassword",
+            format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    let mut distinct = password.chars().collect::<Vec<_>>();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if password.eq_ignore_ascii_case(username) || distinct.len() < 4 {
+        return Err(CoreError::bad_input(
+            "newPassword",
+            "is too easy to guess: not your username, and not one character repeated",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks an E.164 phone number: `+`, then 8 to 15 digits, not starting with 0.

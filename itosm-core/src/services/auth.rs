@@ -2,6 +2,44 @@
 
 use super::*;
 
+/// Which ways of logging in are on (`auth.methods`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthMethods {
+    /// The seed's username + employee ID: for the embedded demo and the
+    /// seed's `POST /api/auth/validate`. Anyone who knows a colleague's
+    /// employee ID can log in as him, so production turns it off.
+    pub employee_id: bool,
+    /// Local passwords (argon2id).
+    pub password: bool,
+    /// OpenID Connect single sign-on (the daemon runs the flow).
+    pub oidc: bool,
+}
+
+impl Default for AuthMethods {
+    fn default() -> Self {
+        AuthMethods {
+            employee_id: true,
+            password: true,
+            oidc: false,
+        }
+    }
+}
+
+/// Who a single-sign-on provider says logged in: verified claims of its ID
+/// token, mapped by the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederatedIdentity {
+    /// The login name (e.g. `preferred_username`).
+    pub username: String,
+    /// The name to show.
+    pub display_name: String,
+    /// The email address, if the provider gave one.
+    pub email: Option<String>,
+    /// The role the provider's claims map to; `None` keeps an existing
+    /// user's role (a new user is a requester).
+    pub role: Option<Role>,
+}
+
 /// A successful login.
 #[derive(Debug, Clone)]
 pub struct AuthSession {
@@ -28,6 +66,12 @@ impl Itosm {
         employee_id: &str,
         address: Option<&str>,
     ) -> Result<AuthSession, CoreError> {
+        if !self.config.auth_methods.employee_id {
+            return Err(CoreError::Forbidden(
+                "logging in with an employee ID is turned off here; use your password or single sign-on"
+                    .to_owned(),
+            ));
+        }
         validate_username(username)?;
         validate_employee_id(employee_id)?;
         let attempted_at = self.clock.now();
@@ -52,15 +96,228 @@ impl Itosm {
             return Err(refused());
         };
         self.throttle.succeeded(username, address);
+        tracing::info!(username = %user.username, address, method = "employee_id", "login");
+        Ok(self.session_for(user))
+    }
+
+    /// A new session (token) for `user`.
+    fn session_for(&self, user: User) -> AuthSession {
         let (token, expires_at) =
             self.signer
                 .issue(user.id, user.role, user.token_generation, self.clock.now());
-        tracing::info!(username = %user.username, address, "login");
-        Ok(AuthSession {
+        AuthSession {
             token,
             expires_at,
             user,
-        })
+        }
+    }
+
+    /// Checks `username` + `password` (throttled like every login, a
+    /// dependency's failure refunded) and issues a token. A user whose
+    /// password an admin reset gets `must_change_password` and must change
+    /// it before anything else (the portal sends him there).
+    pub async fn login_password(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> Result<AuthSession, CoreError> {
+        if !self.config.auth_methods.password {
+            return Err(CoreError::Forbidden(
+                "logging in with a password is turned off here; use single sign-on".to_owned(),
+            ));
+        }
+        validate_username(username)?;
+        if password.is_empty() || password.chars().count() > crate::MAX_PASSWORD_CHARS {
+            return Err(CoreError::Unauthenticated(
+                "unknown username or password".to_owned(),
+            ));
+        }
+        let attempted_at = self.clock.now();
+        if let Err(refused) = self.throttle.try_acquire(username, address, attempted_at) {
+            tracing::warn!(username, address, "login throttled");
+            return Err(refused);
+        }
+        let lookup = async {
+            let user = self.store.find_user_by_username(username).await?;
+            let hash = match &user {
+                Some(user) => self.store.password_hash(user.id).await?,
+                None => None,
+            };
+            Ok::<_, crate::store::StoreError>((user, hash))
+        };
+        let (user, hash) = match lookup.await {
+            Ok(found) => found,
+            Err(error) => {
+                self.throttle.refund(username, address, attempted_at);
+                return Err(error.into());
+            }
+        };
+        // Without a user or a password, check against a decoy anyway: the
+        // answer takes as long either way.
+        let matches = crate::password::verify(
+            password.to_owned(),
+            hash.clone()
+                .unwrap_or_else(|| crate::password::DECOY_HASH.to_owned()),
+        )
+        .await;
+        let Some(user) = user.filter(|user| matches && hash.is_some() && user.active) else {
+            tracing::warn!(username, address, "login failed");
+            return Err(CoreError::Unauthenticated(
+                "unknown username or password".to_owned(),
+            ));
+        };
+        self.throttle.succeeded(username, address);
+        tracing::info!(username = %user.username, address, method = "password", "login");
+        Ok(self.session_for(user))
+    }
+
+    /// Sets the caller's own password: the current one is required when he
+    /// has one. Every session ends (other devices must log in again); the
+    /// new session is returned.
+    pub async fn change_password(
+        &self,
+        actor: Option<&Actor>,
+        current: Option<&str>,
+        new: &str,
+    ) -> Result<AuthSession, CoreError> {
+        policy::authorize(actor, Action::EndOwnSessions)?;
+        let Some(actor) = actor else {
+            return Err(CoreError::Unauthenticated("log in first".to_owned()));
+        };
+        if !self.config.auth_methods.password {
+            return Err(CoreError::Forbidden(
+                "passwords are turned off here".to_owned(),
+            ));
+        }
+        crate::validate_new_password(&actor.user.username, new)?;
+        if let Some(hash) = self.store.password_hash(actor.user.id).await? {
+            let given = current.unwrap_or("");
+            if given.chars().count() > crate::MAX_PASSWORD_CHARS
+                || !crate::password::verify(given.to_owned(), hash).await
+            {
+                return Err(CoreError::bad_input(
+                    "currentPassword",
+                    "is not your current password",
+                ));
+            }
+        }
+        let hash = crate::password::hash(new.to_owned()).await?;
+        let user = self
+            .store
+            .set_password_hash(actor.user.id, &hash, false)
+            .await?
+            .ok_or_else(|| {
+                CoreError::Unauthenticated("this account no longer exists".to_owned())
+            })?;
+        tracing::info!(username = %user.username, "password changed; other sessions ended");
+        Ok(self.session_for(user))
+    }
+
+    /// Gives a user a new temporary password (admins), returned once to be
+    /// handed over; he must change it at his next login, and every session
+    /// he had ends.
+    pub async fn reset_password(
+        &self,
+        actor: Option<&Actor>,
+        id: UserId,
+    ) -> Result<(User, String), CoreError> {
+        policy::authorize(actor, Action::ManageUsers)?;
+        let temporary = crate::password::temporary();
+        let hash = crate::password::hash(temporary.clone()).await?;
+        let user = self
+            .store
+            .set_password_hash(id, &hash, true)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("no user with id {}", id.0)))?;
+        tracing::info!(username = %user.username, by = ?actor.map(|a| &a.user.username), "password reset");
+        Ok((user, temporary))
+    }
+
+    /// Logs in someone a single-sign-on provider vouched for: creates his
+    /// user on first login, keeps his name, email (and, when the provider
+    /// maps one, role) up to date afterwards, and issues a token. A
+    /// deactivated user stays out.
+    pub async fn login_federated(
+        &self,
+        identity: FederatedIdentity,
+    ) -> Result<AuthSession, CoreError> {
+        if !self.config.auth_methods.oidc {
+            return Err(CoreError::Forbidden(
+                "single sign-on is turned off here".to_owned(),
+            ));
+        }
+        validate_username(&identity.username)?;
+        let email = identity.email.filter(|e| crate::validate_email(e).is_ok());
+        let display_name: String = identity
+            .display_name
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(crate::MAX_DISPLAY_NAME_CHARS)
+            .collect();
+        let display_name = if display_name.is_empty() {
+            identity.username.clone()
+        } else {
+            display_name
+        };
+        let user = match self.store.find_user_by_username(&identity.username).await? {
+            None => {
+                let created = self
+                    .store
+                    .create_user(&NewUser {
+                        username: identity.username.clone(),
+                        // No employee-ID login for them: it takes a non-empty ID.
+                        employee_id: String::new(),
+                        display_name,
+                        email,
+                        phone: None,
+                        role: identity.role.unwrap_or(Role::Requester),
+                    })
+                    .await?;
+                tracing::info!(username = %created.username, role = %created.role, "user created at first single sign-on");
+                created
+            }
+            Some(existing) => {
+                if !existing.active {
+                    return Err(CoreError::Unauthenticated(
+                        "this account is deactivated".to_owned(),
+                    ));
+                }
+                let role = identity.role.filter(|r| *r != existing.role);
+                let profile_changed =
+                    existing.display_name != display_name || existing.email != email;
+                if profile_changed {
+                    self.store
+                        .update_profile(existing.id, &display_name, email.as_deref())
+                        .await?;
+                }
+                match role {
+                    Some(role) => self
+                        .store
+                        .update_user(
+                            existing.id,
+                            UserPatch {
+                                role: Some(role),
+                                active: None,
+                                revoke_tokens: true,
+                            },
+                        )
+                        .await?
+                        .ok_or_else(|| CoreError::Internal("user vanished".to_owned()))?,
+                    None if profile_changed => self
+                        .store
+                        .users_by_ids(&[existing.id])
+                        .await?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| CoreError::Internal("user vanished".to_owned()))?,
+                    None => existing,
+                }
+            }
+        };
+        tracing::info!(username = %user.username, method = "oidc", "login");
+        Ok(self.session_for(user))
     }
 
     /// Turns a bearer token into the caller, loaded fresh from the store so

@@ -11,7 +11,7 @@ mod text;
 mod tickets;
 mod users;
 
-pub use auth::AuthSession;
+pub use auth::{AuthMethods, AuthSession, FederatedIdentity};
 pub use comments::CommentView;
 pub use paging::Page;
 pub use text::{MAX_NUMBER_CHARS, MAX_SEARCH_CHARS};
@@ -69,6 +69,8 @@ pub struct ServiceConfig {
     pub sla: SlaPolicy,
     /// Login attempts allowed per username and per address.
     pub login_throttle: ThrottleConfig,
+    /// Which ways of logging in are on.
+    pub auth_methods: AuthMethods,
     /// New tickets one user may open per minute (0: no limit).
     pub max_tickets_per_minute: u32,
     /// Comments one user may write per minute (0: no limit).
@@ -90,6 +92,7 @@ impl ServiceConfig {
             default_priority: Priority::Medium,
             sla: SlaPolicy::default(),
             login_throttle: ThrottleConfig::default(),
+            auth_methods: AuthMethods::default(),
             max_tickets_per_minute: 10,
             max_comments_per_minute: 30,
         }

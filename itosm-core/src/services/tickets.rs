@@ -11,6 +11,9 @@ pub struct CreateTicketInput {
     pub request_type: RequestType,
     /// The software title, for software requests.
     pub software_id: Option<SoftwareId>,
+    /// A short line naming the request; derived from the description's
+    /// first line when absent, so older clients keep working.
+    pub subject: Option<String>,
     /// What the requester needs, in his words.
     pub description: String,
 }
@@ -102,9 +105,34 @@ impl Itosm {
                 ));
             }
             (_, None) => None,
-            (_, Some(id)) => Some(self.store.get_software(id).await?.ok_or_else(|| {
-                CoreError::bad_input("softwareId", format!("no software with id {}", id.0))
-            })?),
+            (_, Some(id)) => match self.store.get_software(id).await? {
+                Some(software) if !software.retired => Some(software),
+                Some(software) => {
+                    return Err(CoreError::bad_input(
+                        "softwareId",
+                        format!(
+                            "{} is retired and can no longer be requested",
+                            software.label()
+                        ),
+                    ));
+                }
+                None => {
+                    return Err(CoreError::bad_input(
+                        "softwareId",
+                        format!("no software with id {}", id.0),
+                    ));
+                }
+            },
+        };
+        let subject = match input.subject.map(|s| s.trim().to_owned()) {
+            Some(subject) => {
+                validate_text("subject", &subject, crate::MAX_SUBJECT_CHARS)?;
+                if subject.contains(['\n', '\r']) {
+                    return Err(CoreError::bad_input("subject", "must be one line"));
+                }
+                subject
+            }
+            None => crate::derive_subject(&input.description),
         };
         let priority = self.config.default_priority;
         let (first_response_due_at, resolution_due_at) = self.config.sla.due_times(priority, now);
@@ -112,6 +140,7 @@ impl Itosm {
             requester: actor.user.clone(),
             request_type: input.request_type,
             software: software.clone(),
+            subject,
             description: input.description,
             priority,
             first_response_due_at,
@@ -496,7 +525,7 @@ impl Itosm {
         let catalog: HashMap<SoftwareId, Software> = if tickets.iter().any(|t| t.software.is_some())
         {
             self.store
-                .list_software()
+                .list_software(true)
                 .await?
                 .into_iter()
                 .map(|s| (s.id, s))

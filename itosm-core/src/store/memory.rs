@@ -74,6 +74,7 @@ struct State {
     counters: std::collections::HashMap<(String, i32), i64>,
     settings: std::collections::HashMap<String, String>,
     deliveries: Vec<DeliveryRow>,
+    password_hashes: std::collections::HashMap<UserId, String>,
 }
 
 impl State {
@@ -165,6 +166,8 @@ impl UserStore for MemoryStore {
                 role: user.role,
                 active: existing.as_ref().is_none_or(|u| u.active),
                 token_generation: existing.as_ref().map_or(0, |u| u.token_generation),
+                has_password: existing.as_ref().is_some_and(|u| u.has_password),
+                must_change_password: existing.as_ref().is_some_and(|u| u.must_change_password),
             };
             match existing {
                 Some(slot) => *slot = stored.clone(),
@@ -192,6 +195,8 @@ impl UserStore for MemoryStore {
                 role: user.role,
                 active: true,
                 token_generation: 0,
+                has_password: false,
+                must_change_password: false,
             };
             s.users.push(stored.clone());
             Ok(stored)
@@ -214,6 +219,42 @@ impl UserStore for MemoryStore {
         }))
     }
 
+    async fn update_profile(
+        &self,
+        id: UserId,
+        display_name: &str,
+        email: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.with(|s| {
+            if let Some(user) = s.users.iter_mut().find(|u| u.id == id) {
+                user.display_name = display_name.to_owned();
+                user.email = email.map(str::to_owned);
+            }
+        });
+        Ok(())
+    }
+
+    async fn password_hash(&self, id: UserId) -> Result<Option<String>, StoreError> {
+        Ok(self.with(|s| s.password_hashes.get(&id).cloned()))
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &str,
+        must_change: bool,
+    ) -> Result<Option<User>, StoreError> {
+        Ok(self.with(|s| {
+            let user = s.users.iter_mut().find(|u| u.id == id)?;
+            user.has_password = true;
+            user.must_change_password = must_change;
+            user.token_generation += 1;
+            let user = user.clone();
+            s.password_hashes.insert(id, hash.to_owned());
+            Some(user)
+        }))
+    }
+
     async fn list_users(&self, q: &UserQuery) -> Result<Vec<User>, StoreError> {
         Ok(self.with(|s| {
             s.users
@@ -229,8 +270,14 @@ impl UserStore for MemoryStore {
 
 #[async_trait]
 impl CatalogStore for MemoryStore {
-    async fn list_software(&self) -> Result<Vec<Software>, StoreError> {
-        let mut all = self.with(|s| s.software.clone());
+    async fn list_software(&self, include_retired: bool) -> Result<Vec<Software>, StoreError> {
+        let mut all: Vec<Software> = self.with(|s| {
+            s.software
+                .iter()
+                .filter(|x| include_retired || !x.retired)
+                .cloned()
+                .collect()
+        });
         all.sort_by(|a, b| (&a.name, &a.version, a.id).cmp(&(&b.name, &b.version, b.id)));
         Ok(all)
     }
@@ -252,9 +299,68 @@ impl CatalogStore for MemoryStore {
                 id: SoftwareId(s.software.len() as i64 + 1),
                 name: name.to_owned(),
                 version: version.to_owned(),
+                retired: false,
             };
             s.software.push(software.clone());
             software
+        }))
+    }
+
+    async fn add_software(&self, name: &str, version: &str) -> Result<Software, StoreError> {
+        self.with(|s| {
+            if s.software
+                .iter()
+                .any(|x| x.name == name && x.version == version)
+            {
+                return Err(StoreError::Conflict(format!(
+                    "{name} {version} is already in the catalog"
+                )));
+            }
+            let software = Software {
+                id: SoftwareId(s.software.len() as i64 + 1),
+                name: name.to_owned(),
+                version: version.to_owned(),
+                retired: false,
+            };
+            s.software.push(software.clone());
+            Ok(software)
+        })
+    }
+
+    async fn update_software(
+        &self,
+        id: SoftwareId,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<Software>, StoreError> {
+        self.with(|s| {
+            if s.software
+                .iter()
+                .any(|x| x.id != id && x.name == name && x.version == version)
+            {
+                return Err(StoreError::Conflict(format!(
+                    "{name} {version} is already in the catalog"
+                )));
+            }
+            Ok(s.software.iter_mut().find(|x| x.id == id).map(|x| {
+                x.name = name.to_owned();
+                x.version = version.to_owned();
+                x.clone()
+            }))
+        })
+    }
+
+    async fn set_software_retired(
+        &self,
+        id: SoftwareId,
+        retired: bool,
+        _now: DateTime<Utc>,
+    ) -> Result<Option<Software>, StoreError> {
+        Ok(self.with(|s| {
+            s.software.iter_mut().find(|x| x.id == id).map(|x| {
+                x.retired = retired;
+                x.clone()
+            })
         }))
     }
 }

@@ -80,7 +80,7 @@ pub struct TicketQuery {
     pub assignee: Option<AssigneeQuery>,
     /// Only breached (`true`) or not breached (`false`) tickets, judged at `now`.
     pub breached: Option<bool>,
-    /// Only tickets whose number or description contains this text,
+    /// Only tickets whose number, subject or description contains this text,
     /// ignoring ASCII case. Plain text: `%`, `_` and quotes match themselves.
     pub search: Option<String>,
     /// The order.
@@ -113,6 +113,7 @@ impl TicketQuery {
             && self.search.as_ref().is_none_or(|needle| {
                 let needle = needle.to_ascii_lowercase();
                 ticket.number.to_ascii_lowercase().contains(&needle)
+                    || ticket.subject.to_ascii_lowercase().contains(&needle)
                     || ticket.description.to_ascii_lowercase().contains(&needle)
             })
     }
@@ -360,17 +361,53 @@ pub trait UserStore: Send + Sync {
     async fn update_user(&self, id: UserId, patch: UserPatch) -> Result<Option<User>, StoreError>;
     /// Users matching `query`, by id.
     async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError>;
+    /// Updates a user's display name and email (single sign-on keeps them
+    /// in step with the provider).
+    async fn update_profile(
+        &self,
+        id: UserId,
+        display_name: &str,
+        email: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// A user's password hash (PHC string), if he has a password.
+    async fn password_hash(&self, id: UserId) -> Result<Option<String>, StoreError>;
+    /// Sets a user's password hash and whether it must be changed at the
+    /// next login, and raises his token generation (every earlier session
+    /// ends); `None` if there is no such user.
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &str,
+        must_change: bool,
+    ) -> Result<Option<User>, StoreError>;
 }
 
 /// The software catalog.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
-    /// The catalog, ordered by name then version.
-    async fn list_software(&self) -> Result<Vec<Software>, StoreError>;
+    /// The catalog, ordered by name then version; retired titles only if
+    /// asked.
+    async fn list_software(&self, include_retired: bool) -> Result<Vec<Software>, StoreError>;
     /// One catalog title.
     async fn get_software(&self, id: SoftwareId) -> Result<Option<Software>, StoreError>;
     /// Adds a title unless one with the same name and version exists.
     async fn upsert_software(&self, name: &str, version: &str) -> Result<Software, StoreError>;
+    /// Adds a title; `Conflict` if one with the same name and version exists.
+    async fn add_software(&self, name: &str, version: &str) -> Result<Software, StoreError>;
+    /// Renames a title; `None` if there is none, `Conflict` on a clash.
+    async fn update_software(
+        &self,
+        id: SoftwareId,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<Software>, StoreError>;
+    /// Retires (`true`) or restores a title; `None` if there is none.
+    async fn set_software_retired(
+        &self,
+        id: SoftwareId,
+        retired: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Software>, StoreError>;
 }
 
 /// Tickets, their history and comments. Every change commits with its

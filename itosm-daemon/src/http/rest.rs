@@ -65,6 +65,7 @@ fn ticket_json(view: &TicketView) -> Value {
         "username": view.requester.username,
         "requestType": ticket.request_type.as_str(),
         "softwareId": ticket.software.map(|s| s.0),
+        "subject": ticket.subject,
         "software": view.software.as_ref().map(itosm_core::Software::label),
         "description": ticket.description,
         "status": ticket.status.as_str(),
@@ -119,6 +120,8 @@ struct CreateTicketBody {
     request_type: String,
     #[serde(default)]
     software_id: Option<Value>,
+    #[serde(default)]
+    subject: Option<String>,
     description: String,
 }
 
@@ -157,6 +160,7 @@ async fn create_ticket(
             CreateTicketInput {
                 request_type,
                 software_id: software_id.map(SoftwareId),
+                subject: body.subject,
                 description: body.description,
             },
         )

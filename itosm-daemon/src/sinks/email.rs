@@ -259,6 +259,7 @@ mod tests {
             None,
             TicketSnapshot {
                 number: "INC-2026-0001".into(),
+                subject: String::new(),
                 requester: "john.doe".into(),
                 requester_name: requester_name.into(),
                 requester_email: Some("john.doe@example.com".into()),

@@ -82,6 +82,7 @@ mod tests {
                 itosm_core::CreateTicketInput {
                     request_type: itosm_core::RequestType::Other,
                     software_id: None,
+                    subject: None,
                     description: "a mouse".into(),
                 },
             )

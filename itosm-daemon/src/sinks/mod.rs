@@ -323,6 +323,7 @@ mod tests {
             None,
             TicketSnapshot {
                 number: "INC-2026-0001".into(),
+                subject: String::new(),
                 requester: "john.doe".into(),
                 requester_name: "John".into(),
                 requester_email: Some(requester_email.into()),

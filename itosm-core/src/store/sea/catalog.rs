@@ -7,13 +7,18 @@ pub(super) fn software_from(row: software_catalog::Model) -> Software {
         id: SoftwareId(row.id),
         name: row.name,
         version: row.version,
+        retired: row.retired_at.is_some(),
     }
 }
 
 #[async_trait]
 impl CatalogStore for SeaStore {
-    async fn list_software(&self) -> Result<Vec<Software>, StoreError> {
-        Ok(software_catalog::Entity::find()
+    async fn list_software(&self, include_retired: bool) -> Result<Vec<Software>, StoreError> {
+        let mut select = software_catalog::Entity::find();
+        if !include_retired {
+            select = select.filter(software_catalog::Column::RetiredAt.is_null());
+        }
+        Ok(select
             .order_by_asc(software_catalog::Column::Name)
             .order_by_asc(software_catalog::Column::Version)
             .order_by_asc(software_catalog::Column::Id)
@@ -48,6 +53,7 @@ impl CatalogStore for SeaStore {
             id: NotSet,
             name: Set(name.to_owned()),
             version: Set(version.to_owned()),
+            retired_at: Set(None),
         };
         software_catalog::Entity::insert(row)
             .on_conflict_do_nothing_on([
@@ -62,5 +68,69 @@ impl CatalogStore for SeaStore {
             .map_err(classify)?
             .map(software_from)
             .ok_or_else(|| StoreError::Internal("software vanished after insert".to_owned()))
+    }
+
+    async fn add_software(&self, name: &str, version: &str) -> Result<Software, StoreError> {
+        let _guard = self.write_guard().await;
+        let row = software_catalog::ActiveModel {
+            id: NotSet,
+            name: Set(name.to_owned()),
+            version: Set(version.to_owned()),
+            retired_at: Set(None),
+        };
+        row.insert(&self.db)
+            .await
+            .map(software_from)
+            .map_err(|e| match classify(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("{name} {version} is already in the catalog"))
+                }
+                other => other,
+            })
+    }
+
+    async fn update_software(
+        &self,
+        id: SoftwareId,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<Software>, StoreError> {
+        {
+            let _guard = self.write_guard().await;
+            software_catalog::Entity::update_many()
+                .filter(software_catalog::Column::Id.eq(id.0))
+                .col_expr(software_catalog::Column::Name, Expr::value(name))
+                .col_expr(software_catalog::Column::Version, Expr::value(version))
+                .exec(&self.db)
+                .await
+                .map_err(|e| match classify(e) {
+                    StoreError::Conflict(_) => {
+                        StoreError::Conflict(format!("{name} {version} is already in the catalog"))
+                    }
+                    other => other,
+                })?;
+        }
+        self.get_software(id).await
+    }
+
+    async fn set_software_retired(
+        &self,
+        id: SoftwareId,
+        retired: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Software>, StoreError> {
+        {
+            let _guard = self.write_guard().await;
+            software_catalog::Entity::update_many()
+                .filter(software_catalog::Column::Id.eq(id.0))
+                .col_expr(
+                    software_catalog::Column::RetiredAt,
+                    Expr::value(retired.then_some(now)),
+                )
+                .exec(&self.db)
+                .await
+                .map_err(classify)?;
+        }
+        self.get_software(id).await
     }
 }

@@ -19,6 +19,8 @@ pub mod users {
         pub active: bool,
         pub created_at: DateTimeUtc,
         pub token_generation: i64,
+        pub password_hash: Option<String>,
+        pub must_change_password: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -37,6 +39,7 @@ pub mod software_catalog {
         pub id: i64,
         pub name: String,
         pub version: String,
+        pub retired_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -58,6 +61,7 @@ pub mod tickets {
         pub user_id: i64,
         pub request_type: String,
         pub software_id: Option<i64>,
+        pub subject: String,
         pub description: String,
         pub status: String,
         pub priority: String,

@@ -102,7 +102,7 @@ impl SeaStoreOptions {
     }
 }
 
-/// A [`Store`] on SQLite or PostgreSQL through sea-orm.
+/// A [`Store`](crate::store::Store) on SQLite or PostgreSQL through sea-orm.
 #[derive(Debug)]
 pub struct SeaStore {
     db: DatabaseConnection,

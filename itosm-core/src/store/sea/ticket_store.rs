@@ -13,6 +13,12 @@ pub(super) fn ticket_from(row: tickets::Model) -> Result<Ticket, StoreError> {
         number: row.ticket_id,
         requester: UserId(row.user_id),
         software: row.software_id.map(SoftwareId),
+        // Rows written by the seed's SQL (or an older release) have none.
+        subject: if row.subject.is_empty() {
+            crate::derive_subject(&row.description)
+        } else {
+            row.subject
+        },
         description: row.description,
         assignee: row.assignee_id.map(UserId),
         created_at: row.created_at,
@@ -134,6 +140,7 @@ impl TicketStore for SeaStore {
             user_id: Set(new.requester.id.0),
             request_type: Set(new.request_type.as_str().to_owned()),
             software_id: Set(new.software.as_ref().map(|s| s.id.0)),
+            subject: Set(new.subject.clone()),
             description: Set(new.description.clone()),
             status: Set(TicketStatus::Start.as_str().to_owned()),
             priority: Set(new.priority.as_str().to_owned()),
@@ -353,6 +360,7 @@ impl TicketStore for SeaStore {
             select = select.filter(
                 Condition::any()
                     .add(column_contains(tickets::Column::TicketId, needle))
+                    .add(column_contains(tickets::Column::Subject, needle))
                     .add(column_contains(tickets::Column::Description, needle)),
             );
         }

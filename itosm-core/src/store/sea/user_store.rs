@@ -16,6 +16,8 @@ pub(super) fn user_from(row: users::Model) -> Result<User, StoreError> {
         role,
         active: row.active,
         token_generation: row.token_generation,
+        has_password: row.password_hash.is_some(),
+        must_change_password: row.must_change_password,
     })
 }
 
@@ -34,6 +36,8 @@ pub(super) fn user_row(user: &NewUser) -> users::ActiveModel {
         active: Set(true),
         created_at: Set(Utc::now()),
         token_generation: Set(0),
+        password_hash: Set(None),
+        must_change_password: Set(false),
     }
 }
 
@@ -185,5 +189,53 @@ impl UserStore for SeaStore {
             .into_iter()
             .map(user_from)
             .collect()
+    }
+
+    async fn update_profile(
+        &self,
+        id: UserId,
+        display_name: &str,
+        email: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let _guard = self.write_guard().await;
+        users::Entity::update_many()
+            .filter(users::Column::Id.eq(id.0))
+            .col_expr(users::Column::DisplayName, Expr::value(display_name))
+            .col_expr(users::Column::Email, Expr::value(email.map(str::to_owned)))
+            .exec(&self.db)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn password_hash(&self, id: UserId) -> Result<Option<String>, StoreError> {
+        Ok(users::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(classify)?
+            .and_then(|row| row.password_hash))
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &str,
+        must_change: bool,
+    ) -> Result<Option<User>, StoreError> {
+        {
+            let _guard = self.write_guard().await;
+            users::Entity::update_many()
+                .filter(users::Column::Id.eq(id.0))
+                .col_expr(users::Column::PasswordHash, Expr::value(hash))
+                .col_expr(users::Column::MustChangePassword, Expr::value(must_change))
+                .col_expr(
+                    users::Column::TokenGeneration,
+                    Expr::col(users::Column::TokenGeneration).add(1),
+                )
+                .exec(&self.db)
+                .await
+                .map_err(classify)?;
+        }
+        Ok(self.users_by_ids(&[id]).await?.into_iter().next())
     }
 }
