@@ -133,6 +133,13 @@ pub async fn services(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<
     service_config.max_tickets_per_minute = config.tickets.max_created_per_minute;
     service_config.max_comments_per_minute = config.tickets.max_comments_per_minute;
     service_config.max_page_size = config.graphql.max_page_size;
+    service_config.auth_methods = config.auth_methods();
+    service_config.previous_token_secrets = config
+        .auth
+        .previous_token_secrets
+        .iter()
+        .map(|secret| secret.as_bytes().to_vec())
+        .collect();
     service_config.default_page_size = config.graphql.max_page_size.min(20);
     Ok(Arc::new(Itosm::new(store, service_config)?))
 }
@@ -461,7 +468,8 @@ pub fn lock_embedded_database(config: &Config) -> anyhow::Result<Option<std::fs:
 }
 
 /// What an operator needs to know of this instance, in one line, and a
-/// warning when the demo logins (published employee IDs) are on.
+/// warning for each setting unsafe in front of a company (demo logins,
+/// employee-ID login exposed).
 fn log_startup_summary(config: &Config, roles: &Roles) {
     let sinks: Vec<String> = config
         .notifications
@@ -487,9 +495,7 @@ fn log_startup_summary(config: &Config, roles: &Roles) {
         http = %config.http.addr,
         "itosm starting"
     );
-    if config.demo_data {
-        tracing::warn!(
-            "demo data is on: the demo users (john.doe/EMP123, admin.user/ADMIN01, …) can log in; set demo_data = false for real use"
-        );
+    for warning in config.security_warnings() {
+        tracing::warn!("{warning}");
     }
 }

@@ -161,6 +161,27 @@ pub struct AuthConfig {
     pub login_attempts_per_address: u32,
     /// The login throttling window, e.g. `15m`.
     pub login_window: String,
+    /// Ways of logging in that are on: any of `employee_id` (the seed's
+    /// username + employee ID, for the demo; anyone who knows a colleague's
+    /// employee ID can log in as him), `password` (local argon2id
+    /// passwords) and `oidc` (single sign-on).
+    pub methods: Vec<AuthMethod>,
+    /// Earlier token secrets whose tokens are still accepted, so the secret
+    /// can be rotated without logging everyone out: put the old secret
+    /// here and a new one in `token_secret`; drop it after `token_ttl`.
+    pub previous_token_secrets: Vec<String>,
+}
+
+/// One way of logging in, as named in `auth.methods`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// Username + employee ID (the seed's login).
+    EmployeeId,
+    /// Username + local password.
+    Password,
+    /// OpenID Connect single sign-on.
+    Oidc,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -178,6 +199,11 @@ impl std::fmt::Debug for AuthConfig {
                 &self.login_attempts_per_address,
             )
             .field("login_window", &self.login_window)
+            .field("methods", &self.methods)
+            .field(
+                "previous_token_secrets",
+                &format!("[{} redacted]", self.previous_token_secrets.len()),
+            )
             .finish()
     }
 }
@@ -493,6 +519,8 @@ impl Default for Config {
                 login_attempts_per_user: 5,
                 login_attempts_per_address: 20,
                 login_window: "15m".to_owned(),
+                methods: vec![AuthMethod::EmployeeId, AuthMethod::Password],
+                previous_token_secrets: Vec::new(),
             },
             tickets: TicketsConfig {
                 number_format: itosm_core::number::DEFAULT_FORMAT.to_owned(),
@@ -751,6 +779,26 @@ impl Config {
             return Err(ConfigError::invalid(
                 "auth.token_secret",
                 format!("must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"),
+            ));
+        }
+        for (index, previous) in self.auth.previous_token_secrets.iter().enumerate() {
+            if previous.len() < MIN_SECRET_BYTES {
+                return Err(ConfigError::invalid(
+                    "auth.previous_token_secrets",
+                    format!("entry {index} must be at least {MIN_SECRET_BYTES} bytes"),
+                ));
+            }
+        }
+        if self.auth.methods.is_empty() {
+            return Err(ConfigError::invalid(
+                "auth.methods",
+                "must name at least one of employee_id, password, oidc",
+            ));
+        }
+        if self.auth.methods.contains(&AuthMethod::Oidc) {
+            return Err(ConfigError::invalid(
+                "auth.methods",
+                "oidc needs an [auth.oidc] section, which this version does not support yet; use employee_id or password",
             ));
         }
         if let Some(path) = &self.auth.token_secret_file {
@@ -1074,6 +1122,50 @@ impl Config {
             window: chrono::Duration::from_std(self.duration("auth.login_window"))
                 .unwrap_or(chrono::Duration::minutes(15)),
         }
+    }
+
+    /// The ways of logging in that are on, for the services.
+    pub fn auth_methods(&self) -> itosm_core::AuthMethods {
+        itosm_core::AuthMethods {
+            employee_id: self.auth.methods.contains(&AuthMethod::EmployeeId),
+            password: self.auth.methods.contains(&AuthMethod::Password),
+            oidc: self.auth.methods.contains(&AuthMethod::Oidc),
+        }
+    }
+
+    /// Settings that are fine for a demo on one's own machine but unsafe in
+    /// front of a company, each as a sentence for `check-config` and the
+    /// startup log.
+    pub fn security_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.auth.methods.contains(&AuthMethod::EmployeeId) {
+            let exposed = self
+                .http_addr()
+                .map(|addr| !addr.ip().is_loopback())
+                .unwrap_or(true);
+            let mut reasons = Vec::new();
+            if exposed {
+                reasons.push(format!(
+                    "http.addr {} is reachable from other machines",
+                    self.http.addr
+                ));
+            }
+            if !self.is_embedded_database() {
+                reasons.push("the database is PostgreSQL (a shared, real deployment)".to_owned());
+            }
+            if !reasons.is_empty() {
+                warnings.push(format!(
+                    "INSECURE: auth.methods includes employee_id while {}: anyone who knows a colleague's employee ID (printed on badges and payslips) can log in as him; set [auth] methods = [\"password\"] or [\"oidc\"] (see docs/SECURITY.md)",
+                    reasons.join(" and ")
+                ));
+            }
+        }
+        if self.demo_data {
+            warnings.push(
+                "demo data is on: the demo users (john.doe/EMP123, admin.user/ADMIN01, …) can log in; set demo_data = false for real use".to_owned(),
+            );
+        }
+        warnings
     }
 
     /// The listen address.

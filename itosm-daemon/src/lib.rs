@@ -6,6 +6,7 @@
 pub mod app;
 pub mod bench;
 pub mod bounded;
+pub mod cli;
 pub mod config;
 pub mod http;
 pub mod metrics;

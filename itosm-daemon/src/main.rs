@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use itosm_daemon::app::{self, Role, Roles};
+use itosm_daemon::cli::manage::{self, CatalogAction, UserAction};
 use itosm_daemon::config::Config;
 use itosm_daemon::transport::rabbitmq;
 use tracing_subscriber::EnvFilter;
@@ -58,145 +59,16 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
-}
-
-#[derive(Subcommand)]
-enum UserAction {
-    /// Creates a user; fails if the username is taken.
-    Add {
-        /// Login name: 1-64 of letters, digits, '.', '_', '-'.
-        #[arg(long)]
-        username: String,
-        /// Employee ID, the second login factor.
-        #[arg(long)]
-        employee_id: String,
-        /// Name to show.
-        #[arg(long)]
-        name: String,
-        /// Email address for notifications.
-        #[arg(long)]
-        email: Option<String>,
-        /// E.164 phone number for SMS, e.g. +919876543210.
-        #[arg(long)]
-        phone: Option<String>,
-        /// requester, agent or admin.
-        #[arg(long, default_value = "requester")]
-        role: String,
-    },
-    /// Lists users: id, username, role, active, name, email.
-    List,
-    /// Changes a user's role.
-    SetRole {
-        /// The user.
-        username: String,
-        /// requester, agent or admin.
-        role: String,
-    },
-    /// Deactivates a user: he cannot log in and his tokens stop working.
-    Deactivate {
-        /// The user.
-        username: String,
-    },
-    /// Reactivates a deactivated user.
-    Activate {
-        /// The user.
-        username: String,
+    /// Manages the software catalog people request from.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
     },
 }
 
-fn parse_role(value: &str) -> anyhow::Result<itosm_core::Role> {
-    itosm_core::Role::parse(&value.to_ascii_uppercase())
-        .ok_or_else(|| anyhow::anyhow!("--role: {value:?} is not requester, agent or admin"))
-}
-
-async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<()> {
+async fn manage_store(config: &Config) -> anyhow::Result<std::sync::Arc<itosm_core::Itosm>> {
     let store = open_announced(config, app::DatabaseAccess::ExistingOnly).await?;
-    let itosm = app::services(config, store).await?;
-    // The shell's operator is an admin that goes through the same services
-    // and policy as every other surface.
-    let operator = itosm_core::policy::Actor::operator();
-    let operator = Some(&operator);
-    let show = |user: &itosm_core::User| {
-        println!(
-            "{} is now {}, {}",
-            user.username,
-            user.role,
-            if user.active { "active" } else { "deactivated" }
-        );
-    };
-    match action {
-        UserAction::Add {
-            username,
-            employee_id,
-            name,
-            email,
-            phone,
-            role,
-        } => {
-            let user = itosm
-                .create_user(
-                    operator,
-                    itosm_core::NewUser {
-                        username,
-                        employee_id,
-                        display_name: name,
-                        email,
-                        phone,
-                        role: parse_role(&role)?,
-                    },
-                )
-                .await?;
-            println!(
-                "created {} ({}), id {}",
-                user.username, user.role, user.id.0
-            );
-        }
-        UserAction::List => {
-            let mut after: Option<String> = None;
-            loop {
-                let page = itosm
-                    .list_users(
-                        operator,
-                        itosm_core::UserFilterInput::default(),
-                        Some(i64::from(itosm.config().max_page_size)),
-                        after.as_deref(),
-                    )
-                    .await?;
-                for (_, user) in &page.items {
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}",
-                        user.id.0,
-                        user.username,
-                        user.role,
-                        if user.active { "active" } else { "deactivated" },
-                        user.display_name,
-                        user.email.as_deref().unwrap_or("")
-                    );
-                }
-                match page.end_cursor() {
-                    Some(cursor) if page.has_next_page => after = Some(cursor.to_owned()),
-                    _ => break,
-                }
-            }
-        }
-        UserAction::SetRole { username, role } => {
-            let user = itosm.user_by_username(operator, &username).await?;
-            show(
-                &itosm
-                    .change_user_role(operator, user.id, parse_role(&role)?)
-                    .await?,
-            );
-        }
-        UserAction::Deactivate { username } => {
-            let user = itosm.user_by_username(operator, &username).await?;
-            show(&itosm.set_user_active(operator, user.id, false).await?);
-        }
-        UserAction::Activate { username } => {
-            let user = itosm.user_by_username(operator, &username).await?;
-            show(&itosm.set_user_active(operator, user.id, true).await?);
-        }
-    }
-    Ok(())
+    app::services(config, store).await
 }
 
 #[derive(Subcommand)]
@@ -340,7 +212,10 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::CheckConfig => {
             config.transport_kind()?;
-            for warning in itosm_daemon::config::environment_warnings() {
+            for warning in itosm_daemon::config::environment_warnings()
+                .into_iter()
+                .chain(config.security_warnings())
+            {
                 eprintln!("warning: {warning}");
             }
             println!(
@@ -482,7 +357,14 @@ async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::User { action } => user_command(&config, action).await,
+        Command::User { action } => {
+            let itosm = manage_store(&config).await?;
+            manage::user_command(&itosm, action).await
+        }
+        Command::Catalog { action } => {
+            let itosm = manage_store(&config).await?;
+            manage::catalog_command(&itosm, action).await
+        }
         Command::Backup { file } => backup(&config, &file).await,
         Command::Schema => Ok(()),
     }

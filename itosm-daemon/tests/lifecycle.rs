@@ -152,7 +152,10 @@ async fn sigterm_answers_the_request_in_flight_closes_websockets_and_loses_no_ev
         _sinks,
         _db,
     } = daemon_behind_a_proxy(
-        "[shutdown]\ngrace = \"20s\"\n",
+        // A request waits out the brief silence here instead of failing
+        // fast (hardening.rs tests the fast failure): on a loaded machine
+        // the steps below take longer than the default 1 s.
+        "[shutdown]\ngrace = \"20s\"\n[database]\nacquire_timeout = \"20s\"\n",
         &[("ITOSM_LOG__LEVEL", "info")],
     )
     .await;
@@ -237,7 +240,13 @@ async fn a_silent_database_is_reported_at_once_and_the_pipeline_recovers() {
         _sinks,
         _db,
         ..
-    } = daemon_behind_a_proxy("", &[]).await;
+    } = daemon_behind_a_proxy(
+        // The write waits for the link rather than failing fast (which
+        // hardening.rs tests), however slow the machine is.
+        "[database]\nacquire_timeout = \"20s\"\n",
+        &[],
+    )
+    .await;
     let john = app.login("john.doe", "EMP123").await;
 
     proxy.set(itosm_testkit::proxy::ProxyMode::Blackhole);

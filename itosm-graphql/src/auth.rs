@@ -30,7 +30,7 @@ impl AuthQuery {
     /// The logged-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<UserNode> {
         let (_, caller) = services(ctx)?;
-        Ok(UserNode(
+        Ok(UserNode::new(
             caller.actor().map_err(to_graphql_error)?.user.clone(),
         ))
     }

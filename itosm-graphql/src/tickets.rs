@@ -65,7 +65,7 @@ impl TicketQuery {
             .assignable_agents(caller.actor_opt()?)
             .await
             .map_err(to_graphql_error)?;
-        Ok(users.into_iter().map(UserNode).collect())
+        Ok(users.into_iter().map(UserNode::new).collect())
     }
 
     /// Bounds the server enforces, so clients can show them.

@@ -54,7 +54,16 @@ mirror_enum! {
 const PER_TICKET_LIST_COST: usize = 10;
 
 /// A person.
-pub struct UserNode(pub User);
+pub struct UserNode(pub User, SeenBy);
+
+/// Who looks at a [`UserNode`]: anyone (the caller's rights decide), or the
+/// user himself by proof other than the request's credentials (the login
+/// that just made his session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SeenBy {
+    Caller,
+    Himself,
+}
 
 #[Object(name = "User")]
 impl UserNode {
@@ -97,8 +106,16 @@ impl UserNode {
 }
 
 impl UserNode {
+    /// `user` as the request's caller may see him.
+    pub fn new(user: User) -> Self {
+        UserNode(user, SeenBy::Caller)
+    }
+
     /// Whether the caller is this user or an admin.
     fn own_or_admin(&self, ctx: &Context<'_>) -> Result<bool> {
+        if self.1 == SeenBy::Himself {
+            return Ok(true);
+        }
         let (_, caller) = services(ctx)?;
         Ok(caller.actor_opt()?.is_some_and(|actor| {
             actor.user.id == self.0.id || actor.user.role == itosm_core::Role::Admin
@@ -107,6 +124,9 @@ impl UserNode {
 
     /// `value` if the caller may see this user's contact details.
     fn contact<'a>(&self, ctx: &Context<'_>, value: Option<&'a str>) -> Result<Option<&'a str>> {
+        if self.1 == SeenBy::Himself {
+            return Ok(value);
+        }
         let (itosm, caller) = services(ctx)?;
         let visible = itosm.can_view_contact(caller.actor_opt()?, &self.0);
         Ok(if visible { value } else { None })
@@ -130,7 +150,7 @@ impl CommentNode {
         self.0.comment.internal
     }
     async fn author(&self) -> Option<UserNode> {
-        self.0.author.clone().map(UserNode)
+        self.0.author.clone().map(UserNode::new)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.comment.created_at
@@ -180,7 +200,7 @@ impl From<AuthSession> for AuthPayload {
         AuthPayload {
             token: session.token,
             expires_at: session.expires_at,
-            user: UserNode(session.user),
+            user: UserNode(session.user, SeenBy::Himself),
         }
     }
 }
@@ -204,7 +224,7 @@ impl HistoryNode {
         self.0.notes.as_deref()
     }
     async fn actor(&self) -> Option<UserNode> {
-        self.1.clone().map(UserNode)
+        self.1.clone().map(UserNode::new)
     }
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
@@ -241,10 +261,10 @@ impl TicketNode {
         self.0.software.clone().map(SoftwareNode)
     }
     async fn requester(&self) -> UserNode {
-        UserNode(self.0.requester.clone())
+        UserNode::new(self.0.requester.clone())
     }
     async fn assignee(&self) -> Option<UserNode> {
-        self.0.assignee.clone().map(UserNode)
+        self.0.assignee.clone().map(UserNode::new)
     }
     /// As the requester wrote it; clients must render it as text.
     async fn description(&self) -> &str {
@@ -544,7 +564,7 @@ impl UserEdge {
         &self.0
     }
     async fn node(&self) -> UserNode {
-        UserNode(self.1.clone())
+        UserNode::new(self.1.clone())
     }
 }
 

@@ -53,7 +53,7 @@ impl UserMutation {
             .await
             .map_err(to_graphql_error)?;
         Ok(PasswordReset {
-            user: UserNode(user),
+            user: UserNode::new(user),
             temporary_password,
         })
     }
@@ -75,7 +75,7 @@ impl UserMutation {
             )
             .await
             .map_err(to_graphql_error)?;
-        Ok(UserNode(user))
+        Ok(UserNode::new(user))
     }
 
     /// Changes a user's role (admins only, not their own).
@@ -91,7 +91,7 @@ impl UserMutation {
             .change_user_role(caller.actor_opt()?, id, role.into())
             .await
             .map_err(to_graphql_error)?;
-        Ok(UserNode(user))
+        Ok(UserNode::new(user))
     }
 
     /// Deactivates a user (admins only, not themselves): he can no longer
@@ -103,7 +103,7 @@ impl UserMutation {
             .set_user_active(caller.actor_opt()?, id, false)
             .await
             .map_err(to_graphql_error)?;
-        Ok(UserNode(user))
+        Ok(UserNode::new(user))
     }
 
     /// Reactivates a deactivated user (admins only).
@@ -114,6 +114,6 @@ impl UserMutation {
             .set_user_active(caller.actor_opt()?, id, true)
             .await
             .map_err(to_graphql_error)?;
-        Ok(UserNode(user))
+        Ok(UserNode::new(user))
     }
 }

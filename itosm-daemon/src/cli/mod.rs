@@ -1,0 +1,4 @@
+//! Pieces of the `itosm` command line that live in the library, so the
+//! binary stays a thin dispatcher and tests can reach them.
+
+pub mod manage;
