@@ -59,9 +59,13 @@ export function AuthProvider({
 
   const signIn = useCallback(async (token: string, user: SessionUser) => {
     await openSession(token);
+    // A login's answer is read as the anonymous caller it came from, so
+    // fields only the user himself may see (mustChangePassword) are null
+    // there: ask again, now as him.
+    const me = await fetchMe();
     setNotice(null);
     setGeneration((g) => g + 1);
-    setSession({ user });
+    setSession({ user: me.kind === 'in' ? me.user : user });
   }, []);
 
   const signOut = useCallback(async (n?: string) => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, vi } from 'vitest';
  * closing the cookie succeed. Tests of the GraphQL client stub `fetch`
  * themselves; the components under test use a mock urql client.
  */
-export const sessionFetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+async function daemon(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   if (url.endsWith('/api/session')) {
     return new Response(init?.method === 'DELETE' ? null : '{}', { status: init?.method === 'DELETE' ? 204 : 200 });
@@ -15,10 +15,13 @@ export const sessionFetch = vi.fn(async (input: RequestInfo | URL, init?: Reques
   return new Response(JSON.stringify({ data: null, errors: [{ message: 'log in first', extensions: { code: 'UNAUTHENTICATED' } }] }), {
     headers: { 'content-type': 'application/json' },
   });
-});
+}
+
+export const sessionFetch = vi.fn(daemon);
 
 beforeEach(() => {
-  sessionFetch.mockClear();
+  sessionFetch.mockReset();
+  sessionFetch.mockImplementation(daemon);
   vi.stubGlobal('fetch', sessionFetch);
 });
 

@@ -64,12 +64,25 @@ describe('the login page', () => {
 describe('a password an admin reset', () => {
   it('must be changed before anything else, then the page asked for opens', async () => {
     const user = userEvent.setup();
+    // As the daemon answers: the login's payload, read anonymously, says
+    // null; `me`, asked with the new session cookie, says true.
+    let mustChange = true;
+    sessionFetch.mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = String(input);
+      if (url === '/api/session') return new Response(init?.method === 'DELETE' ? null : '{}', { status: init?.method === 'DELETE' ? 204 : 200 });
+      return new Response(JSON.stringify({ data: { me: mary(mustChange) } }), { headers: { 'content-type': 'application/json' } });
+    });
     const { router, calls } = renderApp({
       path: '/login?returnTo=%2Fmy-tickets',
       handlers: {
         AuthMethods: methods({ employeeId: false }),
-        PasswordLogin: () => ({ data: { loginWithPassword: { token: 'temp-token', user: mary(true) } } }),
-        ChangePassword: () => ({ data: { changePassword: { token: 'new-token', user: mary(false) } } }),
+        PasswordLogin: () => ({
+          data: { loginWithPassword: { token: 'temp-token', user: { ...mary(false), mustChangePassword: null } } },
+        }),
+        ChangePassword: () => {
+          mustChange = false;
+          return { data: { changePassword: { token: 'new-token', user: { ...mary(false), mustChangePassword: null } } } };
+        },
         MyTickets: () => 'pending',
         NewRequestData: () => 'pending',
       },
