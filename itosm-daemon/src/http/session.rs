@@ -149,9 +149,10 @@ fn origin_authority(origin: &str) -> Option<&str> {
 
 /// Whether the browser reached us over plain http at a loopback address
 /// (`http://127.0.0.1:8080`, `http://localhost:8080`): the one case where
-/// the cookie goes without `Secure`, which would otherwise keep it from
-/// being sent back over http. Anything a proxy says came over https keeps
-/// `Secure`.
+/// the cookie goes without `Secure`. Chromium keeps a `Secure` cookie on
+/// loopback http, but not every browser has (WebKit long dropped them),
+/// and loopback traffic never leaves the machine. Anything a proxy says
+/// came over https keeps `Secure`.
 fn plain_http_to_loopback(headers: &HeaderMap) -> bool {
     let forwarded_https = headers
         .get("x-forwarded-proto")
