@@ -851,6 +851,16 @@ async function main() {
       await tab.getByTestId(`ticket-row-${number}`).waitFor();
       await assertNoTokenInPage(tab);
       await tokenOf(tab);
+      // The browser's cookie alone, as a cross-site form would send it, runs
+      // nothing; with the portal's CSRF header it does.
+      const query = { query: '{ me { username } }' };
+      const bare = await tab.request.post(`${BASE}/graphql`, { data: query });
+      assert(bare.status() === 403, `cookie without X-Itosm-Csrf: HTTP ${bare.status()}`);
+      const reason = (await bare.json()).errors?.[0]?.extensions?.reason;
+      assert(reason === 'CSRF_HEADER_MISSING', `refusal reason: ${reason}`);
+      const proven = await tab.request.post(`${BASE}/graphql`, { data: query, headers: { 'X-Itosm-Csrf': '1' } });
+      const me = (await proven.json()).data?.me?.username;
+      assert(me === 'john.doe', `cookie with X-Itosm-Csrf: ${me}`);
       await shot(tab, '35-john-new-tab');
       await tab.close();
     });
