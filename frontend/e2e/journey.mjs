@@ -22,6 +22,8 @@ const SHOTS = fileURLToPath(new URL('../e2e-screenshots/', import.meta.url));
 const XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
 const DESCRIPTION = `Please install AutoCAD for the plant project. ${XSS}`;
 const NUMBER_RE = /^INC-\d{4}-\d{4,}$/;
+// A subject with markup in it: lists and the ticket page must show it as text.
+const SUBJECT = 'AutoCAD 2025 for the plant project <i>asap</i>';
 
 // Working the ticket (admin) while john watches it live.
 const PUBLIC_COMMENT = 'We are installing AutoCAD on your laptop this afternoon.';
@@ -31,6 +33,11 @@ const XSS_COMMENT = '<img src=x onerror="window.__xss=3"><script>window.__xss=4<
 // A part of john's description, typed into the dashboard search.
 const XSS_SEARCH = '<img src=x onerror="window.__xss=2">';
 const AGENT = { username: 'agent.e2e', employeeId: 'EMP-E2E', displayName: 'Agent E2E', email: 'agent.e2e@example.com' };
+// A requester whose password the admin resets (created through the API).
+const MARY = { username: 'mary.e2e', employeeId: 'EMP-MARY', displayName: 'Mary E2E' };
+const MARY_PASSWORD = 'correct horse battery staple';
+// A title the admin adds, renames and retires in the catalog.
+const TOOL = { name: 'E2E Survey Tool', version: '1.0', renamed: 'E2E Survey Tool Pro', renamedVersion: '2.0' };
 
 if (!BASE) {
   console.error('ITOSM_E2E_BASE_URL is not set (e.g. http://127.0.0.1:18080); start the daemon first.');
@@ -91,11 +98,22 @@ async function login(page, username, employeeId) {
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
 }
 
+/** Logs in with username and password (the login page's second method). */
+async function loginWithPassword(page, username, password) {
+  await page.goto(`${BASE}/login`);
+  await page.getByTestId('login-method-password').click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+}
+
 /** Fills and sends the request form; returns the ticket number shown. */
-async function createRequest(page, { type, software, description }) {
+async function createRequest(page, { type, software, subject, description }) {
   await page.goto(`${BASE}/new-request`);
   await page.getByLabel('Request type').selectOption(type);
   if (software) await page.getByLabel('Software').selectOption({ label: software });
+  await page.getByLabel('Subject').fill(subject ?? description.slice(0, 60));
   await page.getByLabel('Description').fill(description);
   await page.getByRole('button', { name: 'Submit request' }).click();
   const created = page.getByTestId('created-ticket-number');
@@ -118,11 +136,33 @@ async function gql(token, query, variables = {}) {
   }
 }
 
-/** The token the portal keeps for this tab (sessionStorage `itosm.session`). */
+/** The browser's session cookie (`itosm_session`), as the browser keeps it; `undefined` without one. */
+async function sessionCookie(page) {
+  const cookies = await page.context().cookies(BASE);
+  return cookies.find((c) => c.name === 'itosm_session');
+}
+
+/**
+ * The token of this browser's session: read from the HttpOnly cookie by the
+ * test harness (no script in the page can), for API-level checks.
+ */
 async function tokenOf(page) {
-  const token = await page.evaluate(() => JSON.parse(window.sessionStorage.getItem('itosm.session') ?? 'null')?.token);
-  assert(typeof token === 'string' && token, 'no session token in this tab');
-  return token;
+  const cookie = await sessionCookie(page);
+  assert(cookie?.value, 'no session cookie in this browser');
+  assert(cookie.httpOnly, 'the session cookie is readable by scripts');
+  assert(cookie.sameSite === 'Strict', `the session cookie is SameSite=${cookie.sameSite}`);
+  return cookie.value;
+}
+
+/** Scripts in the page see no token anywhere. */
+async function assertNoTokenInPage(page) {
+  const seen = await page.evaluate(() => ({
+    cookie: document.cookie,
+    session: window.sessionStorage.length,
+    local: window.localStorage.length,
+  }));
+  assert(!seen.cookie.includes('itosm_session'), `document.cookie shows the session: ${seen.cookie}`);
+  assert(seen.session === 0 && seen.local === 0, `web storage holds ${seen.session + seen.local} item(s)`);
 }
 
 /**
@@ -181,7 +221,11 @@ async function main() {
   const pageErrors = [];
   const newPage = async (name, options = {}) => {
     const context = await browser.newContext(options);
-    const page = await context.newPage();
+    return watch(await context.newPage(), name);
+  };
+  /** Another tab of the same browser (same cookies) as `page`. */
+  const newTab = async (page, name) => watch(await page.context().newPage(), name);
+  const watch = (page, name) => {
     page.setDefaultTimeout(TIMEOUT);
     page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
     // The daemon's Content-Security-Policy allows no inline or foreign
@@ -278,6 +322,9 @@ async function main() {
       const options = await john.getByLabel('Software').locator('option').allTextContents();
       assert(options.includes('Autodesk AutoCAD 2025'), `catalog: ${options.join(', ')}`);
       await john.getByLabel('Software').selectOption({ label: 'Autodesk AutoCAD 2025' });
+      const explanation = (await john.getByTestId('request-type-explanation').textContent()) ?? '';
+      assert(explanation.trim().length > 0, 'no explanation for the request type');
+      await john.getByLabel('Subject').fill(SUBJECT);
       await john.getByLabel('Description').fill(DESCRIPTION);
       const counter = (await john.getByTestId('description-count').textContent()) ?? '';
       assert(counter.startsWith(`${[...DESCRIPTION].length} / `), `counter says ${counter}`);
@@ -307,6 +354,8 @@ async function main() {
       assert(first === number, `top row is ${first}, not ${number}`);
       assert(await admin.evaluate(() => window.__itosmNoReload === true), 'the admin page was reloaded');
       assert((await row.textContent())?.includes('Autodesk AutoCAD 2025'), 'row lacks the software');
+      const subject = await row.getByTestId('row-subject').textContent();
+      assert(subject === SUBJECT, `live row subject: ${subject}`);
       await shot(admin, '07-admin-live');
     });
 
@@ -334,6 +383,8 @@ async function main() {
       const text = (await row.textContent()) ?? '';
       assert(text.includes('Autodesk AutoCAD 2025'), `row: ${text}`);
       assert(text.includes('Software install'), `row: ${text}`);
+      assert((await row.getByTestId('row-subject').textContent()) === SUBJECT, `row subject: ${text}`);
+      assert((await row.locator('i').count()) === 0, 'the subject produced elements');
       assert(text.includes('Start'), `row: ${text}`);
       assert(!(await john.getByTestId(`ticket-row-${state.janeNumber}`).count()), 'jane’s ticket is listed for john');
       await assertFitsWidth(john);
@@ -347,6 +398,8 @@ async function main() {
       const description = john.getByTestId('ticket-description');
       await description.waitFor();
       assert((await description.textContent()) === DESCRIPTION, `description: ${await description.textContent()}`);
+      const subject = john.getByTestId('ticket-subject');
+      assert((await subject.textContent()) === SUBJECT, `subject: ${await subject.textContent()}`);
       assert((await description.locator('img, script').count()) === 0, 'the description produced elements');
       assert((await john.evaluate(() => typeof window.__xss)) === 'undefined', 'window.__xss is set');
       await john.getByTestId('ticket-history').getByText('Start').first().waitFor();
@@ -745,10 +798,10 @@ async function main() {
       const notice = agent.getByText('Your session has ended. Please log in again.');
       await notice.waitFor();
       assert((await agent.getByTestId('admin-tickets-table').count()) === 0, 'the dashboard is still shown');
-      assert(
-        (await agent.evaluate(() => window.sessionStorage.getItem('itosm.session'))) === null,
-        'the session was kept',
-      );
+      // The portal drops the refused cookie as it leaves (DELETE /api/session).
+      const deadline = Date.now() + TIMEOUT;
+      while ((await sessionCookie(agent)) !== undefined && Date.now() < deadline) await agent.waitForTimeout(100);
+      assert((await sessionCookie(agent)) === undefined, 'the dead session cookie was kept');
       await shot(agent, '32-agent-logged-out');
     });
 
@@ -787,14 +840,165 @@ async function main() {
       assert(!JSON.stringify(answer.data ?? null).includes('@'), 'emails came back anyway');
     });
 
+    // ---- Sessions that follow the user, catalog, passwords ----
+
+    await check('a page opened in a new tab is still logged in, and no script sees the token', async () => {
+      const number = need('johnNumber', 'john’s request');
+      const tab = await newTab(john, 'john-tab');
+      await tab.goto(`${BASE}/my-tickets`);
+      await tab.getByRole('heading', { name: 'My tickets', exact: true }).waitFor();
+      assert(new URL(tab.url()).pathname === '/my-tickets', `landed on ${tab.url()}`);
+      await tab.getByTestId(`ticket-row-${number}`).waitFor();
+      await assertNoTokenInPage(tab);
+      await tokenOf(tab);
+      // The browser's cookie alone, as a cross-site form would send it, runs
+      // nothing; with the portal's CSRF header it does.
+      const query = { query: '{ me { username } }' };
+      const bare = await tab.request.post(`${BASE}/graphql`, { data: query });
+      assert(bare.status() === 403, `cookie without X-Itosm-Csrf: HTTP ${bare.status()}`);
+      const reason = (await bare.json()).errors?.[0]?.extensions?.reason;
+      assert(reason === 'CSRF_HEADER_MISSING', `refusal reason: ${reason}`);
+      const proven = await tab.request.post(`${BASE}/graphql`, { data: query, headers: { 'X-Itosm-Csrf': '1' } });
+      const me = (await proven.json()).data?.me?.username;
+      assert(me === 'john.doe', `cookie with X-Itosm-Csrf: ${me}`);
+      await shot(tab, '35-john-new-tab');
+      await tab.close();
+    });
+
+    await check('the admin adds, renames and retires a title, and the request form follows', async () => {
+      need('adminIn', 'admin login');
+      need('johnIn', 'john login');
+      await admin.getByTestId('nav-catalog').click();
+      await admin.waitForURL((url) => url.pathname === '/admin/catalog');
+      await admin.getByTestId('catalog-table').waitFor();
+      const row = (label) => admin.locator(`[data-testid="software-row"][data-label="${label}"]`);
+      const offered = async () => {
+        await john.goto(`${BASE}/new-request`);
+        await john.getByLabel('Request type').selectOption('SOFTWARE_INSTALL');
+        await john.getByLabel('Software').locator('option').nth(1).waitFor({ state: 'attached' });
+        return john.getByLabel('Software').locator('option').allTextContents();
+      };
+      const first = `${TOOL.name} ${TOOL.version}`;
+      const renamed = `${TOOL.renamed} ${TOOL.renamedVersion}`;
+
+      await admin.getByTestId('new-software-name').fill(TOOL.name);
+      await admin.getByTestId('new-software-version').fill(TOOL.version);
+      await admin.getByTestId('add-software-submit').click();
+      await row(first).waitFor();
+      let options = await offered();
+      assert(options.includes(first), `the form offers: ${options.join(', ')}`);
+
+      await row(first).getByTestId('rename-software').click();
+      await admin.getByTestId('rename-name').fill(TOOL.renamed);
+      await admin.getByTestId('rename-version').fill(TOOL.renamedVersion);
+      await admin.getByTestId('rename-save').click();
+      await row(renamed).waitFor();
+      options = await offered();
+      assert(options.includes(renamed) && !options.includes(first), `after the rename the form offers: ${options.join(', ')}`);
+
+      await row(renamed).getByTestId('retire-software').click();
+      await admin.locator(`[data-testid="software-row"][data-label="${renamed}"][data-retired="true"]`).waitFor();
+      assert((await row(renamed).getByTestId('software-state').textContent()) === 'Retired', 'not marked retired');
+      await shot(admin, '36-catalog-retired');
+      options = await offered();
+      assert(!options.includes(renamed), `a retired title is offered: ${options.join(', ')}`);
+      assert(options.includes('Autodesk AutoCAD 2025'), `the form lost the others: ${options.join(', ')}`);
+    });
+
+    await check('the admin resets a password; she logs in with it, must change it, then logs in with the new one', async () => {
+      need('adminIn', 'admin login');
+      const made = await gql(await tokenOf(admin), 'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', {
+        i: { ...MARY, role: 'REQUESTER' },
+      });
+      assert(made.data?.createUser?.id, `createUser: ${JSON.stringify(made).slice(0, 300)}`);
+      await admin.getByTestId('nav-users').click();
+      await admin.waitForURL((url) => url.pathname === '/admin/users');
+      const row = admin.locator(`[data-testid="user-row"][data-username="${MARY.username}"]`);
+      await row.waitFor();
+      await row.getByTestId('reset-password').click();
+      await row.getByTestId('confirm-reset-password').click();
+      const shown = row.getByTestId('temporary-password');
+      await shown.waitFor();
+      const temporary = ((await shown.textContent()) ?? '').trim();
+      assert(temporary.length >= 12, `temporary password: ${JSON.stringify(temporary)}`);
+      await shot(admin, '37-users-reset-password');
+
+      const mary = await newPage('mary', { viewport: { width: 1024, height: 800 } });
+      await loginWithPassword(mary, MARY.username, temporary);
+      await mary.waitForURL((url) => url.pathname === '/account/password');
+      await mary.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+      await mary.goto(`${BASE}/new-request`);
+      await mary.waitForURL((url) => url.pathname === '/account/password');
+      await mary.getByLabel('Temporary password').fill(temporary);
+      await mary.getByLabel('New password', { exact: true }).fill(MARY_PASSWORD);
+      await mary.getByLabel('New password again').fill(MARY_PASSWORD);
+      await shot(mary, '38-mary-choose-password');
+      await mary.getByRole('button', { name: 'Save the new password' }).click();
+      await mary.waitForURL((url) => url.pathname === '/new-request');
+      await mary.getByLabel('Subject').waitFor();
+      await mary.getByTestId('logout').click();
+      await mary.waitForURL((url) => url.pathname === '/login');
+
+      // The temporary password no longer works; the new one does.
+      await mary.getByTestId('login-method-password').click();
+      await mary.getByLabel('Username').fill(MARY.username);
+      await mary.getByLabel('Password', { exact: true }).fill(temporary);
+      await mary.getByRole('button', { name: 'Log in' }).click();
+      await mary.getByTestId('login-error').waitFor();
+      await loginWithPassword(mary, MARY.username, MARY_PASSWORD);
+      assert(new URL(mary.url()).pathname === '/my-tickets', `landed on ${mary.url()}`);
+      await mary.getByRole('heading', { name: 'My tickets', exact: true }).waitFor();
+      await mary.close();
+    });
+
+    await check('jane logs out everywhere, and her other tab notices at its next request', async () => {
+      need('janeNumber', 'jane’s login');
+      const other = await newTab(jane, 'jane-tab');
+      await other.goto(`${BASE}/new-request`);
+      await other.getByLabel('Subject').waitFor();
+      const token = await tokenOf(jane);
+      await jane.goto(`${BASE}/my-tickets`);
+      await jane.getByTestId('user-menu').locator('summary').click();
+      await jane.getByTestId('logout-everywhere').click();
+      await jane.waitForURL((url) => url.pathname === '/login');
+      await jane.getByText('You are logged out on every device.').waitFor();
+      assert((await sessionCookie(jane)) === undefined, 'the session cookie was kept');
+      const me = await gql(token, '{ me { username } }');
+      assert(me.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED', `her old token still works: ${JSON.stringify(me)}`);
+      await other.getByRole('link', { name: 'My tickets', exact: true }).click();
+      await other.waitForURL((url) => url.pathname === '/login');
+      await other.getByText('Your session has ended. Please log in again.').waitFor();
+      await other.close();
+    });
+
     await check('logging out forgets the session', async () => {
       need('johnIn', 'john login');
       await john.goto(`${BASE}/my-tickets`);
       await john.getByTestId('logout').click();
       await john.waitForURL((url) => url.pathname === '/login');
-      assert((await john.evaluate(() => window.sessionStorage.length)) === 0, 'sessionStorage not cleared');
+      assert((await sessionCookie(john)) === undefined, 'the session cookie was not cleared');
       await john.goto(`${BASE}/my-tickets`);
       await john.waitForURL((url) => url.pathname === '/login');
+      state.johnOut = true;
+    });
+
+    await check('a deep link to a ticket in a fresh tab after logout lands on login, then on the ticket', async () => {
+      const number = need('johnNumber', 'john’s request');
+      need('johnOut', 'john’s logout');
+      const tab = await newTab(john, 'john-deep-link');
+      await tab.goto(`${BASE}/tickets/${number}`);
+      await tab.waitForURL((url) => url.pathname === '/login');
+      const returnTo = new URL(tab.url()).searchParams.get('returnTo');
+      assert(returnTo === `/tickets/${number}`, `returnTo is ${returnTo}`);
+      await tab.getByLabel('Username').fill('john.doe');
+      await tab.getByLabel('Employee ID').fill('EMP123');
+      await tab.getByRole('button', { name: 'Log in' }).click();
+      await tab.waitForURL((url) => url.pathname === `/tickets/${number}`);
+      assert((await tab.getByTestId('ticket-number').textContent()) === number, 'another ticket is shown');
+      assert((await tab.getByTestId('ticket-subject').textContent()) === SUBJECT, 'the subject is missing');
+      await assertNoTokenInPage(tab);
+      await shot(tab, '39-deep-link-after-login');
+      await tab.close();
     });
 
     await check('no uncaught errors in any page', async () => {

@@ -2,6 +2,7 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { renderApp, sessions } from '@/test/render';
+import { sessionFetch } from '@/test/setup';
 
 describe('routing and guards', () => {
   it('sends / to /login without a session', async () => {
@@ -25,11 +26,11 @@ describe('routing and guards', () => {
           data: {
             login: {
               token: 't',
-              expiresAt: '2999-01-01T00:00:00Z',
-              user: { id: '1', username: 'john.doe', displayName: 'John Doe', role: 'REQUESTER' },
+              user: { id: '1', username: 'john.doe', displayName: 'John Doe', role: 'REQUESTER', mustChangePassword: false },
             },
           },
         }),
+        TicketDetails: () => 'pending',
       },
     });
     const user = userEvent.setup();
@@ -39,12 +40,12 @@ describe('routing and guards', () => {
     await waitFor(() => expect(router.state.location.pathname).toBe('/tickets/INC-2026-0001'));
   });
 
-  it('logs out: forgets the token and shows the login page', async () => {
-    window.sessionStorage.setItem('itosm.session', JSON.stringify(sessions.john));
+  it('logs out: clears the session cookie and shows the login page', async () => {
     const { router } = renderApp({ path: '/my-tickets', session: sessions.john });
     await userEvent.click(await screen.findByTestId('logout'));
     await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
-    expect(window.sessionStorage.getItem('itosm.session')).toBeNull();
+    const [url, init] = sessionFetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect([url, init.method]).toEqual(['/api/session', 'DELETE']);
   });
 
   it('shows a not-found page for unknown paths', async () => {

@@ -4,7 +4,9 @@ import { AppLayout } from '@/components/layout/app-layout';
 import { paths } from '@/config/paths';
 import { RequireAuth } from '@/lib/auth';
 import { AdminRoute } from './routes/admin';
+import { AdminCatalogRoute } from './routes/admin-catalog';
 import { AdminUsersRoute } from './routes/admin-users';
+import { ChangePasswordRoute } from './routes/change-password';
 import { HomeRoute } from './routes/home';
 import { LoginRoute } from './routes/login';
 import { MyTicketsRoute } from './routes/my-tickets';
@@ -27,6 +29,8 @@ export const routes: RouteObject[] = [
       { path: paths.ticketPattern, element: <TicketRoute /> },
       { path: paths.admin, element: <AdminRoute /> },
       { path: paths.adminUsers, element: <AdminUsersRoute /> },
+      { path: paths.adminCatalog, element: <AdminCatalogRoute /> },
+      { path: paths.changePassword, element: <ChangePasswordRoute /> },
       { path: '*', element: <NotFoundRoute /> },
     ],
   },

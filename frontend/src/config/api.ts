@@ -2,6 +2,13 @@
 // serves both (and nginx proxies both in compose). Never put a host here.
 export const GRAPHQL_PATH = '/graphql';
 export const GRAPHQL_WS_PATH = '/graphql/ws';
+/** Opens (POST, with the login's token) and closes (DELETE) the session cookie. */
+export const SESSION_PATH = '/api/session';
+/**
+ * Sent on every GraphQL request: the daemon takes the session cookie only
+ * from requests carrying it, which a cross-site form cannot.
+ */
+export const CSRF_HEADER = 'X-Itosm-Csrf';
 
 /** ws(s)://<current host>/graphql/ws, derived at run time from the page's own URL. */
 export function graphqlWsUrl(loc: Pick<Location, 'protocol' | 'host'> = window.location): string {
@@ -11,3 +18,8 @@ export function graphqlWsUrl(loc: Pick<Location, 'protocol' | 'host'> = window.l
 
 /** Page size for ticket lists (the server caps it at `limits.maxPageSize`). */
 export const PAGE_SIZE = 20;
+/** The server's bound on a ticket's subject. */
+export const MAX_SUBJECT_CHARS = 120;
+/** The server's bounds on a password. */
+export const MIN_PASSWORD_CHARS = 12;
+export const MAX_PASSWORD_CHARS = 256;

@@ -2,10 +2,12 @@
 export const paths = {
   root: '/',
   login: '/login',
+  changePassword: '/account/password',
   newRequest: '/new-request',
   myTickets: '/my-tickets',
   ticket: (number: string) => `/tickets/${encodeURIComponent(number)}`,
   ticketPattern: '/tickets/:number',
   admin: '/admin',
   adminUsers: '/admin/users',
+  adminCatalog: '/admin/catalog',
 } as const;

@@ -14,22 +14,24 @@ function stubFetch(body: unknown) {
 }
 
 describe('GraphQL client', () => {
-  it('posts to the relative /graphql with the bearer token', async () => {
+  it('posts to the relative /graphql with the CSRF header, the cookie and no token', async () => {
     const fetch = stubFetch({ data: { tickets: { edges: [], pageInfo: { hasNextPage: false, endCursor: null } } } });
-    const { client, dispose } = createGraphqlClient({ token: 'tok', onUnauthenticated: vi.fn() });
+    const { client, dispose } = createGraphqlClient({ authenticated: true, onUnauthenticated: vi.fn() });
     const r = await client.query(MyTicketsQuery, { first: 5 }).toPromise();
     expect(r.error).toBeUndefined();
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe('/graphql');
     expect(init.method).toBe('POST');
-    expect(new Headers(init.headers).get('authorization')).toBe('Bearer tok');
+    expect(new Headers(init.headers).get('x-itosm-csrf')).toBe('1');
+    expect(new Headers(init.headers).get('authorization')).toBeNull();
+    expect(init.credentials).toBe('same-origin');
     dispose();
   });
 
   it('ends the session when the server says UNAUTHENTICATED', async () => {
     stubFetch({ data: null, errors: [{ message: 'expired', extensions: { code: 'UNAUTHENTICATED' } }] });
     const onUnauthenticated = vi.fn();
-    const { client } = createGraphqlClient({ token: 'old', onUnauthenticated });
+    const { client } = createGraphqlClient({ authenticated: true, onUnauthenticated });
     await client.query(MyTicketsQuery, { first: 5 }).toPromise();
     expect(onUnauthenticated).toHaveBeenCalled();
   });
@@ -37,7 +39,7 @@ describe('GraphQL client', () => {
   it('ends the session when a mutation answers UNAUTHENTICATED too', async () => {
     stubFetch({ data: null, errors: [{ message: 'deactivated', extensions: { code: 'UNAUTHENTICATED' } }] });
     const onUnauthenticated = vi.fn();
-    const { client } = createGraphqlClient({ token: 'gone', onUnauthenticated });
+    const { client } = createGraphqlClient({ authenticated: true, onUnauthenticated });
     await client
       .mutation(ChangeStatusMutation, { number: 'INC-2026-0001', status: 'CANCELLED', note: null, version: 1 })
       .toPromise();

@@ -1,12 +1,13 @@
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
-import { GRAPHQL_PATH, graphqlWsUrl } from '@/config/api';
+import { CSRF_HEADER, GRAPHQL_PATH, graphqlWsUrl } from '@/config/api';
 import { createConnectionStatusStore, type ConnectionStatusStore } from './connection-status';
 import { hasCode } from './errors';
 
 export type GraphqlClientOptions = {
-  token: string | null;
-  /** Called when the server says the token is no longer good. */
+  /** Whether a user is logged in (his session cookie goes with every request). */
+  authenticated: boolean;
+  /** Called when the server says the session is no longer good. */
   onUnauthenticated: () => void;
   wsUrl?: string;
 };
@@ -41,13 +42,14 @@ export function retryDelay(retries: number): number {
 }
 
 /**
- * One urql client per logged-in session: HTTP for queries and mutations
- * (`Authorization: Bearer`), graphql-transport-ws for subscriptions with the
- * token in `connection_init`. Recreated on login/logout so no token leaks
- * from one session into the next.
+ * One urql client per logged-in session: HTTP for queries and mutations,
+ * graphql-transport-ws for subscriptions. Both carry the session cookie the
+ * browser holds (same origin); the HTTP requests add the CSRF header the
+ * daemon asks of cookie-authenticated requests. Recreated on login/logout so
+ * no cached answer leaks from one session into the next.
  */
 export function createGraphqlClient(opts: GraphqlClientOptions): GraphqlClientBundle {
-  const { token, onUnauthenticated } = opts;
+  const { authenticated, onUnauthenticated } = opts;
   const live = createConnectionStatusStore();
   let ws: WsClient | null = null;
 
@@ -56,7 +58,8 @@ export function createGraphqlClient(opts: GraphqlClientOptions): GraphqlClientBu
     ws = createWsClient({
       url: opts.wsUrl ?? graphqlWsUrl(),
       lazy: true,
-      connectionParams: token ? { token, Authorization: `Bearer ${token}` } : {},
+      // No token here: the upgrade request carries the session cookie.
+      connectionParams: {},
       retryAttempts: Number.POSITIVE_INFINITY,
       shouldRetry: shouldReconnect,
       retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, retryDelay(retries))),
@@ -80,17 +83,14 @@ export function createGraphqlClient(opts: GraphqlClientOptions): GraphqlClientBu
     requestPolicy: 'cache-and-network',
     // The contract is `POST /graphql` (`GET /graphql` is GraphiQL).
     preferGetMethod: false,
-    fetchOptions: (): RequestInit => {
-      const headers: Record<string, string> = {};
-      if (token) headers.Authorization = `Bearer ${token}`;
-      return { headers };
-    },
+    fetchOptions: (): RequestInit => ({ credentials: 'same-origin', headers: { [CSRF_HEADER]: '1' } }),
     exchanges: [
       mapExchange({
         onError(error) {
-          // Only a logged-in client can lose its session; the login form's
-          // own errors (no token yet) are shown by the form.
-          if (token && hasCode(error, 'UNAUTHENTICATED')) onUnauthenticated();
+          // Only a logged-in client can lose its session (logged out in
+          // another tab, everywhere, deactivated, expired); the login
+          // form's own errors are shown by the form.
+          if (authenticated && hasCode(error, 'UNAUTHENTICATED')) onUnauthenticated();
         },
       }),
       cacheExchange,

@@ -13,18 +13,19 @@ export function useLiveStatusStore(): ConnectionStatusStore {
 
 /** Builds the urql client for the current session (a new one on login/logout). */
 export function GraphqlProvider({ children }: { children: ReactNode }) {
-  const { session, signOut } = useAuth();
-  const token = session?.token ?? null;
+  const { session, signOut, generation } = useAuth();
+  const authenticated = Boolean(session);
   const signOutRef = useRef(signOut);
   signOutRef.current = signOut;
 
   const bundle = useMemo(
     () =>
       createGraphqlClient({
-        token,
-        onUnauthenticated: () => signOutRef.current('Your session has ended. Please log in again.'),
+        authenticated,
+        onUnauthenticated: () => void signOutRef.current('Your session has ended. Please log in again.'),
       }),
-    [token],
+    // A new client for every login and logout.
+    [authenticated, generation],
   );
   useEffect(() => () => bundle.dispose(), [bundle]);
 

@@ -11,17 +11,14 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe('an UNAUTHENTICATED answer (token expired, user deactivated)', () => {
   it('ends the session and returns to the login page with a notice', async () => {
-    window.sessionStorage.setItem('itosm.session', JSON.stringify(sessions.john));
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(
-        async () =>
+    const fetch = vi.fn(
+        async (_url: string, _init?: RequestInit) =>
           new Response(
             JSON.stringify({ data: null, errors: [{ message: 'token refused', extensions: { code: 'UNAUTHENTICATED' } }] }),
             { headers: { 'content-type': 'application/json' } },
           ),
-      ),
-    );
+      );
+    vi.stubGlobal('fetch', fetch);
     const router = createMemoryRouter(routes, { initialEntries: ['/tickets/INC-2026-0001'] });
     render(
       <AuthProvider initialSession={sessions.john}>
@@ -34,6 +31,7 @@ describe('an UNAUTHENTICATED answer (token expired, user deactivated)', () => {
     );
     await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
     expect(await screen.findByText('Your session has ended. Please log in again.')).toBeInTheDocument();
-    expect(window.sessionStorage.getItem('itosm.session')).toBeNull();
+    // The stale cookie is cleared too.
+    expect(fetch.mock.calls.some(([url, init]) => url === '/api/session' && init?.method === 'DELETE')).toBe(true);
   });
 });

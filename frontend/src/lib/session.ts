@@ -1,58 +1,74 @@
 import type { Role } from '@/gql/graphql';
+import { GRAPHQL_PATH, SESSION_PATH, CSRF_HEADER } from '@/config/api';
 
-/** What the browser keeps for the tab's lifetime (sessionStorage). */
-export type Session = {
-  token: string;
-  expiresAt: string;
-  user: { id: string; username: string; displayName: string; role: Role };
+/**
+ * Who is logged in. The token itself is never here: the daemon keeps it in
+ * an HttpOnly cookie (`POST /api/session`) that no script can read, so a new
+ * tab or an emailed link is logged in too and an injected script cannot
+ * carry the session away. The portal learns who it is by asking `me`.
+ */
+export type SessionUser = {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  /** An admin reset the password: choose a new one before anything else. */
+  mustChangePassword?: boolean | null;
+  hasPassword?: boolean | null;
 };
 
-const KEY = 'itosm.session';
+export type Session = { user: SessionUser };
 
-function isSession(v: unknown): v is Session {
-  if (typeof v !== 'object' || v === null) return false;
-  const s = v as Record<string, unknown>;
-  const u = s.user as Record<string, unknown> | undefined;
-  return (
-    typeof s.token === 'string' &&
-    typeof s.expiresAt === 'string' &&
-    typeof u === 'object' &&
-    u !== null &&
-    typeof u.username === 'string' &&
-    typeof u.role === 'string'
-  );
+/** Turns a login's token into the session cookie; throws when refused. */
+export async function openSession(token: string): Promise<void> {
+  const response = await fetch(SESSION_PATH, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) throw new Error(`the session could not be opened (HTTP ${response.status})`);
 }
 
-export function loadSession(now: Date = new Date()): Session | null {
+/** Forgets the session cookie of this browser (every tab). */
+export async function closeSession(): Promise<void> {
   try {
-    const raw = window.sessionStorage.getItem(KEY);
-    if (!raw) return null;
-    const parsed: unknown = JSON.parse(raw);
-    if (!isSession(parsed)) return null;
-    const expires = Date.parse(parsed.expiresAt);
-    if (Number.isFinite(expires) && expires <= now.getTime()) {
-      window.sessionStorage.removeItem(KEY);
-      return null;
-    }
-    return parsed;
+    await fetch(SESSION_PATH, { method: 'DELETE', credentials: 'same-origin', headers: { [CSRF_HEADER]: '1' } });
   } catch {
-    return null;
+    // Offline: the cookie stays until it expires, and the next answer
+    // from the server ends this tab's session anyway.
   }
 }
 
-export function saveSession(session: Session): void {
-  try {
-    window.sessionStorage.setItem(KEY, JSON.stringify(session));
-  } catch {
-    // Storage may be disabled (private mode): the session then lives in memory only.
-  }
-}
+const ME_QUERY = 'query SessionMe { me { id username displayName role mustChangePassword hasPassword } }';
 
-export function clearSession(): void {
+/**
+ * `out` with `ended`: the browser sent a session the daemon refused (expired,
+ * logged out everywhere, deactivated); without `ended`, it sent none.
+ */
+export type MeAnswer = { kind: 'in'; user: SessionUser } | { kind: 'out'; ended: boolean } | { kind: 'unreachable' };
+
+type GraphqlErrorBody = { message?: unknown; extensions?: { code?: unknown } };
+
+/** Asks the daemon who the session cookie (if any) belongs to. */
+export async function fetchMe(): Promise<MeAnswer> {
   try {
-    window.sessionStorage.removeItem(KEY);
+    const response = await fetch(GRAPHQL_PATH, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', [CSRF_HEADER]: '1' },
+      body: JSON.stringify({ query: ME_QUERY }),
+    });
+    const body = (await response.json()) as { data?: { me?: SessionUser } | null; errors?: GraphqlErrorBody[] };
+    const user = body.data?.me;
+    if (user && typeof user.username === 'string') return { kind: 'in', user };
+    // The daemon says "log in first" to a request without credentials; any
+    // other refusal means the cookie held a session that is over.
+    const first = body.errors?.[0];
+    const message = typeof first?.message === 'string' ? first.message : '';
+    const ended = first?.extensions?.code === 'UNAUTHENTICATED' && !message.startsWith('log in first');
+    return { kind: 'out', ended };
   } catch {
-    // ignore
+    return { kind: 'unreachable' };
   }
 }
 

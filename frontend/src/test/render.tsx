@@ -10,18 +10,12 @@ import { createMockClient, type Handler } from './mock-client';
 
 export const sessions = {
   john: {
-    token: 'token-john',
-    expiresAt: '2999-01-01T00:00:00Z',
     user: { id: '1', username: 'john.doe', displayName: 'John Doe', role: 'REQUESTER' },
   },
   admin: {
-    token: 'token-admin',
-    expiresAt: '2999-01-01T00:00:00Z',
     user: { id: '3', username: 'admin.user', displayName: 'Admin User', role: 'ADMIN' },
   },
   agent: {
-    token: 'token-agent',
-    expiresAt: '2999-01-01T00:00:00Z',
     user: { id: '4', username: 'agent.a', displayName: 'Agent A', role: 'AGENT' },
   },
 } satisfies Record<string, Session>;
@@ -33,14 +27,15 @@ export function renderApp({
   handlers = {},
 }: {
   path: string;
-  session?: Session | null;
+  /** `'ask'`: nobody is given; the portal asks the daemon (`fetch`) as on a fresh page load. */
+  session?: Session | null | 'ask';
   handlers?: Record<string, Handler>;
 }) {
   const { client, calls } = createMockClient(handlers);
   const live = createConnectionStatusStore();
   const router = createMemoryRouter(routes, { initialEntries: [path] });
   const utils = render(
-    <AuthProvider initialSession={session}>
+    <AuthProvider initialSession={session === 'ask' ? undefined : session}>
       <StaticGraphqlProvider client={client} live={live}>
         <ToastProvider>
           <RouterProvider router={router} />
@@ -65,6 +60,7 @@ export function ticketNode(n: number, over: Record<string, unknown> = {}) {
   return {
     id: String(n),
     number,
+    subject: `Subject of request ${n}`,
     requestType: 'SOFTWARE_INSTALL',
     status: 'START',
     statusLabel: 'Start',

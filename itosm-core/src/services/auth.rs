@@ -378,6 +378,16 @@ impl Itosm {
             .ok()
             .map(|claims| claims.user_id())
     }
+
+    /// How long `token` has left before it expires, if its signature is
+    /// ours and it has not expired yet: a browser session cookie that holds
+    /// it must not outlive it. Authorization is still
+    /// [`Itosm::authenticate`]'s job.
+    pub fn token_remaining(&self, token: &str) -> Option<chrono::Duration> {
+        let now = self.clock.now();
+        let claims = self.signer.verify(token, now).ok()?;
+        Some(chrono::Duration::seconds(claims.exp - now.timestamp()))
+    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

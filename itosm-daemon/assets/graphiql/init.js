@@ -4,7 +4,10 @@
 (function () {
   "use strict";
   var url = new URL("/graphql", window.location.origin).toString();
-  var fetcher = GraphiQL.createFetcher({ url: url });
+  // Logged in to the portal in this browser, its session cookie counts
+  // here too; cookie-authenticated requests must carry this header (see
+  // docs/SECURITY.md), which only a page of this origin can add.
+  var fetcher = GraphiQL.createFetcher({ url: url, headers: { "X-Itosm-Csrf": "1" } });
   ReactDOM.createRoot(document.getElementById("graphiql")).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,

@@ -33,10 +33,11 @@ async fn graphql(
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let caller = Caller::from_authorization(&state.itosm, authorization).await;
+    let authorization = match super::session::graphql_authorization(&headers) {
+        Ok(authorization) => authorization,
+        Err(refused) => return refused.into_response(),
+    };
+    let caller = Caller::from_authorization(&state.itosm, authorization.as_deref()).await;
     let mut request = request.into_inner();
     let address = address.map(|Extension(a)| a);
     if let Some(address) = &address {
@@ -58,15 +59,21 @@ async fn graphql(
 
 /// GraphQL over graphql-transport-ws (and the legacy graphql-ws). Browsers
 /// cannot set headers on a WebSocket, so the token travels in the
-/// `connection_init` payload as `token` or `Authorization`. The connection
-/// keeps only that credential: each operation sent on it is authorized as a
-/// fresh request would be (see [`Gate`]).
+/// `connection_init` payload as `token` or `Authorization`; without one, the
+/// session cookie of a same-origin upgrade counts. The connection keeps only
+/// that credential: each operation sent on it is authorized as a fresh
+/// request would be (see [`Gate`]).
 async fn graphql_ws(
     State(state): State<AppState>,
     address: Option<Extension<ClientAddress>>,
+    headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let cookie = match super::session::websocket_cookie(&headers) {
+        Ok(cookie) => cookie,
+        Err(refused) => return refused.into_response(),
+    };
     let gate: Gate = state.gate.clone();
     let itosm = state.itosm.clone();
     let connections = state.connections.clone();
@@ -83,7 +90,8 @@ async fn graphql_ws(
                         let authorization = ["token", "Authorization", "authorization"]
                             .iter()
                             .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
-                            .map(str::to_owned);
+                            .map(str::to_owned)
+                            .or_else(|| cookie.map(|token| format!("Bearer {token}")));
                         let address = address.map(|Extension(a)| a);
                         let caller = Caller::from_authorization(&itosm, authorization.as_deref()).await;
                         match &caller {

@@ -7,6 +7,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod rest;
+mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use crate::app::Running;
 use crate::metrics::Metrics;
 
 pub use error::ApiError;
+pub use session::{COOKIE as SESSION_COOKIE, CSRF_HEADER};
 
 /// Puts the client's address into the request's extensions (for login
 /// throttling): the socket peer, or, when `http.trust_forwarded_for` is set,
@@ -121,6 +123,7 @@ pub fn router(running: &Running) -> Router {
         .merge(graphql::router())
         .merge(graphiql::router())
         .merge(rest::router())
+        .merge(session::router())
         .merge(health::router())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -44,7 +44,7 @@ async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError>
     Ok(caller.actor().map_err(ApiError::from)?.clone())
 }
 
-fn user_json(user: &User) -> Value {
+pub(super) fn user_json(user: &User) -> Value {
     json!({
         "id": user.id.0,
         "username": user.username,

@@ -3,13 +3,14 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { gqlError, type Handler } from '@/test/mock-client';
 import { renderApp } from '@/test/render';
+import { sessionFetch } from '@/test/setup';
 
 const okLogin = (role: string): Handler => (vars) => ({
   data: {
     login: {
       token: `tok-${String(vars.username)}`,
       expiresAt: '2999-01-01T00:00:00Z',
-      user: { id: '1', username: vars.username, displayName: 'Someone', role },
+      user: { id: '1', username: vars.username, displayName: 'Someone', role, mustChangePassword: false, hasPassword: false },
     },
   },
 });
@@ -35,7 +36,7 @@ describe('/login', () => {
     const { calls } = renderApp({ path: '/login', handlers: { Login: okLogin('REQUESTER') } });
     await fill('john.doe', '');
     expect(await screen.findByTestId('login-error')).toHaveTextContent(/both your username and your employee ID/);
-    expect(calls).toHaveLength(0);
+    expect(calls.filter((c) => c.name === 'Login')).toHaveLength(0);
   });
 
   it('says when the server cannot be reached', async () => {
@@ -44,16 +45,18 @@ describe('/login', () => {
     expect(await screen.findByTestId('login-error')).toHaveTextContent(/Cannot reach the itosm server/);
   });
 
-  it('keeps the token in sessionStorage and sends a requester to My Tickets', async () => {
+  it('hands the token to the session cookie, keeps it nowhere, and sends a requester to My Tickets', async () => {
     const { router, calls } = renderApp({
       path: '/login',
       handlers: { Login: okLogin('REQUESTER'), MyTickets: () => 'pending' },
     });
     await fill('john.doe', 'EMP123');
     await waitFor(() => expect(router.state.location.pathname).toBe('/my-tickets'));
-    expect(calls[0]?.variables).toEqual({ username: 'john.doe', employeeId: 'EMP123' });
-    const stored = JSON.parse(window.sessionStorage.getItem('itosm.session') ?? '{}') as { token?: string };
-    expect(stored.token).toBe('tok-john.doe');
+    expect(calls.find((c) => c.name === 'Login')?.variables).toEqual({ username: 'john.doe', employeeId: 'EMP123' });
+    const [url, init] = sessionFetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/session');
+    expect(new Headers(init.headers).get('authorization')).toBe('Bearer tok-john.doe');
+    expect(window.sessionStorage.length).toBe(0);
     expect(window.localStorage.length).toBe(0);
   });
 

@@ -34,6 +34,7 @@ export function NewRequestRoute() {
         <NewRequestForm
           key={formKey}
           software={data.softwareCatalog}
+          requestTypes={data.requestTypes}
           maxDescriptionChars={data.limits.maxDescriptionChars}
           onCreated={setCreated}
         />

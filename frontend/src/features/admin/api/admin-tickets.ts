@@ -5,6 +5,7 @@ export const AdminTicketFieldsFragment = graphql(`
   fragment AdminTicketFields on Ticket {
     id
     number
+    subject
     requestType
     status
     statusLabel

@@ -30,6 +30,7 @@ export function AdminTicketsTable({
         <thead>
           <tr>
             <th scope="col">Number</th>
+            <th scope="col">Subject</th>
             <th scope="col">Requester</th>
             <th scope="col">Type</th>
             <th scope="col">Software</th>
@@ -60,6 +61,9 @@ export function AdminTicketsTable({
                       New
                     </span>
                   )}
+                </td>
+                <td data-label="Subject" data-testid="row-subject" className="subject-cell">
+                  {t.subject}
                 </td>
                 <td data-label="Requester">{personName(t.requester)}</td>
                 <td data-label="Type">{requestTypeLabel(t.requestType)}</td>

@@ -1,48 +1,83 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { describeError, hasCode } from '@/lib/errors';
-import type { Session } from '@/lib/session';
-import { LoginMutation } from '../api/login';
+import type { SessionUser } from '@/lib/session';
+import { LoginMutation, PasswordLoginMutation } from '../api/login';
 
-export function LoginForm({ onSuccess }: { onSuccess: (session: Session) => void }) {
+export type LoginSuccess = (token: string, user: SessionUser) => Promise<void>;
+
+type Kind = 'employeeId' | 'password';
+
+const COPY: Record<Kind, { secretLabel: string; missing: string; refused: string; testId: string }> = {
+  employeeId: {
+    secretLabel: 'Employee ID',
+    missing: 'Enter both your username and your employee ID.',
+    refused: 'Unknown username or employee ID. Check both and try again.',
+    testId: 'login-form',
+  },
+  password: {
+    secretLabel: 'Password',
+    missing: 'Enter both your username and your password.',
+    refused: 'Unknown username or password. Check both and try again.',
+    testId: 'password-login-form',
+  },
+};
+
+/** Username and a second factor: the employee ID (`login`) or a password (`loginWithPassword`). */
+export function LoginForm({ kind = 'employeeId', onSuccess }: { kind?: Kind; onSuccess: LoginSuccess }) {
   const [username, setUsername] = useState('');
-  const [employeeId, setEmployeeId] = useState('');
+  const [secret, setSecret] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [{ fetching }, login] = useMutation(LoginMutation);
+  const [opening, setOpening] = useState(false);
+  const [employeeLogin, loginWithEmployeeId] = useMutation(LoginMutation);
+  const [passwordLogin, loginWithPassword] = useMutation(PasswordLoginMutation);
+  const fetching = employeeLogin.fetching || passwordLogin.fetching || opening;
   const errorId = useId();
+  const copy = COPY[kind];
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const u = username.trim();
-    const id = employeeId.trim();
-    if (!u || !id) {
-      setError('Enter both your username and your employee ID.');
+    // A password is taken as typed; an employee ID without stray spaces.
+    const s = kind === 'password' ? secret : secret.trim();
+    if (!u || !s) {
+      setError(copy.missing);
       return;
     }
     setError(null);
-    const result = await login({ username: u, employeeId: id });
+    const result =
+      kind === 'password'
+        ? await loginWithPassword({ username: u, password: s })
+        : await loginWithEmployeeId({ username: u, employeeId: s });
     if (result.error) {
       setError(
         hasCode(result.error, 'UNAUTHENTICATED') || hasCode(result.error, 'NOT_FOUND')
-          ? 'Unknown username or employee ID. Check both and try again.'
+          ? copy.refused
           : describeError(result.error),
       );
       return;
     }
-    const payload = result.data?.login;
+    const data = result.data;
+    const payload = data && ('loginWithPassword' in data ? data.loginWithPassword : 'login' in data ? data.login : null);
     if (!payload) {
       setError('The server gave no answer. Please try again.');
       return;
     }
-    onSuccess({ token: payload.token, expiresAt: payload.expiresAt, user: payload.user });
+    setOpening(true);
+    try {
+      await onSuccess(payload.token, payload.user);
+    } catch {
+      setError('You are logged in, but the browser session could not be opened. Please try again.');
+      setOpening(false);
+    }
   };
 
   return (
-    <form onSubmit={submit} noValidate aria-describedby={error ? errorId : undefined} data-testid="login-form">
+    <form onSubmit={submit} noValidate aria-describedby={error ? errorId : undefined} data-testid={copy.testId}>
       <div className="field">
-        <label htmlFor="login-username">Username</label>
+        <label htmlFor={`${kind}-username`}>Username</label>
         <input
-          id="login-username"
+          id={`${kind}-username`}
           name="username"
           type="text"
           autoComplete="username"
@@ -55,17 +90,17 @@ export function LoginForm({ onSuccess }: { onSuccess: (session: Session) => void
         />
       </div>
       <div className="field">
-        <label htmlFor="login-employee-id">Employee ID</label>
+        <label htmlFor={`${kind}-secret`}>{copy.secretLabel}</label>
         <input
-          id="login-employee-id"
-          name="employeeId"
+          id={`${kind}-secret`}
+          name={kind}
           type="password"
           autoComplete="current-password"
-          autoCapitalize="characters"
+          autoCapitalize={kind === 'password' ? 'none' : 'characters'}
           spellCheck={false}
           required
-          value={employeeId}
-          onChange={(e) => setEmployeeId(e.target.value)}
+          value={secret}
+          onChange={(e) => setSecret(e.target.value)}
           aria-invalid={error ? true : undefined}
         />
       </div>

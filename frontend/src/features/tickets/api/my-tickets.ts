@@ -8,6 +8,7 @@ export const MyTicketsQuery = graphql(`
         node {
           id
           number
+          subject
           requestType
           status
           statusLabel
@@ -34,6 +35,7 @@ export const MyTicketUpdatesSubscription = graphql(`
     ticketUpdated {
       id
       number
+      subject
       requestType
       status
       statusLabel

@@ -8,6 +8,11 @@ export const NewRequestDataQuery = graphql(`
       name
       version
       label
+      retired
+    }
+    requestTypes {
+      type
+      explanation
     }
     limits {
       maxDescriptionChars
@@ -20,6 +25,7 @@ export const CreateTicketMutation = graphql(`
     createTicket(input: $input) {
       id
       number
+      subject
       status
       statusLabel
       requestType

@@ -5,6 +5,7 @@ export const TicketDetailsQuery = graphql(`
     ticket(number: $number) {
       id
       number
+      subject
       status
       statusLabel
       requestType

@@ -19,6 +19,7 @@ export function CreatedTicket({ ticket, onAnother }: { ticket: Created; onAnothe
         </Link>{' '}
         (status: {ticket.statusLabel}). IT has been notified.
       </p>
+      {ticket.subject && <p data-testid="created-ticket-subject">{ticket.subject}</p>}
       <div className="form-actions">
         <Link to={paths.myTickets} className="button secondary">
           See my tickets

@@ -7,6 +7,7 @@ import { requestTypeLabel } from '@/utils/format';
 
 export type MyTicketRow = {
   number: string;
+  subject: string;
   requestType: RequestType;
   status: TicketStatus;
   statusLabel: string;
@@ -31,6 +32,7 @@ export function MyTicketsTable({
         <thead>
           <tr>
             <th scope="col">Number</th>
+            <th scope="col">Subject</th>
             <th scope="col">Type</th>
             <th scope="col">Software</th>
             <th scope="col">Status</th>
@@ -49,6 +51,9 @@ export function MyTicketsTable({
             >
               <td data-label="Number" className="nowrap">
                 <Link to={paths.ticket(t.number)}>{t.number}</Link>
+              </td>
+              <td data-label="Subject" data-testid="row-subject">
+                {t.subject}
               </td>
               <td data-label="Type">{requestTypeLabel(t.requestType)}</td>
               <td data-label="Software">{t.software?.label ?? '—'}</td>

@@ -1,31 +1,41 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import type { RequestType } from '@/gql/graphql';
+import { MAX_SUBJECT_CHARS } from '@/config/api';
 import { describeError } from '@/lib/errors';
 import { charCount, REQUEST_TYPE_LABELS, REQUEST_TYPES } from '@/utils/format';
 import { CreateTicketMutation } from '../api/new-request';
 import { needsSoftware, validateRequest, type RequestFormErrors, type RequestFormValues } from './request-form-rules';
 import styles from './new-request-form.module.css';
 
-export type SoftwareOption = { id: string; label: string };
-export type CreatedTicket = { number: string; statusLabel: string };
+export type SoftwareOption = { id: string; label: string; retired?: boolean };
+export type RequestTypeOption = { type: RequestType; explanation: string };
+export type CreatedTicket = { number: string; statusLabel: string; subject?: string };
 
 export function NewRequestForm({
   software,
+  requestTypes = [],
   maxDescriptionChars,
   onCreated,
 }: {
   software: ReadonlyArray<SoftwareOption>;
+  /** Each type's explanation, shown under the select once it is chosen. */
+  requestTypes?: ReadonlyArray<RequestTypeOption>;
   maxDescriptionChars: number;
   onCreated: (ticket: CreatedTicket) => void;
 }) {
-  const [values, setValues] = useState<RequestFormValues>({ requestType: '', softwareId: '', description: '' });
+  const [values, setValues] = useState<RequestFormValues>({ requestType: '', softwareId: '', subject: '', description: '' });
+  // The server lists only titles that may be requested; a retired one that
+  // slipped in (an older cached answer) is still never offered.
+  const offered = software.filter((s) => !s.retired);
+  const explanation = requestTypes.find((t) => t.type === values.requestType)?.explanation;
   const [submitted, setSubmitted] = useState(false);
   const [serverError, setServerError] = useState<string | null>(null);
   const [{ fetching }, createTicket] = useMutation(CreateTicketMutation);
   const refs = {
     requestType: useRef<HTMLSelectElement>(null),
     softwareId: useRef<HTMLSelectElement>(null),
+    subject: useRef<HTMLInputElement>(null),
     description: useRef<HTMLTextAreaElement>(null),
   };
 
@@ -44,7 +54,7 @@ export function NewRequestForm({
     e.preventDefault();
     setSubmitted(true);
     setServerError(null);
-    const first = (['requestType', 'softwareId', 'description'] as const).find((k) => errors[k]);
+    const first = (['requestType', 'softwareId', 'subject', 'description'] as const).find((k) => errors[k]);
     if (first) {
       refs[first].current?.focus();
       return;
@@ -53,6 +63,7 @@ export function NewRequestForm({
     const result = await createTicket({
       input: {
         requestType,
+        subject: values.subject.trim(),
         description: values.description,
         ...(needsSoftware(requestType) ? { softwareId: values.softwareId } : {}),
       },
@@ -79,7 +90,11 @@ export function NewRequestForm({
             setValues((prev) => ({ ...prev, requestType: t, softwareId: needsSoftware(t) ? prev.softwareId : '' }));
           }}
           aria-invalid={shown('requestType') ? true : undefined}
-          aria-describedby={shown('requestType') ? 'request-type-error' : undefined}
+          aria-describedby={
+            [explanation ? 'request-type-explanation' : '', shown('requestType') ? 'request-type-error' : '']
+              .filter(Boolean)
+              .join(' ') || undefined
+          }
         >
           <option value="">Choose a request type…</option>
           {REQUEST_TYPES.map((t) => (
@@ -88,6 +103,11 @@ export function NewRequestForm({
             </option>
           ))}
         </select>
+        {explanation && (
+          <span id="request-type-explanation" className="hint" data-testid="request-type-explanation">
+            {explanation}
+          </span>
+        )}
         {shown('requestType') && (
           <span id="request-type-error" className="field-error">
             {shown('requestType')}
@@ -109,13 +129,13 @@ export function NewRequestForm({
             aria-describedby={shown('softwareId') ? 'software-error' : undefined}
           >
             <option value="">Choose software…</option>
-            {software.map((s) => (
+            {offered.map((s) => (
               <option key={s.id} value={s.id}>
                 {s.label}
               </option>
             ))}
           </select>
-          {software.length === 0 && <span className="hint">The software catalog is empty.</span>}
+          {offered.length === 0 && <span className="hint">The software catalog is empty.</span>}
           {shown('softwareId') && (
             <span id="software-error" className="field-error">
               {shown('softwareId')}
@@ -123,6 +143,31 @@ export function NewRequestForm({
           )}
         </div>
       )}
+
+      <div className="field">
+        <label htmlFor="subject">Subject</label>
+        <input
+          id="subject"
+          name="subject"
+          type="text"
+          ref={refs.subject}
+          required
+          maxLength={MAX_SUBJECT_CHARS}
+          value={values.subject}
+          onChange={(e) => set('subject', e.target.value)}
+          aria-invalid={shown('subject') ? true : undefined}
+          aria-describedby={`subject-count${shown('subject') ? ' subject-error' : ''}`}
+          data-testid="subject"
+        />
+        <span id="subject-count" className={styles.counter} data-testid="subject-count">
+          {charCount(values.subject)} / {MAX_SUBJECT_CHARS} characters
+        </span>
+        {shown('subject') && (
+          <span id="subject-error" className="field-error">
+            {shown('subject')}
+          </span>
+        )}
+      </div>
 
       <div className="field">
         <label htmlFor="description">Description</label>

@@ -54,6 +54,9 @@ export function TicketDetails({
           <LiveIndicator state={liveState} testId="live-indicator" />
         </span>
       </header>
+      <p className={styles.subject} data-testid="ticket-subject">
+        {ticket.subject}
+      </p>
       {liveUnavailable && (
         <p className={styles.muted} role="status">
           Live updates are unavailable; reload the page to see changes.

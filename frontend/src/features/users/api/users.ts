@@ -9,6 +9,8 @@ export const AdminUserFieldsFragment = graphql(`
     phone
     role
     active
+    hasPassword
+    mustChangePassword
   }
 `);
 
@@ -57,6 +59,17 @@ export const ReactivateUserMutation = graphql(`
   mutation ReactivateUser($id: ID!) {
     reactivateUser(id: $id) {
       ...AdminUserFields
+    }
+  }
+`);
+
+export const ResetPasswordMutation = graphql(`
+  mutation ResetPassword($userId: ID!) {
+    resetPassword(userId: $userId) {
+      user {
+        ...AdminUserFields
+      }
+      temporaryPassword
     }
   }
 `);

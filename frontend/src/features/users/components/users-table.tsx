@@ -4,7 +4,7 @@ import { useToast } from '@/components/ui/toast';
 import type { Role } from '@/gql/graphql';
 import { describeError } from '@/lib/errors';
 import { ROLE_LABELS, ROLES } from '@/utils/format';
-import { ChangeUserRoleMutation, DeactivateUserMutation, ReactivateUserMutation } from '../api/users';
+import { ChangeUserRoleMutation, DeactivateUserMutation, ReactivateUserMutation, ResetPasswordMutation } from '../api/users';
 import type { AdminUser } from '../types';
 import styles from './users.module.css';
 
@@ -42,7 +42,7 @@ export function UsersTable({
   );
 }
 
-type Confirming = 'deactivate' | 'reactivate' | null;
+type Confirming = 'deactivate' | 'reactivate' | 'reset-password' | null;
 
 /** One user: role select, and (de)activation behind a confirm step. Not for yourself. */
 function UserRow({ user, isMe, onChanged }: { user: AdminUser; isMe: boolean; onChanged: (u: AdminUser) => void }) {
@@ -54,7 +54,10 @@ function UserRow({ user, isMe, onChanged }: { user: AdminUser; isMe: boolean; on
   const [{ fetching: changingRole }, changeRole] = useMutation(ChangeUserRoleMutation);
   const [{ fetching: deactivating }, deactivate] = useMutation(DeactivateUserMutation);
   const [{ fetching: reactivating }, reactivate] = useMutation(ReactivateUserMutation);
-  const busy = changingRole || deactivating || reactivating;
+  const [{ fetching: resetting }, resetPassword] = useMutation(ResetPasswordMutation);
+  // Shown once, here, until the admin dismisses it: never stored anywhere.
+  const [temporary, setTemporary] = useState<string | null>(null);
+  const busy = changingRole || deactivating || reactivating || resetting;
 
   const finish = (err: CombinedError | undefined, changed: AdminUser | undefined, success: string) => {
     if (err || !changed) {
@@ -82,6 +85,11 @@ function UserRow({ user, isMe, onChanged }: { user: AdminUser; isMe: boolean; on
     } else if (confirming === 'reactivate') {
       const r = await reactivate({ id: user.id });
       finish(r.error, r.data?.reactivateUser, `${user.username} is active again.`);
+    } else if (confirming === 'reset-password') {
+      const r = await resetPassword({ userId: user.id });
+      if (finish(r.error, r.data?.resetPassword.user, `${user.username}'s password is reset.`)) {
+        setTemporary(r.data?.resetPassword.temporaryPassword ?? null);
+      }
     }
     setConfirming(null);
   };
@@ -128,7 +136,9 @@ function UserRow({ user, isMe, onChanged }: { user: AdminUser; isMe: boolean; on
             <span className={styles.confirm}>
               {confirming === 'deactivate'
                 ? `Deactivate ${user.username}? They are logged out at once.`
-                : `Reactivate ${user.username}?`}
+                : confirming === 'reset-password'
+                  ? `Reset ${user.username}'s password? They are logged out at once and must choose a new one.`
+                  : `Reactivate ${user.username}?`}
             </span>
             <button
               type="button"
@@ -137,7 +147,11 @@ function UserRow({ user, isMe, onChanged }: { user: AdminUser; isMe: boolean; on
               disabled={busy}
               onClick={() => void confirm()}
             >
-              {confirming === 'deactivate' ? 'Yes, deactivate' : 'Yes, reactivate'}
+              {confirming === 'deactivate'
+                ? 'Yes, deactivate'
+                : confirming === 'reset-password'
+                  ? 'Yes, reset'
+                  : 'Yes, reactivate'}
             </button>
             <button
               type="button"
@@ -151,16 +165,31 @@ function UserRow({ user, isMe, onChanged }: { user: AdminUser; isMe: boolean; on
         ) : isMe ? (
           <span className="hint">—</span>
         ) : user.active ? (
-          <button
-            type="button"
-            className="button secondary small"
-            data-testid="deactivate-user"
-            aria-label={`Deactivate ${user.username}`}
-            disabled={busy}
-            onClick={() => setConfirming('deactivate')}
-          >
-            Deactivate
-          </button>
+          <div className={styles.rowActions}>
+            <button
+              type="button"
+              className="button secondary small"
+              data-testid="deactivate-user"
+              aria-label={`Deactivate ${user.username}`}
+              disabled={busy}
+              onClick={() => setConfirming('deactivate')}
+            >
+              Deactivate
+            </button>
+            <button
+              type="button"
+              className="button secondary small"
+              data-testid="reset-password"
+              aria-label={`Reset the password of ${user.username}`}
+              disabled={busy}
+              onClick={() => {
+                setTemporary(null);
+                setConfirming('reset-password');
+              }}
+            >
+              Reset password
+            </button>
+          </div>
         ) : (
           <button
             type="button"
@@ -172,6 +201,17 @@ function UserRow({ user, isMe, onChanged }: { user: AdminUser; isMe: boolean; on
           >
             Reactivate
           </button>
+        )}
+        {temporary && (
+          <div className={styles.temporary} role="status" data-testid="temporary-password-box">
+            <span>
+              Temporary password for {user.username} (shown once; they must change it when they log in):
+            </span>
+            <code data-testid="temporary-password">{temporary}</code>
+            <button type="button" className="button secondary small" onClick={() => setTemporary(null)}>
+              Done
+            </button>
+          </div>
         )}
         {error && (
           <p role="alert" className="field-error" data-testid="user-row-error">
