@@ -86,6 +86,14 @@ enum Op {
     DeactivateUser,
     ReactivateUser,
     LogoutEverywhere,
+    LoginWithPassword,
+    ChangePassword,
+    ResetPassword,
+    CatalogWithRetired,
+    AddSoftware,
+    RenameSoftware,
+    RetireSoftware,
+    RestoreSoftware,
     TicketCreated,
     TicketUpdatedOne,
     TicketUpdatedAll,
@@ -105,7 +113,7 @@ fn expected(op: Op) -> [&'static str; 7] {
 fn expected_six(op: Op) -> [&'static str; 6] {
     use Op::*;
     match op {
-        Me | SoftwareCatalog | CreateTicket | LogoutEverywhere => {
+        Me | SoftwareCatalog | CreateTicket | LogoutEverywhere | ChangePassword => {
             [UNAUTH, "ok", "ok", "ok", "ok", UNAUTH]
         }
         Ticket | History | AddComment | CancelTicket | TicketUpdatedOne => {
@@ -123,11 +131,12 @@ fn expected_six(op: Op) -> [&'static str; 6] {
         ContactDetails => [UNAUTH, "hidden", NOT_FOUND, "shown", "shown", UNAUTH],
         Notifications => [UNAUTH, FORBIDDEN, NOT_FOUND, FORBIDDEN, "ok", UNAUTH],
         AssignableAgents => [UNAUTH, FORBIDDEN, FORBIDDEN, "ok", "ok", UNAUTH],
-        Users | CreateUser | ChangeUserRole | DeactivateUser | ReactivateUser => {
+        Users | CreateUser | ChangeUserRole | DeactivateUser | ReactivateUser | ResetPassword
+        | CatalogWithRetired | AddSoftware | RenameSoftware | RetireSoftware | RestoreSoftware => {
             [UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, "ok", UNAUTH]
         }
         Limits => ["ok", "ok", "ok", "ok", "ok", UNAUTH],
-        Login => ["ok", "ok", "ok", "ok", "ok", UNAUTH],
+        Login | LoginWithPassword => ["ok", "ok", "ok", "ok", "ok", UNAUTH],
         StartWork | AssignTicket | ChangePriority | AddInternalNote => {
             [UNAUTH, FORBIDDEN, NOT_FOUND, "ok", "ok", UNAUTH]
         }
@@ -162,6 +171,14 @@ fn name(op: Op) -> &'static str {
         DeactivateUser => "mutation deactivateUser",
         ReactivateUser => "mutation reactivateUser",
         LogoutEverywhere => "mutation logoutEverywhere",
+        LoginWithPassword => "mutation loginWithPassword (own)",
+        ChangePassword => "mutation changePassword (own)",
+        ResetPassword => "mutation resetPassword",
+        CatalogWithRetired => "query softwareCatalog(includeRetired)",
+        AddSoftware => "mutation addSoftware",
+        RenameSoftware => "mutation updateSoftware",
+        RetireSoftware => "mutation retireSoftware",
+        RestoreSoftware => "mutation restoreSoftware",
         TicketCreated => "subscription ticketCreated",
         TicketUpdatedOne => "subscription ticketUpdated(number)",
         TicketUpdatedAll => "subscription ticketUpdated",
@@ -359,6 +376,73 @@ impl World {
         Some(self.app.login(&username, &employee_id).await)
     }
 
+    /// A fresh user with the caller's role (deactivated for the
+    /// deactivated columns) whose password an admin reset: his username and
+    /// temporary password.
+    async fn password_holder(&self, who: Who) -> (String, String) {
+        let role = match who {
+            Who::Agent => "AGENT",
+            Who::Admin => "ADMIN",
+            _ => "REQUESTER",
+        };
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        let username = format!("holder{n}");
+        let id = self
+            .new_user_named(&username, &format!("EMP-H{n}"), role)
+            .await;
+        let reset = self
+            .app
+            .graphql(
+                &self.admin,
+                "mutation($id: ID!) { resetPassword(userId: $id) { temporaryPassword } }",
+                json!({ "id": id }),
+            )
+            .await;
+        let password = reset["data"]["resetPassword"]["temporaryPassword"]
+            .as_str()
+            .unwrap_or_else(|| panic!("resetPassword failed: {reset}"))
+            .to_owned();
+        if matches!(who, Who::Deactivated | Who::DeactivatedOpenSocket) {
+            self.app
+                .graphql(
+                    &self.admin,
+                    "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
+                    json!({ "id": id }),
+                )
+                .await;
+        }
+        (username, password)
+    }
+
+    /// A catalog title added by the admin (and retired, when asked): its id.
+    async fn fresh_software(&self, retired: bool) -> String {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        let added = self
+            .app
+            .graphql(
+                &self.admin,
+                "mutation($n: String!) { addSoftware(name: $n) { id } }",
+                json!({ "n": format!("Fixture {n}") }),
+            )
+            .await;
+        let id = added["data"]["addSoftware"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("addSoftware failed: {added}"))
+            .to_owned();
+        if retired {
+            let retire = self
+                .app
+                .graphql(
+                    &self.admin,
+                    "mutation($id: ID!) { retireSoftware(id: $id) { id } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            assert!(retire["errors"].is_null(), "{retire}");
+        }
+        id
+    }
+
     /// One cell: runs `op` as `who` over `via` and names the outcome.
     async fn cell(&self, op: Op, who: Who, via: Via) -> String {
         use Op::*;
@@ -479,6 +563,57 @@ impl World {
                     other => format!("session survived: {other:?}"),
                 };
             }
+            LoginWithPassword => {
+                let (username, password) = self.password_holder(who).await;
+                (
+                    "mutation($u: String!, $p: String!) { loginWithPassword(username: $u, password: $p) { token } }".into(),
+                    json!({ "u": username, "p": password }),
+                )
+            }
+            ChangePassword => {
+                // Changing a password ends the caller's other sessions: a
+                // stand-in with the caller's role takes the hit.
+                let token = self.stand_in(who).await;
+                let query = "mutation { changePassword(newPassword: \"a long enough passphrase\") { token } }";
+                let response = match via {
+                    Via::Http => self.app.graphql_with(token.as_deref(), query, json!({})).await,
+                    Via::WebSocket if who == Who::DeactivatedOpenSocket => {
+                        self.run(who, via, query, json!({})).await
+                    }
+                    Via::WebSocket => self.app.ws_execute(token.as_deref(), query, json!({})).await,
+                };
+                return code(&response).unwrap_or_else(|| "ok".into());
+            }
+            ResetPassword => (
+                "mutation($id: ID!) { resetPassword(userId: $id) { temporaryPassword } }".into(),
+                json!({ "id": self.fresh_user().await }),
+            ),
+            CatalogWithRetired => (
+                "{ softwareCatalog(includeRetired: true) { id retired } }".into(),
+                json!({}),
+            ),
+            AddSoftware => {
+                let n = self.counter.fetch_add(1, Ordering::SeqCst);
+                (
+                    "mutation($n: String!) { addSoftware(name: $n, version: \"1\") { id } }".into(),
+                    json!({ "n": format!("Title {n}") }),
+                )
+            }
+            RenameSoftware => {
+                let n = self.counter.fetch_add(1, Ordering::SeqCst);
+                (
+                    "mutation($id: ID!, $n: String!) { updateSoftware(id: $id, name: $n, version: \"2\") { name } }".into(),
+                    json!({ "id": self.fresh_software(false).await, "n": format!("Renamed {n}") }),
+                )
+            }
+            RetireSoftware => (
+                "mutation($id: ID!) { retireSoftware(id: $id) { retired } }".into(),
+                json!({ "id": self.fresh_software(false).await }),
+            ),
+            RestoreSoftware => (
+                "mutation($id: ID!) { restoreSoftware(id: $id) { retired } }".into(),
+                json!({ "id": self.fresh_software(true).await }),
+            ),
             TicketCreated | TicketUpdatedOne | TicketUpdatedAll => {
                 return self.subscription_cell(op, who).await;
             }
@@ -617,7 +752,7 @@ impl World {
     }
 }
 
-const OPS: [Op; 27] = [
+const OPS: [Op; 35] = [
     Op::Me,
     Op::SoftwareCatalog,
     Op::Ticket,
@@ -642,6 +777,14 @@ const OPS: [Op; 27] = [
     Op::DeactivateUser,
     Op::ReactivateUser,
     Op::LogoutEverywhere,
+    Op::LoginWithPassword,
+    Op::ChangePassword,
+    Op::ResetPassword,
+    Op::CatalogWithRetired,
+    Op::AddSoftware,
+    Op::RenameSoftware,
+    Op::RetireSoftware,
+    Op::RestoreSoftware,
     Op::TicketCreated,
     Op::TicketUpdatedOne,
     Op::TicketUpdatedAll,
