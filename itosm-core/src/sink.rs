@@ -70,4 +70,11 @@ pub trait NotificationSink: Send + Sync + 'static {
 
     /// Attempts one delivery.
     async fn deliver(&self, notification: &Notification) -> DeliveryOutcome;
+
+    /// Checks that the sink's endpoint can be reached, without delivering
+    /// anything (`itosm check-config --connect`, and a warning at start):
+    /// `Err` says what failed. The default trusts the sink.
+    async fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
 }

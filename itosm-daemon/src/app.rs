@@ -289,6 +289,18 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
     let feed: Arc<dyn LiveFeed> = Arc::new(broadcast.clone());
     let sinks = crate::sinks::build(&config.notifications.sinks)
         .map_err(|e| anyhow::anyhow!("config key `notifications.sinks`: {e}"))?;
+    if roles.has(Role::Notifier) {
+        // A sink down at start is worth a warning, not a refusal: its
+        // deliveries wait in the delivery log and are retried.
+        let config = config.clone();
+        tokio::spawn(async move {
+            for check in crate::cli::connect::sink_checks(&config).await {
+                if let Err(error) = check.outcome {
+                    tracing::warn!(sink = %check.what, %error, "sink unreachable at start; its deliveries will be retried");
+                }
+            }
+        });
+    }
     let broker =
         (kind == TransportKind::RabbitMq).then(|| Arc::new(BrokerHealth::new(amqp.broker())));
     let dead_letters: Option<Arc<dyn DeadLetters>> = broker.as_ref().map(|health| {

@@ -429,6 +429,18 @@ pub enum SinkConfig {
 }
 
 impl SinkConfig {
+    /// The sink's kind, as written in `kind = "…"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SinkConfig::Console { .. } => "console",
+            SinkConfig::Noop { .. } => "noop",
+            SinkConfig::File { .. } => "file",
+            SinkConfig::Webhook { .. } => "webhook",
+            SinkConfig::Email { .. } => "email",
+            SinkConfig::Sms { .. } => "sms",
+        }
+    }
+
     /// The sink's unique name.
     pub fn name(&self) -> &str {
         match self {

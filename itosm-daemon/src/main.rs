@@ -34,7 +34,13 @@ enum Command {
     /// Loads the demo users and software.
     Seed,
     /// Validates the configuration and exits.
-    CheckConfig,
+    CheckConfig {
+        /// Also try the database, the broker and each sink's endpoint
+        /// (connecting only: nothing is written or sent); fails if any
+        /// cannot be reached.
+        #[arg(long)]
+        connect: bool,
+    },
     /// Prints the GraphQL schema (SDL).
     Schema,
     /// Measures itosm against this machine's limit (see docs/BENCHMARKS.md).
@@ -210,7 +216,7 @@ async fn run() -> anyhow::Result<()> {
     }
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::CheckConfig => {
+        Command::CheckConfig { connect } => {
             config.transport_kind()?;
             for warning in itosm_daemon::config::environment_warnings()
                 .into_iter()
@@ -224,7 +230,25 @@ async fn run() -> anyhow::Result<()> {
                 redact(&config.database.url),
                 config.transport.kind
             );
-            Ok(())
+            if !connect {
+                return Ok(());
+            }
+            let checks = itosm_daemon::cli::connect::check_all(&config).await;
+            let mut failed = Vec::new();
+            for check in &checks {
+                match &check.outcome {
+                    Ok(detail) => println!("ok    {}: {detail}", check.what),
+                    Err(why) => {
+                        println!("FAIL  {}: {why}", check.what);
+                        failed.push(check.what.as_str());
+                    }
+                }
+            }
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("cannot reach: {}", failed.join(", "))
+            }
         }
         Command::Migrate => {
             init_tracing(&config);

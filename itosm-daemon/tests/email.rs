@@ -414,3 +414,96 @@ async fn a_hanging_smtp_server_does_not_hold_up_webhooks() {
     }
     app.stop().await;
 }
+
+/// `check-config --connect` tries the database, the broker and each sink's
+/// endpoint, names every one that fails, sends nothing, and fails itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_connect_names_what_cannot_be_reached() {
+    let smtp = SmtpServer::start(0);
+    let dir = tempfile::tempdir().unwrap();
+    let closed = free_port();
+    let amqp = itosm_testkit::amqp_url().await;
+    let config = |amqp_url: &str, webhook_port: u16, file_dir: &Path| {
+        format!(
+            "[transport]\nkind = \"rabbitmq\"\namqp_url = \"{amqp_url}\"\nconnect_timeout = \"2s\"\n\n{}{}\
+             [[notifications.sinks]]\nkind = \"file\"\nname = \"audit\"\npath = \"{}\"\n",
+            email_sink("mail", smtp.port, "[\"it@example.com\"]", ""),
+            support::receiver::webhook_sink("hook", &format!("http://127.0.0.1:{webhook_port}/in")),
+            file_dir.join("audit.log").display()
+        )
+    };
+    let run = |body: String| {
+        let path = dir.path().join("itosm.toml");
+        std::fs::write(&path, body).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_itosm"))
+            .args(["check-config", "--connect", "--config"])
+            .arg(&path)
+            .current_dir(dir.path())
+            .env(
+                "ITOSM_DATABASE__URL",
+                format!("sqlite://{}/itosm.db?mode=rwc", dir.path().display()),
+            )
+            .output()
+            .unwrap()
+    };
+
+    // Everything reachable: a listening webhook receiver, the broker, SMTP.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap().port();
+    let out = run(config(&amqp, open, dir.path()));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for what in [
+        "database",
+        "broker",
+        "sink mail (email)",
+        "sink hook (webhook)",
+        "sink audit (file)",
+    ] {
+        assert!(
+            said.lines()
+                .any(|line| line.starts_with("ok") && line.contains(what)),
+            "{what}: {said}"
+        );
+    }
+
+    // Nothing reachable but the database: each failure named, non-zero exit.
+    let nowhere = dir.path().join("no-such-dir");
+    let out = run(config(
+        &format!("amqp://guest:guest@127.0.0.1:{closed}/%2f"),
+        closed,
+        &nowhere,
+    ));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{said}");
+    for what in ["broker", "sink hook (webhook)", "sink audit (file)"] {
+        assert!(
+            said.lines()
+                .any(|line| line.starts_with("FAIL") && line.contains(what)),
+            "{what}: {said}"
+        );
+    }
+    assert!(
+        said.lines()
+            .any(|line| line.starts_with("ok") && line.contains("sink mail")),
+        "{said}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot reach") && stderr.contains("hook"),
+        "{stderr}"
+    );
+
+    // The SMTP server was greeted, never sent a message.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        std::fs::read_dir(smtp.dir.path()).unwrap().count(),
+        0,
+        "no mail was sent"
+    );
+    drop(listener);
+}

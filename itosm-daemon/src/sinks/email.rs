@@ -204,6 +204,15 @@ impl NotificationSink for EmailSink {
         &self.name
     }
 
+    async fn check(&self) -> Result<(), String> {
+        // Connects, greets (and with TLS, handshakes), then QUITs: no mail.
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the SMTP server did not answer NOOP".to_owned()),
+            Err(error) => Err(format!("SMTP: {error}")),
+        }
+    }
+
     async fn deliver(&self, notification: &Notification) -> DeliveryOutcome {
         let Recipient::Email(address) = &notification.recipient else {
             return DeliveryOutcome::Permanent(

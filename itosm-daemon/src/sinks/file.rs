@@ -26,6 +26,23 @@ impl NotificationSink for FileSink {
         &self.name
     }
 
+    async fn check(&self) -> Result<(), String> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::OpenOptionsExt;
+            // Opening for append (as a delivery would) writes nothing.
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&path)
+                .map(drop)
+                .map_err(|error| format!("cannot append to {}: {error}", path.display()))
+        })
+        .await
+        .map_err(|error| format!("check interrupted: {error}"))?
+    }
+
     async fn deliver(&self, notification: &Notification) -> DeliveryOutcome {
         let line = format!("{}\n", notification.event.to_json());
         let path = self.path.clone();

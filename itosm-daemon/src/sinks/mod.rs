@@ -122,6 +122,29 @@ impl ConfiguredSink {
     }
 }
 
+/// Whether the host and port of `url` accept a TCP connection within
+/// `timeout`: what a sink's health check can learn without sending anything.
+pub(crate) async fn reachable(url: &str, timeout: std::time::Duration) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| format!("{url}: no host"))?
+        .to_owned();
+    let port = parsed
+        .port_or_known_default()
+        .ok_or_else(|| format!("{url}: no port"))?;
+    match tokio::time::timeout(
+        timeout,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(format!("cannot connect to {host}:{port}: {error}")),
+        Err(_) => Err(format!("no answer from {host}:{port} within {timeout:?}")),
+    }
+}
+
 /// Builds the configured sinks (config is validated already).
 pub fn build(configs: &[SinkConfig]) -> Result<Vec<ConfiguredSink>, String> {
     configs

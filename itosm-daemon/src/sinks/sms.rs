@@ -55,6 +55,7 @@ pub struct SmsSink {
     auth_token: String,
     from: String,
     client: reqwest::Client,
+    timeout: Duration,
 }
 
 impl SmsSink {
@@ -82,6 +83,7 @@ impl SmsSink {
             auth_token,
             from,
             client,
+            timeout,
         }
     }
 }
@@ -90,6 +92,10 @@ impl SmsSink {
 impl NotificationSink for SmsSink {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        super::reachable(&self.endpoint, self.timeout).await
     }
 
     async fn deliver(&self, notification: &Notification) -> DeliveryOutcome {

@@ -260,6 +260,7 @@ pub struct WebhookSink {
     url: String,
     secrets: Vec<WebhookSecret>,
     client: reqwest::Client,
+    timeout: Duration,
 }
 
 impl WebhookSink {
@@ -291,6 +292,7 @@ impl WebhookSink {
             url,
             secrets,
             client,
+            timeout,
         })
     }
 }
@@ -299,6 +301,12 @@ impl WebhookSink {
 impl NotificationSink for WebhookSink {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        // Connecting proves the receiver listens; a POST would be a
+        // delivery the receiver never asked for.
+        super::reachable(&self.url, self.timeout).await
     }
 
     async fn deliver(&self, notification: &Notification) -> DeliveryOutcome {

@@ -1,0 +1,111 @@
+//! `itosm check-config --connect`: tries every dependency the configuration
+//! names (database, broker, each sink's endpoint) and says which fail,
+//! without writing a ticket or sending a notification.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use itosm_core::store::StoreHealth;
+use itosm_core::store::sea::{SeaStore, SeaStoreOptions};
+
+use crate::config::{Config, TransportKind};
+
+/// How long one check may take before it counts as failed.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One dependency and what trying it showed.
+#[derive(Debug)]
+pub struct Check {
+    /// e.g. `database`, `broker`, `sink audit (file)`.
+    pub what: String,
+    /// `Ok(detail)` or `Err(why)`.
+    pub outcome: Result<String, String>,
+}
+
+async fn bounded<F>(check: F) -> Result<String, String>
+where
+    F: std::future::Future<Output = Result<String, String>>,
+{
+    tokio::time::timeout(CHECK_TIMEOUT, check)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {CHECK_TIMEOUT:?}")))
+}
+
+async fn database(config: &Config) -> Result<String, String> {
+    if let Some(path) = itosm_core::store::sea::sqlite_file::sqlite_path(&config.database.url)
+        && !path.exists()
+    {
+        return Ok(format!(
+            "{} does not exist yet; `itosm serve` or `itosm migrate` creates it",
+            path.display()
+        ));
+    }
+    let mut options = SeaStoreOptions::new(config.database.url.clone());
+    options.create_if_missing = false;
+    options.max_connections = 1;
+    let store = SeaStore::connect(options)
+        .await
+        .map_err(|error| error.to_string())?;
+    store.ping().await.map_err(|error| error.to_string())?;
+    Ok("answers".to_owned())
+}
+
+async fn broker(config: &Config) -> Result<String, String> {
+    let settings = crate::app::amqp_settings(config);
+    let connection = crate::transport::rabbitmq::connect(&settings)
+        .await
+        .map_err(|error| error.to_string())?;
+    let _ = connection.close(200, "check-config".into()).await;
+    Ok("answers".to_owned())
+}
+
+/// Tries every dependency `config` names, all at once, each within
+/// [`CHECK_TIMEOUT`].
+pub async fn check_all(config: &Config) -> Vec<Check> {
+    let mut checks = vec![Check {
+        what: format!(
+            "database {}",
+            crate::config::redact_url(&config.database.url)
+        ),
+        outcome: bounded(database(config)).await,
+    }];
+    if config.transport_kind().ok() == Some(TransportKind::RabbitMq) {
+        checks.push(Check {
+            what: format!(
+                "broker {}",
+                crate::config::redact_url(&config.transport.amqp_url)
+            ),
+            outcome: bounded(broker(config)).await,
+        });
+    }
+    checks.extend(sink_checks(config).await);
+    checks
+}
+
+/// Tries each configured sink's endpoint, all at once.
+pub async fn sink_checks(config: &Config) -> Vec<Check> {
+    let sinks = match crate::sinks::build(&config.notifications.sinks) {
+        Ok(sinks) => sinks,
+        Err(error) => {
+            return vec![Check {
+                what: "sinks".to_owned(),
+                outcome: Err(error),
+            }];
+        }
+    };
+    let kinds = config.notifications.sinks.iter().map(|sink| sink.kind());
+    join_all(
+        sinks
+            .iter()
+            .zip(kinds)
+            .map(|(configured, kind)| async move {
+                let sink = &configured.sink;
+                Check {
+                    what: format!("sink {} ({kind})", sink.name()),
+                    outcome: bounded(async { sink.check().await.map(|()| "reachable".to_owned()) })
+                        .await,
+                }
+            }),
+    )
+    .await
+}
