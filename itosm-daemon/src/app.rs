@@ -87,7 +87,7 @@ pub async fn open_store(config: &Config, access: DatabaseAccess) -> anyhow::Resu
     if config.database.max_connections > 0 {
         options.max_connections = config.database.max_connections;
     }
-    options.acquire_timeout = config.duration("database.acquire_timeout");
+    options.acquire_timeout = config.database.acquire_timeout.get();
     options.create_if_missing = access == DatabaseAccess::MayCreate;
     let store = SeaStore::connect(options)
         .await
@@ -121,7 +121,7 @@ pub async fn token_secret(config: &Config, store: &dyn Store) -> anyhow::Result<
 pub async fn services(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<Itosm>> {
     let secret = token_secret(config, store.as_ref()).await?;
     let mut service_config = ServiceConfig::with_secret(secret);
-    service_config.token_ttl = chrono::Duration::from_std(config.duration("auth.token_ttl"))
+    service_config.token_ttl = chrono::Duration::from_std(config.auth.token_ttl.get())
         .context("config key `auth.token_ttl`")?;
     service_config.number_format = TicketNumberFormat::parse(&config.tickets.number_format)
         .map_err(|e| anyhow::anyhow!("config key `tickets.number_format`: {}", e.reason))?;
@@ -224,12 +224,12 @@ impl Running {
 pub fn notifier_settings(config: &Config) -> NotifierSettings {
     let n = &config.notifications;
     NotifierSettings {
-        retry_backoff: config.duration("notifications.retry_backoff"),
-        max_retry_delay: config.duration("notifications.max_retry_delay"),
-        retry_horizon: config.duration("notifications.retry_horizon"),
+        retry_backoff: config.notifications.retry_backoff.get(),
+        max_retry_delay: config.notifications.max_retry_delay.get(),
+        retry_horizon: config.notifications.retry_horizon.get(),
         max_attempts: n.max_attempts,
-        claim_lease: config.duration("notifications.claim_lease"),
-        attempt_timeout: config.duration("notifications.attempt_timeout"),
+        claim_lease: config.notifications.claim_lease.get(),
+        attempt_timeout: config.notifications.attempt_timeout.get(),
         sink_concurrency: n.sink_concurrency,
         max_in_flight: n.max_in_flight,
         ..NotifierSettings::default()
@@ -243,10 +243,9 @@ pub fn amqp_settings(config: &Config) -> AmqpSettings {
         exchange: config.transport.exchange.clone(),
         queue: config.transport.queue.clone(),
         prefetch: config.transport.prefetch,
-        connect_timeout: config.duration("transport.connect_timeout"),
-        confirm_timeout: config.duration("transport.confirm_timeout"),
-        heartbeat: u16::try_from(config.duration("transport.heartbeat").as_secs())
-            .unwrap_or(u16::MAX),
+        connect_timeout: config.transport.connect_timeout.get(),
+        confirm_timeout: config.transport.confirm_timeout.get(),
+        heartbeat: u16::try_from(config.transport.heartbeat.get().as_secs()).unwrap_or(u16::MAX),
     }
 }
 
@@ -386,9 +385,9 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
             itosm.outbox_wakeup(),
             RelaySettings {
                 batch_size: config.relay.batch_size,
-                sweep_interval: config.duration("relay.sweep_interval"),
-                claim_lease: config.duration("relay.claim_lease"),
-                coalesce: config.duration("relay.coalesce"),
+                sweep_interval: config.relay.sweep_interval.get(),
+                claim_lease: config.relay.claim_lease.get(),
+                coalesce: config.relay.coalesce.get(),
             },
             Arc::clone(&metrics),
             shutdown.clone(),
@@ -406,7 +405,7 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
         SchemaLimits {
             max_depth: config.graphql.max_depth,
             max_complexity: config.graphql.max_complexity,
-            subscription_recheck: config.duration("graphql.subscription_recheck"),
+            subscription_recheck: config.graphql.subscription_recheck.get(),
         },
     );
     Ok(Running {

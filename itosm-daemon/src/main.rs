@@ -271,10 +271,10 @@ async fn run() -> anyhow::Result<()> {
             init_tracing(&config);
             let roles = Roles::parse(&roles)?;
             let addr = config.http_addr()?;
-            let grace = config.duration("shutdown.grace");
+            let grace = config.shutdown.grace.get();
             let server = itosm_daemon::server::ServerSettings {
-                header_read_timeout: config.duration("http.header_read_timeout"),
-                idle_timeout: config.duration("http.idle_timeout"),
+                header_read_timeout: config.http.header_read_timeout.get(),
+                idle_timeout: config.http.idle_timeout.get(),
                 grace,
             };
             let running = app::start(config, &roles).await?;

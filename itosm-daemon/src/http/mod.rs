@@ -127,7 +127,7 @@ pub fn router(running: &Running) -> Router {
         .merge(health::router())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            config.duration("http.request_timeout"),
+            config.http.request_timeout.get(),
         ));
     let index = config.portal.dir.join("index.html");
     let app = if index.is_file() {

@@ -185,7 +185,7 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
                     secret
                         .as_ref()
                         .map_or(secrets.as_slice(), std::slice::from_ref),
-                    duration(timeout),
+                    timeout.get(),
                 )
                 .map_err(|e| format!("sink {name}: {e}"))?,
             ),
@@ -208,7 +208,7 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
                 account_sid.clone(),
                 auth_token.clone(),
                 from.clone(),
-                duration(timeout),
+                timeout.get(),
             )),
             events: Vec::new(),
             recipients: to
@@ -254,7 +254,7 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
                 from: from
                     .parse()
                     .map_err(|e| format!("sink {name}: from: {e}"))?,
-                timeout: duration(timeout),
+                timeout: timeout.get(),
                 templates,
                 portal_url: portal_url.clone(),
             };
@@ -275,10 +275,6 @@ fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
             }
         }
     })
-}
-
-fn duration(value: &str) -> std::time::Duration {
-    crate::config::parse_duration("timeout", value).unwrap_or(std::time::Duration::from_secs(5))
 }
 
 /// Accepts everything and sends nothing.

@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod duration;
+pub use duration::ConfigDuration;
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -79,7 +82,7 @@ pub struct Config {
 pub struct ShutdownConfig {
     /// How long to finish in-flight requests and deliveries after SIGTERM
     /// or Ctrl-C before exiting anyway, e.g. `30s`.
-    pub grace: String,
+    pub grace: ConfigDuration,
 }
 
 /// `[http]`
@@ -91,17 +94,17 @@ pub struct HttpConfig {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Longest a request may take, e.g. `30s`.
-    pub request_timeout: String,
+    pub request_timeout: ConfigDuration,
     /// Take the client address from the last `X-Forwarded-For` entry (the
     /// one the reverse proxy in front added). Only behind such a proxy.
     pub trust_forwarded_for: bool,
     /// Longest a client may take to send a request's headers, e.g. `10s`;
     /// a slower one is disconnected.
-    pub header_read_timeout: String,
+    pub header_read_timeout: ConfigDuration,
     /// How long a connection may sit idle (no request in flight, no bytes
     /// either way) before it is closed, e.g. `60s`. Open WebSockets are not
     /// idle connections.
-    pub idle_timeout: String,
+    pub idle_timeout: ConfigDuration,
 }
 
 /// `[database]`
@@ -116,7 +119,7 @@ pub struct DatabaseConfig {
     pub migrate_on_start: bool,
     /// How long a request waits for a database connection before it is
     /// answered `UNAVAILABLE`, e.g. `1s`.
-    pub acquire_timeout: String,
+    pub acquire_timeout: ConfigDuration,
 }
 
 /// `[transport]`
@@ -134,13 +137,13 @@ pub struct TransportConfig {
     /// Unacked deliveries per notifier (1..=1000).
     pub prefetch: u16,
     /// How long to wait for the broker to answer a connect.
-    pub connect_timeout: String,
+    pub connect_timeout: ConfigDuration,
     /// How long to wait for a publish's confirm before taking the broker
     /// for lost (and reconnecting), e.g. `10s`.
-    pub confirm_timeout: String,
+    pub confirm_timeout: ConfigDuration,
     /// AMQP heartbeat, e.g. `10s` (`0s`: off); a link silent for two
     /// heartbeats is taken for lost. A `heartbeat=` in `amqp_url` wins.
-    pub heartbeat: String,
+    pub heartbeat: ConfigDuration,
 }
 
 /// `[auth]`
@@ -154,13 +157,13 @@ pub struct AuthConfig {
     /// must not be readable by other users.
     pub token_secret_file: Option<PathBuf>,
     /// How long a login lasts, e.g. `12h`.
-    pub token_ttl: String,
+    pub token_ttl: ConfigDuration,
     /// Login attempts allowed per username within `login_window`.
     pub login_attempts_per_user: u32,
     /// Login attempts allowed per client address within `login_window`.
     pub login_attempts_per_address: u32,
     /// The login throttling window, e.g. `15m`.
-    pub login_window: String,
+    pub login_window: ConfigDuration,
     /// Ways of logging in that are on: any of `employee_id` (the seed's
     /// username + employee ID, for the demo; anyone who knows a colleague's
     /// employee ID can log in as him), `password` (local argon2id
@@ -245,9 +248,9 @@ pub struct SlaConfig {
 #[serde(deny_unknown_fields)]
 pub struct SlaTargetConfig {
     /// Time to the first visible staff response, e.g. `4h`.
-    pub first_response: String,
+    pub first_response: ConfigDuration,
     /// Time to resolution, e.g. `2d`.
-    pub resolution: String,
+    pub resolution: ConfigDuration,
 }
 
 /// `[graphql]`
@@ -261,7 +264,7 @@ pub struct GraphqlConfig {
     /// Largest page (`first`).
     pub max_page_size: u32,
     /// How often an idle subscription checks its caller again, e.g. `60s`.
-    pub subscription_recheck: String,
+    pub subscription_recheck: ConfigDuration,
     /// Deepest nesting of brackets in a document (and of lists and objects
     /// in its variables), checked before the document is parsed.
     pub max_nesting: usize,
@@ -280,12 +283,12 @@ pub struct RelayConfig {
     /// Rows claimed per round.
     pub batch_size: u64,
     /// How often to sweep for unsent rows even without a wake-up, e.g. `1s`.
-    pub sweep_interval: String,
+    pub sweep_interval: ConfigDuration,
     /// How long a claim is held before another relay may take the row.
-    pub claim_lease: String,
+    pub claim_lease: ConfigDuration,
     /// After a wake-up, how long to gather further commits before claiming
     /// (trades a little event lag for fewer, larger batches).
-    pub coalesce: String,
+    pub coalesce: ConfigDuration,
 }
 
 /// `[notifications]`
@@ -297,17 +300,17 @@ pub struct NotificationsConfig {
     pub max_attempts: u32,
     /// First retry delay, doubled each attempt (with full jitter), e.g.
     /// `200ms`.
-    pub retry_backoff: String,
+    pub retry_backoff: ConfigDuration,
     /// Longest delay between two attempts, e.g. `5m`.
-    pub max_retry_delay: String,
+    pub max_retry_delay: ConfigDuration,
     /// How long a failing delivery is retried before its event is
     /// dead-lettered, e.g. `6h`.
-    pub retry_horizon: String,
+    pub retry_horizon: ConfigDuration,
     /// How long a notifier's claim on a delivery holds; after a crash,
     /// another notifier takes it once it runs out, e.g. `60s`.
-    pub claim_lease: String,
+    pub claim_lease: ConfigDuration,
     /// Longest one delivery attempt may take (less than `claim_lease`).
-    pub attempt_timeout: String,
+    pub attempt_timeout: ConfigDuration,
     /// Concurrent attempts per sink.
     pub sink_concurrency: usize,
     /// Deliveries started but not yet logged, across all sinks: the most a
@@ -354,7 +357,7 @@ pub enum SinkConfig {
         events: Vec<String>,
         /// Request timeout, e.g. `5s`.
         #[serde(default = "default_timeout")]
-        timeout: String,
+        timeout: ConfigDuration,
     },
     /// Sends email over SMTP, with templated text and HTML bodies.
     Email {
@@ -395,7 +398,7 @@ pub enum SinkConfig {
         html_template: Option<String>,
         /// SMTP command timeout, e.g. `10s`.
         #[serde(default = "default_timeout")]
-        timeout: String,
+        timeout: ConfigDuration,
     },
     /// Sends SMS through an HTTP gateway speaking the Twilio Messages API.
     Sms {
@@ -417,7 +420,7 @@ pub enum SinkConfig {
         events: Vec<String>,
         /// Request timeout, e.g. `5s`.
         #[serde(default = "default_timeout")]
-        timeout: String,
+        timeout: ConfigDuration,
     },
     /// Appends one JSON line per event to a file (an audit trail).
     File {
@@ -454,8 +457,8 @@ impl SinkConfig {
     }
 }
 
-fn default_timeout() -> String {
-    "5s".to_owned()
+fn default_timeout() -> ConfigDuration {
+    ConfigDuration::secs(5)
 }
 
 fn default_smtp_port() -> u16 {
@@ -503,16 +506,16 @@ impl Default for Config {
             http: HttpConfig {
                 addr: "127.0.0.1:8080".to_owned(),
                 max_body_bytes: 64 * 1024,
-                request_timeout: "30s".to_owned(),
+                request_timeout: ConfigDuration::secs(30),
                 trust_forwarded_for: false,
-                header_read_timeout: "10s".to_owned(),
-                idle_timeout: "60s".to_owned(),
+                header_read_timeout: ConfigDuration::secs(10),
+                idle_timeout: ConfigDuration::secs(60),
             },
             database: DatabaseConfig {
                 url: "sqlite://itosm.db?mode=rwc".to_owned(),
                 max_connections: 0,
                 migrate_on_start: true,
-                acquire_timeout: "1s".to_owned(),
+                acquire_timeout: ConfigDuration::secs(1),
             },
             transport: TransportConfig {
                 kind: "in-process".to_owned(),
@@ -520,17 +523,17 @@ impl Default for Config {
                 exchange: "ticket_exchange".to_owned(),
                 queue: "notification_queue".to_owned(),
                 prefetch: 200,
-                connect_timeout: "5s".to_owned(),
-                confirm_timeout: "10s".to_owned(),
-                heartbeat: "10s".to_owned(),
+                connect_timeout: ConfigDuration::secs(5),
+                confirm_timeout: ConfigDuration::secs(10),
+                heartbeat: ConfigDuration::secs(10),
             },
             auth: AuthConfig {
                 token_secret: None,
                 token_secret_file: None,
-                token_ttl: "12h".to_owned(),
+                token_ttl: ConfigDuration::hours(12),
                 login_attempts_per_user: 5,
                 login_attempts_per_address: 20,
-                login_window: "15m".to_owned(),
+                login_window: ConfigDuration::mins(15),
                 methods: vec![AuthMethod::EmployeeId, AuthMethod::Password],
                 previous_token_secrets: Vec::new(),
             },
@@ -543,16 +546,16 @@ impl Default for Config {
                 max_comments_per_minute: 30,
             },
             sla: SlaConfig {
-                low: target("24h", "5d"),
-                medium: target("8h", "2d"),
-                high: target("2h", "16h"),
-                critical: target("30m", "4h"),
+                low: target(ConfigDuration::hours(24), ConfigDuration::days(5)),
+                medium: target(ConfigDuration::hours(8), ConfigDuration::days(2)),
+                high: target(ConfigDuration::hours(2), ConfigDuration::hours(16)),
+                critical: target(ConfigDuration::mins(30), ConfigDuration::hours(4)),
             },
             graphql: GraphqlConfig {
                 max_depth: 12,
                 max_complexity: 2000,
                 max_page_size: 100,
-                subscription_recheck: "60s".to_owned(),
+                subscription_recheck: ConfigDuration::secs(60),
                 max_nesting: 32,
                 max_operations_per_connection: 25,
                 max_concurrent_per_caller: 8,
@@ -560,17 +563,17 @@ impl Default for Config {
             },
             relay: RelayConfig {
                 batch_size: 100,
-                sweep_interval: "1s".to_owned(),
-                claim_lease: "30s".to_owned(),
-                coalesce: "5ms".to_owned(),
+                sweep_interval: ConfigDuration::secs(1),
+                claim_lease: ConfigDuration::secs(30),
+                coalesce: ConfigDuration::millis(5),
             },
             notifications: NotificationsConfig {
                 max_attempts: 0,
-                retry_backoff: "200ms".to_owned(),
-                max_retry_delay: "5m".to_owned(),
-                retry_horizon: "6h".to_owned(),
-                claim_lease: "60s".to_owned(),
-                attempt_timeout: "30s".to_owned(),
+                retry_backoff: ConfigDuration::millis(200),
+                max_retry_delay: ConfigDuration::mins(5),
+                retry_horizon: ConfigDuration::hours(6),
+                claim_lease: ConfigDuration::secs(60),
+                attempt_timeout: ConfigDuration::secs(30),
                 sink_concurrency: 32,
                 max_in_flight: 1000,
                 sinks: vec![SinkConfig::Console {
@@ -585,16 +588,16 @@ impl Default for Config {
                 level: "info".to_owned(),
             },
             shutdown: ShutdownConfig {
-                grace: "30s".to_owned(),
+                grace: ConfigDuration::secs(30),
             },
         }
     }
 }
 
-fn target(first_response: &str, resolution: &str) -> SlaTargetConfig {
+fn target(first_response: ConfigDuration, resolution: ConfigDuration) -> SlaTargetConfig {
     SlaTargetConfig {
-        first_response: first_response.to_owned(),
-        resolution: resolution.to_owned(),
+        first_response,
+        resolution,
     }
 }
 
@@ -750,18 +753,18 @@ impl Config {
                 "must be between 1024 and 16777216",
             ));
         }
-        parse_duration("http.request_timeout", &self.http.request_timeout)?;
-        for key in ["http.header_read_timeout", "http.idle_timeout"] {
-            let value = match key {
-                "http.header_read_timeout" => &self.http.header_read_timeout,
-                _ => &self.http.idle_timeout,
-            };
-            let timeout = parse_duration(key, value)?;
+        for (key, timeout) in [
+            (
+                "http.header_read_timeout",
+                self.http.header_read_timeout.get(),
+            ),
+            ("http.idle_timeout", self.http.idle_timeout.get()),
+        ] {
             if timeout < Duration::from_millis(100) || timeout > Duration::from_secs(3600) {
                 return Err(ConfigError::invalid(key, "must be between 100ms and 1h"));
             }
         }
-        let grace = parse_duration("shutdown.grace", &self.shutdown.grace)?;
+        let grace = self.shutdown.grace.get();
         if grace > Duration::from_secs(3600) {
             return Err(ConfigError::invalid("shutdown.grace", "must be at most 1h"));
         }
@@ -822,7 +825,7 @@ impl Config {
             }
             read_secret_file("auth.token_secret_file", path)?;
         }
-        let timeout = parse_duration("database.acquire_timeout", &self.database.acquire_timeout)?;
+        let timeout = self.database.acquire_timeout.get();
         if timeout < Duration::from_millis(100) || timeout > Duration::from_secs(60) {
             return Err(ConfigError::invalid(
                 "database.acquire_timeout",
@@ -850,7 +853,7 @@ impl Config {
                 "is required when database.url is not SQLite (set ITOSM_AUTH__TOKEN_SECRET)",
             ));
         }
-        let ttl = parse_duration("auth.token_ttl", &self.auth.token_ttl)?;
+        let ttl = self.auth.token_ttl.get();
         if ttl < Duration::from_secs(60) || ttl > Duration::from_secs(30 * 24 * 3600) {
             return Err(ConfigError::invalid(
                 "auth.token_ttl",
@@ -887,7 +890,7 @@ impl Config {
                 return Err(ConfigError::invalid(key, "must be between 1 and 10000"));
             }
         }
-        let window = parse_duration("auth.login_window", &self.auth.login_window)?;
+        let window = self.auth.login_window.get();
         if window < Duration::from_secs(1) || window > Duration::from_secs(24 * 3600) {
             return Err(ConfigError::invalid(
                 "auth.login_window",
@@ -954,10 +957,7 @@ impl Config {
                 "must be between 1 and 1000",
             ));
         }
-        let recheck = parse_duration(
-            "graphql.subscription_recheck",
-            &self.graphql.subscription_recheck,
-        )?;
+        let recheck = self.graphql.subscription_recheck.get();
         if recheck < Duration::from_secs(1) || recheck > Duration::from_secs(3600) {
             return Err(ConfigError::invalid(
                 "graphql.subscription_recheck",
@@ -970,9 +970,7 @@ impl Config {
                 "must be between 1 and 10000",
             ));
         }
-        parse_duration("relay.sweep_interval", &self.relay.sweep_interval)?;
-        parse_duration("relay.claim_lease", &self.relay.claim_lease)?;
-        if parse_duration("relay.coalesce", &self.relay.coalesce)? > Duration::from_secs(1) {
+        if self.relay.coalesce.get() > Duration::from_secs(1) {
             return Err(ConfigError::invalid("relay.coalesce", "must be at most 1s"));
         }
         if self.notifications.max_attempts > 1000 {
@@ -982,23 +980,21 @@ impl Config {
             ));
         }
         let n = &self.notifications;
-        let backoff = parse_duration("notifications.retry_backoff", &n.retry_backoff)?;
-        let max_delay = parse_duration("notifications.max_retry_delay", &n.max_retry_delay)?;
+        let (backoff, max_delay) = (n.retry_backoff.get(), n.max_retry_delay.get());
         if backoff.is_zero() || max_delay < backoff {
             return Err(ConfigError::invalid(
                 "notifications.max_retry_delay",
                 "must be at least retry_backoff, which must be more than 0",
             ));
         }
-        let horizon = parse_duration("notifications.retry_horizon", &n.retry_horizon)?;
+        let horizon = n.retry_horizon.get();
         if horizon.is_zero() || horizon > Duration::from_secs(30 * 24 * 3600) {
             return Err(ConfigError::invalid(
                 "notifications.retry_horizon",
                 "must be between 1ms and 30d",
             ));
         }
-        let lease = parse_duration("notifications.claim_lease", &n.claim_lease)?;
-        let attempt = parse_duration("notifications.attempt_timeout", &n.attempt_timeout)?;
+        let (lease, attempt) = (n.claim_lease.get(), n.attempt_timeout.get());
         if attempt.is_zero() || attempt >= lease {
             return Err(ConfigError::invalid(
                 "notifications.attempt_timeout",
@@ -1039,15 +1035,14 @@ impl Config {
                 "must be between 1 and 1000",
             ));
         }
-        parse_duration("transport.connect_timeout", &self.transport.connect_timeout)?;
-        if parse_duration("transport.confirm_timeout", &self.transport.confirm_timeout)?.is_zero() {
+        if self.transport.confirm_timeout.get().is_zero() {
             return Err(ConfigError::invalid(
                 "transport.confirm_timeout",
                 "must be more than 0",
             ));
         }
-        let heartbeat = parse_duration("transport.heartbeat", &self.transport.heartbeat)?;
-        if heartbeat.as_secs() > 600 || (heartbeat.as_millis() % 1000 != 0) {
+        let heartbeat = self.transport.heartbeat.get();
+        if heartbeat.as_secs() > 600 || !heartbeat.as_millis().is_multiple_of(1000) {
             return Err(ConfigError::invalid(
                 "transport.heartbeat",
                 "must be whole seconds, at most 600s (0s: off)",
@@ -1095,9 +1090,9 @@ impl Config {
     /// first response due no later than the resolution.
     pub fn sla_policy(&self) -> Result<itosm_core::SlaPolicy, ConfigError> {
         let parse = |name: &str, target: &SlaTargetConfig| {
-            let duration = |field: &str, value: &str| {
+            let duration = |field: &str, value: ConfigDuration| {
                 let key = format!("sla.{name}.{field}");
-                let duration = parse_duration(&key, value)?;
+                let duration = value.get();
                 if duration < Duration::from_secs(1) || duration > Duration::from_secs(365 * 86_400)
                 {
                     return Err(ConfigError::invalid(&key, "must be between 1s and 365d"));
@@ -1105,8 +1100,8 @@ impl Config {
                 chrono::Duration::from_std(duration)
                     .map_err(|_| ConfigError::invalid(&key, "is too long"))
             };
-            let first_response = duration("first_response", &target.first_response)?;
-            let resolution = duration("resolution", &target.resolution)?;
+            let first_response = duration("first_response", target.first_response)?;
+            let resolution = duration("resolution", target.resolution)?;
             if first_response > resolution {
                 return Err(ConfigError::invalid(
                     &format!("sla.{name}.first_response"),
@@ -1131,7 +1126,7 @@ impl Config {
         itosm_core::throttle::ThrottleConfig {
             per_user: self.auth.login_attempts_per_user,
             per_address: self.auth.login_attempts_per_address,
-            window: chrono::Duration::from_std(self.duration("auth.login_window"))
+            window: chrono::Duration::from_std(self.auth.login_window.get())
                 .unwrap_or(chrono::Duration::minutes(15)),
         }
     }
@@ -1206,33 +1201,6 @@ impl Config {
     pub fn is_embedded_database(&self) -> bool {
         self.database.url.starts_with("sqlite:")
     }
-
-    /// A duration key, already validated.
-    pub fn duration(&self, key: &str) -> Duration {
-        let value = match key {
-            "http.request_timeout" => &self.http.request_timeout,
-            "auth.token_ttl" => &self.auth.token_ttl,
-            "auth.login_window" => &self.auth.login_window,
-            "graphql.subscription_recheck" => &self.graphql.subscription_recheck,
-            "relay.sweep_interval" => &self.relay.sweep_interval,
-            "relay.claim_lease" => &self.relay.claim_lease,
-            "relay.coalesce" => &self.relay.coalesce,
-            "notifications.retry_backoff" => &self.notifications.retry_backoff,
-            "notifications.max_retry_delay" => &self.notifications.max_retry_delay,
-            "notifications.retry_horizon" => &self.notifications.retry_horizon,
-            "notifications.claim_lease" => &self.notifications.claim_lease,
-            "notifications.attempt_timeout" => &self.notifications.attempt_timeout,
-            "transport.connect_timeout" => &self.transport.connect_timeout,
-            "database.acquire_timeout" => &self.database.acquire_timeout,
-            "transport.confirm_timeout" => &self.transport.confirm_timeout,
-            "transport.heartbeat" => &self.transport.heartbeat,
-            "http.header_read_timeout" => &self.http.header_read_timeout,
-            "http.idle_timeout" => &self.http.idle_timeout,
-            "shutdown.grace" => &self.shutdown.grace,
-            _ => return Duration::from_secs(1),
-        };
-        parse_duration(key, value).unwrap_or(Duration::from_secs(1))
-    }
 }
 
 /// Recipient roles an email sink accepts in `to`.
@@ -1277,7 +1245,6 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
             url,
             secrets,
             secret,
-            timeout,
             ..
         } => {
             use crate::sinks::webhook::WebhookSecret;
@@ -1307,7 +1274,6 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
                     }
                 }
             }
-            parse_duration(&key("timeout"), timeout)?;
         }
         SinkConfig::Sms {
             base_url,
@@ -1315,7 +1281,6 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
             auth_token,
             from,
             to,
-            timeout,
             ..
         } => {
             http("base_url", base_url)?;
@@ -1341,7 +1306,6 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
                     )
                 })?;
             }
-            parse_duration(&key("timeout"), timeout)?;
         }
         SinkConfig::Email {
             host,
@@ -1352,7 +1316,6 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
             subject_template,
             text_template,
             html_template,
-            timeout,
             ..
         } => {
             if host.is_empty() {
@@ -1387,7 +1350,6 @@ fn validate_sink(i: usize, sink: &SinkConfig) -> Result<(), ConfigError> {
                 html_template.as_deref(),
             )
             .map_err(|e| ConfigError::invalid(&key("templates"), e))?;
-            parse_duration(&key("timeout"), timeout)?;
         }
         SinkConfig::Console { .. } | SinkConfig::Noop { .. } | SinkConfig::File { .. } => {}
     }
@@ -1437,28 +1399,6 @@ pub fn read_secret_file(key: &str, path: &Path) -> Result<String, ConfigError> {
         ));
     }
     Ok(secret)
-}
-
-/// Parses `250ms`, `30s`, `15m`, `12h`, `7d`.
-pub fn parse_duration(key: &str, value: &str) -> Result<Duration, ConfigError> {
-    let bad = || {
-        ConfigError::invalid(
-            key,
-            format!("{value:?} is not a duration like 250ms, 30s, 15m, 12h or 7d"),
-        )
-    };
-    let split = value.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = value.split_at(split);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    let millis = match unit {
-        "ms" => number,
-        "s" => number.checked_mul(1000).ok_or_else(bad)?,
-        "m" => number.checked_mul(60_000).ok_or_else(bad)?,
-        "h" => number.checked_mul(3_600_000).ok_or_else(bad)?,
-        "d" => number.checked_mul(86_400_000).ok_or_else(bad)?,
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_millis(millis))
 }
 
 #[cfg(test)]
@@ -1649,20 +1589,5 @@ mod tests {
             "postgres://itosm:***@db/itosm"
         );
         assert_eq!(redact_url("sqlite://itosm.db"), "sqlite://itosm.db");
-    }
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(
-            parse_duration("k", "250ms").ok(),
-            Some(Duration::from_millis(250))
-        );
-        assert_eq!(
-            parse_duration("k", "12h").ok(),
-            Some(Duration::from_secs(43200))
-        );
-        for bad in ["", "12", "h", "1.5s", "-1s", "99999999999999999999d"] {
-            assert!(parse_duration("k", bad).is_err(), "{bad}");
-        }
     }
 }
