@@ -1092,11 +1092,7 @@ async fn webhooks_verify_with_either_secret_during_rotation_and_forgeries_are_re
     // The receiver said 200: one delivery, recorded as delivered.
     let admin = app.login("admin.user", "ADMIN01").await;
     let log = app
-        .graphql(
-            &admin,
-            "query($n: String!) { ticket(number: $n) { notifications { sink status attempts } } }",
-            json!({ "n": number }),
-        )
+        .settled_notifications(&admin, &number, "sink status attempts")
         .await;
     let rows = &log["data"]["ticket"]["notifications"];
     assert_eq!(rows[0]["status"], "DELIVERED", "{log}");

@@ -155,7 +155,7 @@ async fn the_webhook_is_signed_carries_the_event_id_and_retries_5xx() {
     // The delivery log says what the server saw: one delivery, two attempts.
     let admin = app.login("admin.user", "ADMIN01").await;
     let log = app
-        .graphql(&admin, "query($n: String!) { ticket(number: $n) { notifications { sink recipient status attempts eventId } } }", json!({ "n": number }))
+        .settled_notifications(&admin, &number, "sink recipient status attempts eventId")
         .await;
     let rows = log["data"]["ticket"]["notifications"]
         .as_array()
@@ -318,11 +318,7 @@ async fn a_webhook_down_for_a_while_gets_every_event_in_process() {
     let delivered = receiver.wait_distinct(4, 30).await;
     assert_eq!(delivered.len(), 4, "each event once: {delivered:?}");
     let log = app
-        .graphql(
-            &admin,
-            "query($n: String!) { ticket(number: $n) { notifications { status } } }",
-            json!({ "n": numbers[3] }),
-        )
+        .settled_notifications(&admin, &numbers[3], "status")
         .await;
     assert_eq!(
         log["data"]["ticket"]["notifications"][0]["status"], "DELIVERED",

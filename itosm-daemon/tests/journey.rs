@@ -84,8 +84,9 @@ async fn journey(backend: Backend) {
     assert!(printed.contains("User: john.doe"));
     assert!(printed.contains("Request: SOFTWARE_INSTALL"));
 
-    // Admins see the delivery log; requesters may not. The log row is
-    // written just after the console printed, so allow it a moment.
+    // Admins see the delivery log; requesters may not. The row is claimed
+    // (PENDING) before the console prints and marked after, so allow the
+    // outcome a moment.
     let mut log = Value::Null;
     for _ in 0..50 {
         log = app
@@ -97,7 +98,9 @@ async fn journey(backend: Backend) {
             .await;
         if log["data"]["ticket"]["notifications"]
             .as_array()
-            .is_some_and(|rows| !rows.is_empty())
+            .is_some_and(|rows| {
+                !rows.is_empty() && rows.iter().all(|row| row["status"] != "PENDING")
+            })
         {
             break;
         }

@@ -296,6 +296,30 @@ impl App {
             .to_owned()
     }
 
+    /// The ticket's delivery log (`notifications { <fields> }`, which must
+    /// include `status`) once it has rows and none is PENDING: a sink's
+    /// outcome is recorded just after the sink answered, so a receiver can
+    /// see a delivery a moment before the log does. Waits at most 10 s.
+    pub async fn settled_notifications(&self, token: &str, number: &str, fields: &str) -> Value {
+        let query = format!(
+            "query($n: String!) {{ ticket(number: $n) {{ notifications {{ {fields} }} }} }}"
+        );
+        let mut log = Value::Null;
+        for _ in 0..100 {
+            log = self.graphql(token, &query, json!({ "n": number })).await;
+            if log["data"]["ticket"]["notifications"]
+                .as_array()
+                .is_some_and(|rows| {
+                    !rows.is_empty() && rows.iter().all(|row| row["status"] != "PENDING")
+                })
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        log
+    }
+
     pub async fn graphql(&self, token: &str, query: &str, variables: Value) -> Value {
         self.graphql_with(Some(token), query, variables).await
     }
