@@ -356,6 +356,14 @@ async fn the_employee_id_login_is_warned_about_where_it_is_unsafe() {
             "{methods}: {said}"
         );
     }
+    // A duration from the environment without its unit is explained.
+    let out = check(&[("ITOSM_AUTH__TOKEN_TTL", "12")]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("auth.token_ttl") && said.contains("has no unit"),
+        "{said}"
+    );
     let out = check(&[("ITOSM_AUTH__PREVIOUS_TOKEN_SECRETS", "[\"short\"]")]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("auth.previous_token_secrets"));

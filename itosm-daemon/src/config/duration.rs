@@ -89,12 +89,45 @@ impl Serialize for ConfigDuration {
 
 impl<'de> Deserialize<'de> for ConfigDuration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        ConfigDuration::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!(
+        deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+/// Takes a string, and explains a bare number (e.g. an environment
+/// variable `ITOSM_AUTH__TOKEN_TTL=12`, which arrives as an integer).
+struct DurationVisitor;
+
+impl serde::de::Visitor<'_> for DurationVisitor {
+    type Value = ConfigDuration;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a duration like 250ms, 30s, 15m, 12h or 7d")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<ConfigDuration, E> {
+        ConfigDuration::parse(text).ok_or_else(|| {
+            E::custom(format!(
                 "{text:?} is not a duration like 250ms, 30s, 15m, 12h or 7d"
             ))
         })
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<ConfigDuration, E> {
+        Err(E::custom(format!(
+            "{number} has no unit: write it with one, like {number}s, {number}m or {number}h"
+        )))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<ConfigDuration, E> {
+        Err(E::custom(format!(
+            "{number} is not a duration like 250ms, 30s, 15m, 12h or 7d"
+        )))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<ConfigDuration, E> {
+        Err(E::custom(format!(
+            "{number} is not a duration: use whole numbers with a unit, like 1500ms"
+        )))
     }
 }
 
@@ -130,5 +163,20 @@ mod tests {
         ] {
             assert!(ConfigDuration::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_bare_number_is_told_to_take_a_unit() {
+        let error = serde_json::from_str::<ConfigDuration>("12")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("12 has no unit") && error.contains("12s"),
+            "{error}"
+        );
+        let parsed: Option<ConfigDuration> = serde_json::from_str("\"12h\"").ok();
+        assert_eq!(parsed, Some(ConfigDuration::hours(12)));
+        assert!(serde_json::from_str::<ConfigDuration>("\"12 hours\"").is_err());
     }
 }
