@@ -38,7 +38,6 @@ use itosm_core::store::{
     Store, StoreError,
 };
 use itosm_core::transport::TransportError;
-use rand::Rng;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -91,13 +90,11 @@ impl NotifierSettings {
     /// The delay before attempt `attempts + 1`: exponential, capped, with
     /// full jitter (uniform between zero and the capped delay).
     pub fn backoff(&self, attempts: i32) -> Duration {
-        let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
-        let ceiling = self
-            .retry_backoff
-            .saturating_mul(2u32.saturating_pow(exponent))
-            .min(self.max_retry_delay);
-        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(rand::rng().random_range(0..=millis))
+        crate::backoff::full_jitter(
+            self.retry_backoff,
+            self.max_retry_delay,
+            u32::try_from(attempts.max(1)).unwrap_or(1),
+        )
     }
 }
 

@@ -13,6 +13,7 @@ use itosm_core::transport::EventPublisher;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::backoff::Backoff;
 use crate::bounded::bounded;
 use crate::metrics::Metrics;
 
@@ -40,17 +41,16 @@ pub async fn run(
 ) {
     let lease =
         chrono::Duration::from_std(settings.claim_lease).unwrap_or(chrono::Duration::seconds(30));
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     loop {
         let claimed =
             match bounded(store.claim_outbox(settings.batch_size, lease, Utc::now())).await {
                 Ok(rows) => rows,
                 Err(error) => {
                     tracing::warn!(%error, "relay could not claim outbox rows; retrying");
-                    if sleep_or_shutdown(backoff, &shutdown).await {
+                    if sleep_or_shutdown(backoff.next_delay(), &shutdown).await {
                         return;
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                     continue;
                 }
             };
@@ -94,13 +94,12 @@ pub async fn run(
             tracing::warn!(%error, count = sent.len(), "published but not marked sent");
         }
         if failed {
-            if sleep_or_shutdown(backoff, &shutdown).await {
+            if sleep_or_shutdown(backoff.next_delay(), &shutdown).await {
                 return;
             }
-            backoff = (backoff * 2).min(Duration::from_secs(5));
             continue;
         }
-        backoff = Duration::from_millis(100);
+        backoff.reset();
         if full_batch {
             continue;
         }
@@ -133,12 +132,12 @@ pub async fn listen_for_commits(
     wakeup: Arc<Notify>,
     shutdown: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(200);
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     while !shutdown.is_cancelled() {
         match store.listen_outbox().await {
             Ok(None) => return,
             Ok(Some(mut listener)) => {
-                backoff = Duration::from_millis(200);
+                backoff.reset();
                 // Rows may have committed while we were not listening.
                 wakeup.notify_one();
                 loop {
@@ -158,9 +157,8 @@ pub async fn listen_for_commits(
                 tracing::warn!(%error, "cannot listen for outbox commits; relying on sweeps")
             }
         }
-        if sleep_or_shutdown(backoff, &shutdown).await {
+        if sleep_or_shutdown(backoff.next_delay(), &shutdown).await {
             return;
         }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }

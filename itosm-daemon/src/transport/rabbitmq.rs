@@ -538,22 +538,23 @@ async fn supervise<F, Fut>(
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), TransportError>>,
 {
-    const FIRST: Duration = Duration::from_millis(200);
-    let mut backoff = FIRST;
+    let mut backoff =
+        crate::backoff::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     while !shutdown.is_cancelled() {
         let started = tokio::time::Instant::now();
-        if let Err(error) = session().await {
+        let session = session().await;
+        if started.elapsed() >= Duration::from_secs(60) {
+            backoff.reset();
+        }
+        let delay = backoff.next_delay();
+        if let Err(error) = session {
             health.set(what, false);
-            if started.elapsed() >= Duration::from_secs(60) {
-                backoff = FIRST;
-            }
-            tracing::warn!(%error, retry_in = ?backoff, "{what}: no broker; reconnecting");
+            tracing::warn!(%error, retry_in = ?delay, "{what}: no broker; reconnecting");
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(backoff) => {}
+            _ = tokio::time::sleep(delay) => {}
         }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
 
