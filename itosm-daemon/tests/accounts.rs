@@ -6,23 +6,10 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{App, Backend, error_code};
-
-fn itosm(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_itosm"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("ITOSM_LOG__LEVEL", "warn");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command.output().expect("itosm runs")
-}
+use support::{App, Backend, error_code, itosm};
 
 fn ok(out: &std::process::Output) -> String {
     assert!(

@@ -376,6 +376,28 @@ impl World {
         Some(self.app.login(&username, &employee_id).await)
     }
 
+    /// Runs `query` as a [`World::stand_in`] for `who` (for operations
+    /// that end the caller's own sessions): his token and the answer.
+    async fn run_as_stand_in(&self, who: Who, via: Via, query: &str) -> (Option<String>, Value) {
+        let token = self.stand_in(who).await;
+        let response = match via {
+            Via::Http => {
+                self.app
+                    .graphql_with(token.as_deref(), query, json!({}))
+                    .await
+            }
+            Via::WebSocket if who == Who::DeactivatedOpenSocket => {
+                self.run(who, via, query, json!({})).await
+            }
+            Via::WebSocket => {
+                self.app
+                    .ws_execute(token.as_deref(), query, json!({}))
+                    .await
+            }
+        };
+        (token, response)
+    }
+
     /// A fresh user with the caller's role (deactivated for the
     /// deactivated columns) whose password an admin reset: his username and
     /// temporary password.
@@ -545,15 +567,9 @@ impl World {
                 )
             }
             LogoutEverywhere => {
-                let token = self.stand_in(who).await;
-                let query = "mutation { logoutEverywhere }";
-                let response = match via {
-                    Via::Http => self.app.graphql_with(token.as_deref(), query, json!({})).await,
-                    Via::WebSocket if who == Who::DeactivatedOpenSocket => {
-                        self.run(who, via, query, json!({})).await
-                    }
-                    Via::WebSocket => self.app.ws_execute(token.as_deref(), query, json!({})).await,
-                };
+                let (token, response) = self
+                    .run_as_stand_in(who, via, "mutation { logoutEverywhere }")
+                    .await;
                 if let Some(code) = code(&response) {
                     return code;
                 }
@@ -573,15 +589,13 @@ impl World {
             ChangePassword => {
                 // Changing a password ends the caller's other sessions: a
                 // stand-in with the caller's role takes the hit.
-                let token = self.stand_in(who).await;
-                let query = "mutation { changePassword(newPassword: \"a long enough passphrase\") { token } }";
-                let response = match via {
-                    Via::Http => self.app.graphql_with(token.as_deref(), query, json!({})).await,
-                    Via::WebSocket if who == Who::DeactivatedOpenSocket => {
-                        self.run(who, via, query, json!({})).await
-                    }
-                    Via::WebSocket => self.app.ws_execute(token.as_deref(), query, json!({})).await,
-                };
+                let (_, response) = self
+                    .run_as_stand_in(
+                        who,
+                        via,
+                        "mutation { changePassword(newPassword: \"a long enough passphrase\") { token } }",
+                    )
+                    .await;
                 return code(&response).unwrap_or_else(|| "ok".into());
             }
             ResetPassword => (

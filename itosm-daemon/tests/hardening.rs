@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
 use serde_json::{Value, json};
-use support::{App, Backend, error_code as code};
+use support::{App, Backend, error_code as code, itosm};
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef-test-secret";
 
@@ -789,18 +789,6 @@ async fn a_database_outage_is_not_the_users_fault() {
     assert_eq!(still["data"]["ticket"]["number"], number.as_str());
     app.stop().await;
     drop(db);
-}
-
-fn itosm(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_itosm"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("ITOSM_LOG__LEVEL", "warn");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command.output().expect("itosm runs")
 }
 
 /// One daemon per SQLite file; `itosm backup` copies what is still in the

@@ -35,6 +35,20 @@ pub struct App {
     _db: Option<itosm_testkit::TestDatabase>,
 }
 
+/// Runs `itosm <args>` to completion in `dir` with `env` added (log level
+/// warn), as an operator at a shell would.
+pub fn itosm(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_itosm"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("ITOSM_LOG__LEVEL", "warn");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("itosm runs")
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

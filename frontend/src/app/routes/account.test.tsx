@@ -97,7 +97,7 @@ describe('a password an admin reset', () => {
     await router.navigate('/new-request');
     await waitFor(() => expect(router.state.location.pathname).toBe('/account/password'));
 
-    await user.type(screen.getByLabelText('Temporary password'), 'Temp-Pass-1234');
+    await user.type(await screen.findByLabelText('Temporary password'), 'Temp-Pass-1234');
     await user.type(screen.getByLabelText('New password'), 'short');
     await user.type(screen.getByLabelText('New password again'), 'short');
     await user.click(screen.getByRole('button', { name: 'Save the new password' }));
@@ -131,7 +131,7 @@ describe('the user menu', () => {
     await user.click(await screen.findByText('John Doe'));
     await user.click(screen.getByTestId('nav-change-password'));
     await waitFor(() => expect(router.state.location.pathname).toBe('/account/password'));
-    expect(screen.getByRole('heading', { name: 'Change password' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Change password' })).toBeInTheDocument();
     expect(screen.getByLabelText('Current password')).toBeInTheDocument();
   });
 

@@ -56,6 +56,6 @@ describe('/my-tickets', () => {
   it('sends an unauthenticated visitor to /login', async () => {
     const { router } = renderApp({ path: '/my-tickets' });
     await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
-    expect(screen.getByLabelText('Username')).toBeInTheDocument();
+    expect(await screen.findByLabelText('Username')).toBeInTheDocument();
   });
 });
