@@ -498,7 +498,13 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// An SSO failure answered with a reason code.
-fn failure(status: StatusCode, code: ErrorCode, reason: &str, message: &str) -> Response {
+fn failure(
+    headers: &HeaderMap,
+    status: StatusCode,
+    code: ErrorCode,
+    reason: &str,
+    message: &str,
+) -> Response {
     let mut response = (
         status,
         axum::Json(serde_json::json!({
@@ -506,15 +512,16 @@ fn failure(status: StatusCode, code: ErrorCode, reason: &str, message: &str) -> 
         })),
     )
         .into_response();
-    if let Some(cookie) = state_cookie("", 0, &HeaderMap::new()) {
+    if let Some(cookie) = state_cookie("", 0, headers) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
 }
 
-fn unavailable(error: &Unavailable) -> Response {
+fn unavailable(headers: &HeaderMap, error: &Unavailable) -> Response {
     tracing::warn!(%error, "oidc: provider unavailable");
     failure(
+        headers,
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Unavailable,
         "PROVIDER_UNAVAILABLE",
@@ -602,7 +609,7 @@ async fn login(
     };
     let provider = match oidc.provider().await {
         Ok(provider) => provider,
-        Err(error) => return unavailable(&error),
+        Err(error) => return unavailable(&headers, &error),
     };
     let flow = FlowState {
         state: random_token(),
@@ -613,9 +620,10 @@ async fn login(
     };
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(flow.verifier.as_bytes()));
     let Ok(mut url) = reqwest::Url::parse(&provider.discovery.authorization_endpoint) else {
-        return unavailable(&Unavailable(
-            "the authorization endpoint is not a URL".to_owned(),
-        ));
+        return unavailable(
+            &headers,
+            &Unavailable("the authorization endpoint is not a URL".to_owned()),
+        );
     };
     url.query_pairs_mut()
         .append_pair("response_type", "code")
@@ -662,6 +670,7 @@ async fn callback(
             "oidc callback refused: no valid state cookie"
         );
         return failure(
+            &headers,
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
             "BAD_STATE",
@@ -674,6 +683,7 @@ async fn callback(
             "oidc callback refused: state does not match"
         );
         return failure(
+            &headers,
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
             "STATE_MISMATCH",
@@ -683,6 +693,7 @@ async fn callback(
     if let Some(error) = &query.error {
         tracing::warn!(reason = "PROVIDER_REFUSED", provider_error = %error, "oidc callback refused by the provider");
         return failure(
+            &headers,
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthenticated,
             "PROVIDER_REFUSED",
@@ -691,6 +702,7 @@ async fn callback(
     }
     let Some(code) = query.code else {
         return failure(
+            &headers,
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
             "MISSING_CODE",
@@ -699,7 +711,7 @@ async fn callback(
     };
     let provider = match oidc.provider().await {
         Ok(provider) => provider,
-        Err(error) => return unavailable(&error),
+        Err(error) => return unavailable(&headers, &error),
     };
     let id_token = match exchange(&oidc, &provider, &code, &flow.verifier).await {
         Ok(Some(token)) => token,
@@ -709,13 +721,14 @@ async fn callback(
                 "oidc: the token endpoint refused the code"
             );
             return failure(
+                &headers,
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthenticated,
                 "CODE_REFUSED",
                 "the identity provider refused this sign-in's code; start again",
             );
         }
-        Err(error) => return unavailable(&error),
+        Err(error) => return unavailable(&headers, &error),
     };
     let verify = |provider: &Provider| {
         verify_id_token(
@@ -737,6 +750,7 @@ async fn callback(
         Err(refusal) => {
             tracing::warn!(reason = refusal.code(), %refusal, "oidc: ID token refused");
             return failure(
+                &headers,
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthenticated,
                 refusal.code(),
