@@ -1699,6 +1699,36 @@ mod tests {
     }
 
     #[test]
+    fn oidc_needs_its_section_and_checks_it() {
+        let section = "[auth]\nmethods = [\"password\", \"oidc\"]\n[auth.oidc]\n\
+             issuer = \"https://login.example.com\"\nclient_id = \"itosm\"\n\
+             client_secret = \"s\"\n\
+             redirect_url = \"https://itosm.example.com/api/auth/oidc/callback\"\n";
+        let config = with(section).expect("valid");
+        let oidc = config.auth.oidc.as_ref().expect("the section");
+        assert_eq!(oidc.scopes, ["openid", "profile", "email"]);
+        assert!(config.auth_methods().oidc);
+        assert!(!format!("{config:?}").contains("client_secret: \"s\""));
+        let missing = with("[auth]\nmethods = [\"oidc\"]").expect_err("no section");
+        assert!(missing.to_string().contains("auth.oidc"), "{missing}");
+        for (extra, key) in [
+            (
+                "role_claim = \"groups\"\nrole_map = { \"x\" = \"boss\" }",
+                "auth.oidc.role_map",
+            ),
+            ("scopes = [\"email\"]", "auth.oidc.scopes"),
+        ] {
+            let error = with(&format!("{section}{extra}")).expect_err(extra);
+            assert!(error.to_string().contains(key), "{extra}: {error}");
+        }
+        let plain = section.replace("https://login", "http://login");
+        let error = with(&plain).expect_err("plain http issuer");
+        assert!(error.to_string().contains("auth.oidc.issuer"), "{error}");
+        let local = section.replace("https://login.example.com", "http://127.0.0.1:9400");
+        assert!(with(&local).is_ok());
+    }
+
+    #[test]
     fn only_section_variables_are_configuration() {
         assert!(is_config_key("http__addr"));
         assert!(is_config_key("DATABASE.url"));
