@@ -30,7 +30,10 @@ struct Provider {
 
 impl Provider {
     fn start() -> Provider {
-        let port = free_port();
+        Self::start_on(free_port())
+    }
+
+    fn start_on(port: u16) -> Provider {
         let mut child = Command::new("python3")
             .args(["-W", "ignore", "-m", "oidc_provider_mock", "--port"])
             .arg(port.to_string())
@@ -550,7 +553,8 @@ async fn id_tokens_are_verified() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_is_down_leaves_the_other_logins_working() {
     // Nothing listens there.
-    let issuer = format!("http://127.0.0.1:{}", free_port());
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
     let app = daemon(&issuer).await;
     let started = Instant::now();
     let response = http()
@@ -571,9 +575,46 @@ async fn a_provider_that_is_down_leaves_the_other_logins_working() {
         .unwrap();
     assert_eq!(again.status(), 503);
 
-    // The employee-ID login still works.
+    // The employee-ID login still works…
     let token = app.login("john.doe", "EMP123").await;
-    let me = app.graphql(&token, "{ me { username } }", json!({})).await;
+    let me = app
+        .graphql(&token, "{ me { id username } }", json!({}))
+        .await;
     assert_eq!(me["data"]["me"]["username"], "john.doe");
+    // … and so does the password login.
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let reset = app
+        .graphql(
+            &admin,
+            "mutation($id: ID!) { resetPassword(userId: $id) { temporaryPassword } }",
+            json!({ "id": me["data"]["me"]["id"] }),
+        )
+        .await;
+    let password = reset["data"]["resetPassword"]["temporaryPassword"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reset}"))
+        .to_owned();
+    let login = app
+        .graphql_with(
+            None,
+            "mutation($u: String!, $p: String!) { loginWithPassword(username: $u, password: $p) { token } }",
+            json!({ "u": "john.doe", "p": password }),
+        )
+        .await;
+    assert!(
+        login["data"]["loginWithPassword"]["token"].is_string(),
+        "{login}"
+    );
+
+    // The provider comes back: the next SSO request (after the retry
+    // pause) finds it, without a restart.
+    let _provider = Provider::start_on(port);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let back = http()
+        .get(format!("{}/api/auth/oidc/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 303);
     app.stop().await;
 }
