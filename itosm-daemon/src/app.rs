@@ -164,6 +164,8 @@ pub struct Running {
     pub roles: Roles,
     /// The notifier, with the `notifier` role.
     pub notifier: Option<Arc<Notifier>>,
+    /// Single sign-on, when `auth.methods` has `oidc`.
+    pub oidc: Option<Arc<crate::http::oidc::Oidc>>,
     /// Fires first on shutdown: readiness off, HTTP drains, WebSockets close.
     draining: CancellationToken,
     /// Fires next: the relay finishes its batch, consumers stop taking.
@@ -408,8 +410,19 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
             subscription_recheck: config.graphql.subscription_recheck.get(),
         },
     );
+    let oidc = match (&config.auth.oidc, config.auth_methods().oidc) {
+        (Some(oidc_config), true) if roles.has(Role::Api) => {
+            let secret = token_secret(&config, dyn_store.as_ref()).await?;
+            let oidc = Arc::new(crate::http::oidc::Oidc::new(oidc_config.clone(), &secret)?);
+            let warm = Arc::clone(&oidc);
+            tasks.push(tokio::spawn(async move { warm.warm_up().await }));
+            Some(oidc)
+        }
+        _ => None,
+    };
     Ok(Running {
         config,
+        oidc,
         itosm,
         store,
         feed,

@@ -333,7 +333,8 @@ async fn the_employee_id_login_is_warned_about_where_it_is_unsafe() {
     for (methods, why) in [
         ("[]", "at least one"),
         ("[\"bogus\"]", "bogus"),
-        ("[\"oidc\"]", "oidc"),
+        // oidc without its [auth.oidc] section.
+        ("[\"oidc\"]", "auth.oidc"),
     ] {
         let out = check(&[("ITOSM_AUTH__METHODS", methods)]);
         assert!(!out.status.success(), "{methods} accepted");

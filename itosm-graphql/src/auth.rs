@@ -7,7 +7,7 @@ use crate::types::*;
 use crate::{ClientAddress, services};
 
 /// Where a browser starts single sign-on (served by the daemon).
-pub const OIDC_LOGIN_PATH: &str = "/auth/oidc/login";
+pub const OIDC_LOGIN_PATH: &str = "/api/auth/oidc/login";
 
 /// Who is calling, and how one logs in here.
 #[derive(Debug, Default)]

@@ -173,6 +173,81 @@ pub struct AuthConfig {
     /// can be rotated without logging everyone out: put the old secret
     /// here and a new one in `token_secret`; drop it after `token_ttl`.
     pub previous_token_secrets: Vec<String>,
+    /// Single sign-on (`[auth.oidc]`), required when `methods` has `oidc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcConfig>,
+}
+
+/// `[auth.oidc]`: the OpenID provider the portal's "Sign in with SSO" uses
+/// (authorization code flow with PKCE).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The provider's issuer URL, exactly as its ID tokens name it
+    /// (`https://login.example.com/realms/it`); its discovery document is
+    /// read from `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// This application's client id at the provider.
+    pub client_id: String,
+    /// This application's client secret at the provider.
+    pub client_secret: String,
+    /// Where the provider sends the browser back: this server's
+    /// `https://<host>/api/auth/oidc/callback`, registered at the provider.
+    pub redirect_url: String,
+    /// The ID token claim holding the user's groups or roles (`groups`,
+    /// `roles`); unset: roles are managed in itosm, not by the provider.
+    #[serde(default)]
+    pub role_claim: Option<String>,
+    /// Values of `role_claim` → itosm role (`requester`, `agent`,
+    /// `admin`), e.g. `{ "it-admins" = "admin", "it-staff" = "agent" }`;
+    /// the highest mapped role wins, none mapped: requester.
+    #[serde(default)]
+    pub role_map: std::collections::BTreeMap<String, String>,
+    /// Scopes asked for; `openid` must be one.
+    #[serde(default = "default_oidc_scopes")]
+    pub scopes: Vec<String>,
+    /// How long a request to the provider may take, e.g. `5s`.
+    #[serde(default = "default_oidc_timeout")]
+    pub http_timeout: ConfigDuration,
+}
+
+fn default_oidc_scopes() -> Vec<String> {
+    vec![
+        "openid".to_owned(),
+        "profile".to_owned(),
+        "email".to_owned(),
+    ]
+}
+
+fn default_oidc_timeout() -> ConfigDuration {
+    ConfigDuration::secs(5)
+}
+
+impl OidcConfig {
+    /// The itosm role a `role_map` value names.
+    pub fn parse_role(value: &str) -> Option<itosm_core::Role> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "requester" => Some(itosm_core::Role::Requester),
+            "agent" => Some(itosm_core::Role::Agent),
+            "admin" => Some(itosm_core::Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("redirect_url", &self.redirect_url)
+            .field("role_claim", &self.role_claim)
+            .field("role_map", &self.role_map)
+            .field("scopes", &self.scopes)
+            .field("http_timeout", &self.http_timeout)
+            .finish()
+    }
 }
 
 /// One way of logging in, as named in `auth.methods`.
@@ -207,6 +282,7 @@ impl std::fmt::Debug for AuthConfig {
                 "previous_token_secrets",
                 &format!("[{} redacted]", self.previous_token_secrets.len()),
             )
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -536,6 +612,7 @@ impl Default for Config {
                 login_window: ConfigDuration::mins(15),
                 methods: vec![AuthMethod::EmployeeId, AuthMethod::Password],
                 previous_token_secrets: Vec::new(),
+                oidc: None,
             },
             tickets: TicketsConfig {
                 number_format: itosm_core::number::DEFAULT_FORMAT.to_owned(),
@@ -811,10 +888,13 @@ impl Config {
             ));
         }
         if self.auth.methods.contains(&AuthMethod::Oidc) {
-            return Err(ConfigError::invalid(
-                "auth.methods",
-                "oidc needs an [auth.oidc] section, which this version does not support yet; use employee_id or password",
-            ));
+            let Some(oidc) = &self.auth.oidc else {
+                return Err(ConfigError::invalid(
+                    "auth.oidc",
+                    "auth.methods has oidc, which needs an [auth.oidc] section (issuer, client_id, client_secret, redirect_url)",
+                ));
+            };
+            validate_oidc(oidc)?;
         }
         if let Some(path) = &self.auth.token_secret_file {
             if self.auth.token_secret.is_some() {
@@ -1401,6 +1481,69 @@ pub fn read_secret_file(key: &str, path: &Path) -> Result<String, ConfigError> {
     Ok(secret)
 }
 
+/// Whether `url` is https, or http to a loopback host (a provider on the
+/// same machine, tests).
+fn is_https_or_loopback(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+fn validate_oidc(oidc: &OidcConfig) -> Result<(), ConfigError> {
+    if !is_https_or_loopback(&oidc.issuer) {
+        return Err(ConfigError::invalid(
+            "auth.oidc.issuer",
+            "must be an https:// URL (http:// only to localhost)",
+        ));
+    }
+    if !is_https_or_loopback(&oidc.redirect_url) {
+        return Err(ConfigError::invalid(
+            "auth.oidc.redirect_url",
+            "must be an https:// URL (http:// only to localhost), ending in /api/auth/oidc/callback",
+        ));
+    }
+    if oidc.client_id.trim().is_empty() {
+        return Err(ConfigError::invalid(
+            "auth.oidc.client_id",
+            "must not be empty",
+        ));
+    }
+    if oidc.client_secret.is_empty() {
+        return Err(ConfigError::invalid(
+            "auth.oidc.client_secret",
+            "must not be empty",
+        ));
+    }
+    if !oidc.scopes.iter().any(|s| s == "openid") {
+        return Err(ConfigError::invalid(
+            "auth.oidc.scopes",
+            "must include openid",
+        ));
+    }
+    for (value, role) in &oidc.role_map {
+        if OidcConfig::parse_role(role).is_none() {
+            return Err(ConfigError::invalid(
+                "auth.oidc.role_map",
+                format!("{value:?} maps to {role:?}, which is not requester, agent or admin"),
+            ));
+        }
+    }
+    let timeout = oidc.http_timeout.get();
+    if timeout < Duration::from_millis(100) || timeout > Duration::from_secs(60) {
+        return Err(ConfigError::invalid(
+            "auth.oidc.http_timeout",
+            "must be between 100ms and 60s",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1553,6 +1696,36 @@ mod tests {
                 "{toml:?} gave {error:?}, which does not name {key}"
             );
         }
+    }
+
+    #[test]
+    fn oidc_needs_its_section_and_checks_it() {
+        let section = "[auth]\nmethods = [\"password\", \"oidc\"]\n[auth.oidc]\n\
+             issuer = \"https://login.example.com\"\nclient_id = \"itosm\"\n\
+             client_secret = \"s\"\n\
+             redirect_url = \"https://itosm.example.com/api/auth/oidc/callback\"\n";
+        let config = with(section).expect("valid");
+        let oidc = config.auth.oidc.as_ref().expect("the section");
+        assert_eq!(oidc.scopes, ["openid", "profile", "email"]);
+        assert!(config.auth_methods().oidc);
+        assert!(!format!("{config:?}").contains("client_secret: \"s\""));
+        let missing = with("[auth]\nmethods = [\"oidc\"]").expect_err("no section");
+        assert!(missing.to_string().contains("auth.oidc"), "{missing}");
+        for (extra, key) in [
+            (
+                "role_claim = \"groups\"\nrole_map = { \"x\" = \"boss\" }",
+                "auth.oidc.role_map",
+            ),
+            ("scopes = [\"email\"]", "auth.oidc.scopes"),
+        ] {
+            let error = with(&format!("{section}{extra}")).expect_err(extra);
+            assert!(error.to_string().contains(key), "{extra}: {error}");
+        }
+        let plain = section.replace("https://login", "http://login");
+        let error = with(&plain).expect_err("plain http issuer");
+        assert!(error.to_string().contains("auth.oidc.issuer"), "{error}");
+        let local = section.replace("https://login.example.com", "http://127.0.0.1:9400");
+        assert!(with(&local).is_ok());
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod error;
 mod graphiql;
 mod graphql;
 mod health;
+pub mod oidc;
 mod rest;
 mod session;
 
@@ -92,6 +93,8 @@ pub struct AppState {
     pub broker: Option<Arc<crate::transport::rabbitmq::BrokerHealth>>,
     /// Fires when the daemon starts shutting down.
     pub draining: tokio_util::sync::CancellationToken,
+    /// Single sign-on, when `auth.methods` has `oidc`.
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 /// The whole router.
@@ -118,12 +121,14 @@ pub fn router(running: &Running) -> Router {
         metrics: Arc::clone(&running.metrics),
         broker: running.broker.clone(),
         draining: running.draining_token(),
+        oidc: running.oidc.clone(),
     };
     let api = Router::new()
         .merge(graphql::router())
         .merge(graphiql::router())
         .merge(rest::router())
         .merge(session::router())
+        .merge(oidc::router())
         .merge(health::router())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -153,7 +153,7 @@ fn origin_authority(origin: &str) -> Option<&str> {
 /// loopback http, but not every browser has (WebKit long dropped them),
 /// and loopback traffic never leaves the machine. Anything a proxy says
 /// came over https keeps `Secure`.
-fn plain_http_to_loopback(headers: &HeaderMap) -> bool {
+pub(super) fn plain_http_to_loopback(headers: &HeaderMap) -> bool {
     let forwarded_https = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
@@ -181,7 +181,11 @@ fn plain_http_to_loopback(headers: &HeaderMap) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn cookie_header(value: &str, max_age_seconds: i64, headers: &HeaderMap) -> Option<HeaderValue> {
+pub(super) fn cookie_header(
+    value: &str,
+    max_age_seconds: i64,
+    headers: &HeaderMap,
+) -> Option<HeaderValue> {
     let secure = if plain_http_to_loopback(headers) {
         ""
     } else {

@@ -1,0 +1,898 @@
+//! Single sign-on with an OpenID Connect provider: the authorization code
+//! flow with PKCE (S256), a random `state` and `nonce`.
+//!
+//! - `GET /api/auth/oidc/login?returnTo=/tickets/…` keeps state, nonce,
+//!   PKCE verifier and `returnTo` in a signed (HMAC-SHA256), `HttpOnly`,
+//!   `SameSite=Lax` cookie for ten minutes and sends the browser to the
+//!   provider.
+//! - `GET /api/auth/oidc/callback?code&state` checks the state against that
+//!   cookie, exchanges the code, verifies the ID token
+//!   ([`verify_id_token`]), logs the user in
+//!   ([`itosm_core::Itosm::login_federated`]), sets the session cookie and
+//!   answers 303 to `returnTo`.
+//! - `GET /api/auth/oidc/logout` clears the session cookie and goes to the
+//!   provider's `end_session_endpoint` when it has one.
+//!
+//! The provider's discovery document and keys are fetched at start and,
+//! when the provider was down, again on the next SSO request (at most every
+//! few seconds): a provider that is down answers the SSO routes 503 and
+//! leaves the other logins alone.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use itosm_core::{ErrorCode, FederatedIdentity, Role};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, AppState};
+use crate::config::OidcConfig;
+
+/// The short-lived cookie that carries the flow's state to the callback.
+pub const STATE_COOKIE: &str = "itosm_oidc";
+/// Where the browser starts single sign-on.
+pub const LOGIN_PATH: &str = "/api/auth/oidc/login";
+/// Where the provider sends the browser back.
+pub const CALLBACK_PATH: &str = "/api/auth/oidc/callback";
+/// Where the browser logs out of itosm and the provider.
+pub const LOGOUT_PATH: &str = "/api/auth/oidc/logout";
+
+/// How long a started login may take.
+const STATE_TTL_SECONDS: i64 = 600;
+/// Seconds of clock difference allowed on `exp` and `iat`.
+const LEEWAY_SECONDS: u64 = 60;
+/// Least time between two discovery attempts while the provider is down.
+const DISCOVERY_RETRY: Duration = Duration::from_secs(5);
+/// Least time between two JWKS refetches for an unknown key id.
+const JWKS_REFETCH: Duration = Duration::from_secs(30);
+/// Longest `returnTo` kept.
+const MAX_RETURN_TO: usize = 2048;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// What the provider's discovery document says (the fields used).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Discovery {
+    /// Must equal the configured issuer.
+    pub issuer: String,
+    /// Where the browser is sent to log in.
+    pub authorization_endpoint: String,
+    /// Where the code is exchanged.
+    pub token_endpoint: String,
+    /// The provider's signing keys.
+    pub jwks_uri: String,
+    /// RP-initiated logout, if supported.
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
+    /// `client_secret_basic`, `client_secret_post`…; absent means basic.
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+}
+
+/// A provider whose discovery document and keys were read.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// The discovery document.
+    pub discovery: Discovery,
+    /// The signing keys.
+    pub jwks: JwkSet,
+}
+
+#[derive(Default)]
+struct Cache {
+    provider: Option<Arc<Provider>>,
+    last_attempt: Option<Instant>,
+    last_jwks_fetch: Option<Instant>,
+}
+
+/// The single sign-on client: config, the state cookie's key and the
+/// provider's metadata once read.
+pub struct Oidc {
+    config: OidcConfig,
+    state_key: Vec<u8>,
+    http: reqwest::Client,
+    cache: tokio::sync::Mutex<Cache>,
+}
+
+/// Why the provider cannot be used right now (answered 503).
+#[derive(Debug, thiserror::Error)]
+#[error("the single sign-on provider is unavailable: {0}")]
+pub struct Unavailable(String);
+
+impl Oidc {
+    /// A client for `config`; `token_secret` keys the state cookie's HMAC
+    /// (a key derived from it, so the cookie is never a token).
+    pub fn new(config: OidcConfig, token_secret: &[u8]) -> anyhow::Result<Self> {
+        let mut mac = HmacSha256::new_from_slice(token_secret)
+            .map_err(|_| anyhow::anyhow!("token secret unusable as HMAC key"))?;
+        mac.update(b"itosm oidc state cookie v1");
+        let state_key = mac.finalize().into_bytes().to_vec();
+        let http = reqwest::Client::builder()
+            .timeout(config.http_timeout.get())
+            .connect_timeout(config.http_timeout.get())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Oidc {
+            config,
+            state_key,
+            http,
+            cache: tokio::sync::Mutex::new(Cache::default()),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &OidcConfig {
+        &self.config
+    }
+
+    /// Reads the discovery document and keys now (at start); a failure is
+    /// logged and retried on the next SSO request.
+    pub async fn warm_up(&self) {
+        match self.provider().await {
+            Ok(_) => tracing::info!(issuer = %self.config.issuer, "oidc provider ready"),
+            Err(error) => tracing::warn!(issuer = %self.config.issuer, %error,
+                "oidc provider unavailable at start; single sign-on answers 503 until it is back"),
+        }
+    }
+
+    /// The provider's metadata: cached, or fetched when not yet known (at
+    /// most every five seconds).
+    pub async fn provider(&self) -> Result<Arc<Provider>, Unavailable> {
+        let mut cache = self.cache.lock().await;
+        if let Some(provider) = &cache.provider {
+            return Ok(Arc::clone(provider));
+        }
+        if cache
+            .last_attempt
+            .is_some_and(|at| at.elapsed() < DISCOVERY_RETRY)
+        {
+            return Err(Unavailable("down at the last attempt".to_owned()));
+        }
+        cache.last_attempt = Some(Instant::now());
+        let provider = Arc::new(self.discover().await?);
+        cache.provider = Some(Arc::clone(&provider));
+        cache.last_jwks_fetch = Some(Instant::now());
+        Ok(provider)
+    }
+
+    async fn discover(&self) -> Result<Provider, Unavailable> {
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            self.config.issuer.trim_end_matches('/')
+        );
+        let discovery: Discovery = self.get_json(&url).await?;
+        if discovery.issuer != self.config.issuer {
+            return Err(Unavailable(format!(
+                "the discovery document names issuer {:?}, not the configured {:?}",
+                discovery.issuer, self.config.issuer
+            )));
+        }
+        let jwks: JwkSet = self.get_json(&discovery.jwks_uri).await?;
+        Ok(Provider { discovery, jwks })
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, Unavailable> {
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| Unavailable(format!("GET {url}: {e}")))?;
+        if !response.status().is_success() {
+            return Err(Unavailable(format!("GET {url}: {}", response.status())));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| Unavailable(format!("GET {url}: {e}")))
+    }
+
+    /// Fetches the keys again (a token named a key id we do not know), at
+    /// most every 30 seconds; `None` when it is too soon or failed.
+    async fn refresh_jwks(&self) -> Option<Arc<Provider>> {
+        let mut cache = self.cache.lock().await;
+        let current = cache.provider.clone()?;
+        if cache
+            .last_jwks_fetch
+            .is_some_and(|at| at.elapsed() < JWKS_REFETCH)
+        {
+            return None;
+        }
+        cache.last_jwks_fetch = Some(Instant::now());
+        match self.get_json::<JwkSet>(&current.discovery.jwks_uri).await {
+            Ok(jwks) => {
+                let provider = Arc::new(Provider {
+                    discovery: current.discovery.clone(),
+                    jwks,
+                });
+                cache.provider = Some(Arc::clone(&provider));
+                Some(provider)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "oidc: refetching the provider's keys failed");
+                None
+            }
+        }
+    }
+
+    fn sign(&self, payload: &[u8]) -> Vec<u8> {
+        // An HMAC key of any length is accepted.
+        let mut mac = HmacSha256::new_from_slice(&self.state_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(payload);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn seal(&self, state: &FlowState) -> String {
+        let payload = serde_json::to_vec(state).unwrap_or_default();
+        let signature = self.sign(&payload);
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
+    }
+
+    fn open(&self, cookie: &str) -> Option<FlowState> {
+        let (payload, signature) = cookie.split_once('.')?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let mut mac = HmacSha256::new_from_slice(&self.state_key).ok()?;
+        mac.update(&payload);
+        mac.verify_slice(&signature).ok()?;
+        let state: FlowState = serde_json::from_slice(&payload).ok()?;
+        (state.expires_at > chrono::Utc::now().timestamp()).then_some(state)
+    }
+
+    /// The identity an ID token's claims describe.
+    pub fn identity(&self, claims: &Map<String, Value>) -> FederatedIdentity {
+        let text = |name: &str| {
+            claims
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let username = username_from(
+            [text("preferred_username"), text("email"), text("sub")]
+                .into_iter()
+                .flatten(),
+        );
+        let role = self.config.role_claim.as_ref().map(|claim| {
+            let values: Vec<&str> = match claims.get(claim) {
+                Some(Value::String(one)) => vec![one.as_str()],
+                Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            values
+                .iter()
+                .filter_map(|v| self.config.role_map.get(*v))
+                .filter_map(|r| OidcConfig::parse_role(r))
+                .max_by_key(|r| match r {
+                    Role::Admin => 2,
+                    Role::Agent => 1,
+                    _ => 0,
+                })
+                .unwrap_or(Role::Requester)
+        });
+        FederatedIdentity {
+            display_name: text("name").unwrap_or_else(|| username.clone()),
+            email: text("email"),
+            username,
+            role,
+        }
+    }
+}
+
+/// The first candidate that is a valid itosm username as is, else the
+/// first made into one (other characters become `_`).
+fn username_from(candidates: impl Iterator<Item = String>) -> String {
+    let candidates: Vec<String> = candidates.collect();
+    let valid = |c: &str| {
+        !c.is_empty()
+            && c.len() <= 64
+            && c.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-'))
+    };
+    if let Some(good) = candidates.iter().find(|c| valid(c)) {
+        return good.clone();
+    }
+    candidates
+        .first()
+        .map(|c| {
+            c.chars()
+                .map(|ch| {
+                    if ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-') {
+                        ch
+                    } else {
+                        '_'
+                    }
+                })
+                .take(64)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the state cookie carries from the login to the callback.
+#[derive(Debug, Serialize, Deserialize)]
+struct FlowState {
+    state: String,
+    nonce: String,
+    verifier: String,
+    return_to: String,
+    expires_at: i64,
+}
+
+/// Why an ID token was refused; [`Refusal::code`] is the reason answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Not a JWT, or its claims are not JSON.
+    #[error("the ID token is malformed")]
+    Malformed,
+    /// `none`, HMAC or another algorithm not accepted.
+    #[error("the ID token's algorithm is not accepted")]
+    Algorithm,
+    /// No key of the provider has the token's `kid`.
+    #[error("the ID token is signed with a key the provider does not publish")]
+    UnknownKey,
+    /// The signature does not verify.
+    #[error("the ID token's signature does not verify")]
+    Signature,
+    /// `iss` is not the configured issuer.
+    #[error("the ID token is from another issuer")]
+    Issuer,
+    /// `aud` does not contain the client id, or `azp` names another client.
+    #[error("the ID token is for another client")]
+    Audience,
+    /// `exp` has passed.
+    #[error("the ID token has expired")]
+    Expired,
+    /// `iat` is in the future.
+    #[error("the ID token is issued in the future")]
+    IssuedInFuture,
+    /// `nonce` is not the one this login sent.
+    #[error("the ID token's nonce is not this login's")]
+    Nonce,
+    /// A claim required is missing.
+    #[error("the ID token lacks the claim {0}")]
+    MissingClaim(String),
+}
+
+impl Refusal {
+    /// The reason code answered and logged.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Malformed => "MALFORMED",
+            Refusal::Algorithm => "ALGORITHM",
+            Refusal::UnknownKey => "UNKNOWN_KEY",
+            Refusal::Signature => "SIGNATURE",
+            Refusal::Issuer => "ISSUER",
+            Refusal::Audience => "AUDIENCE",
+            Refusal::Expired => "EXPIRED",
+            Refusal::IssuedInFuture => "ISSUED_IN_FUTURE",
+            Refusal::Nonce => "NONCE",
+            Refusal::MissingClaim(_) => "MISSING_CLAIM",
+        }
+    }
+}
+
+/// The asymmetric algorithms accepted; `none` and HS* never are.
+const ACCEPTED: [Algorithm; 8] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+];
+
+/// Verifies an ID token: signature against `jwks` (RSA or ECDSA only),
+/// `iss` == `issuer`, `aud` contains `client_id` (and `azp` is
+/// `client_id` when present or when there are several audiences), `exp`
+/// in the future and `iat` not in the future (60 s leeway each), `nonce` ==
+/// `nonce`. Returns the token's claims.
+pub fn verify_id_token(
+    token: &str,
+    jwks: &JwkSet,
+    issuer: &str,
+    client_id: &str,
+    nonce: &str,
+) -> Result<Map<String, Value>, Refusal> {
+    let now = chrono::Utc::now().timestamp();
+    verify_id_token_at(token, jwks, issuer, client_id, nonce, now)
+}
+
+/// [`verify_id_token`] as if the time were `now` (Unix seconds), for
+/// `exp` and `iat`.
+pub fn verify_id_token_at(
+    token: &str,
+    jwks: &JwkSet,
+    issuer: &str,
+    client_id: &str,
+    nonce: &str,
+    now: i64,
+) -> Result<Map<String, Value>, Refusal> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| Refusal::Malformed)?;
+    if !ACCEPTED.contains(&header.alg) {
+        return Err(Refusal::Algorithm);
+    }
+    let jwk = match &header.kid {
+        Some(kid) => jwks.find(kid),
+        None if jwks.keys.len() == 1 => jwks.keys.first(),
+        None => None,
+    }
+    .ok_or(Refusal::UnknownKey)?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| Refusal::UnknownKey)?;
+    let mut validation = Validation::new(header.alg);
+    validation.leeway = LEEWAY_SECONDS;
+    // `exp` is checked below against `now`.
+    validation.validate_exp = false;
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[client_id]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    let data =
+        jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|error| {
+            use jsonwebtoken::errors::ErrorKind;
+            match error.kind() {
+                ErrorKind::InvalidSignature => Refusal::Signature,
+                ErrorKind::ExpiredSignature => Refusal::Expired,
+                ErrorKind::InvalidIssuer => Refusal::Issuer,
+                ErrorKind::InvalidAudience => Refusal::Audience,
+                ErrorKind::InvalidAlgorithm | ErrorKind::UnsupportedAlgorithm => Refusal::Algorithm,
+                ErrorKind::MissingRequiredClaim(claim) => Refusal::MissingClaim(claim.clone()),
+                _ => Refusal::Malformed,
+            }
+        })?;
+    let claims = data.claims;
+    let now = u64::try_from(now).unwrap_or_default();
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Refusal::MissingClaim("exp".to_owned()))?;
+    if exp + LEEWAY_SECONDS <= now {
+        return Err(Refusal::Expired);
+    }
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Refusal::MissingClaim("iat".to_owned()))?;
+    if iat > now + LEEWAY_SECONDS {
+        return Err(Refusal::IssuedInFuture);
+    }
+    let audiences: HashSet<&str> = match claims.get("aud") {
+        Some(Value::String(one)) => HashSet::from([one.as_str()]),
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => HashSet::new(),
+    };
+    let azp = claims.get("azp").and_then(Value::as_str);
+    if azp.is_some_and(|azp| azp != client_id) || (audiences.len() > 1 && azp.is_none()) {
+        return Err(Refusal::Audience);
+    }
+    if claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
+        return Err(Refusal::Nonce);
+    }
+    Ok(claims)
+}
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(LOGIN_PATH, get(login))
+        .route(CALLBACK_PATH, get(callback))
+        .route(LOGOUT_PATH, get(logout))
+}
+
+/// An SSO failure answered with a reason code.
+fn failure(
+    headers: &HeaderMap,
+    status: StatusCode,
+    code: ErrorCode,
+    reason: &str,
+    message: &str,
+) -> Response {
+    let mut response = (
+        status,
+        axum::Json(serde_json::json!({
+            "error": { "code": code.as_str(), "reason": reason, "message": message }
+        })),
+    )
+        .into_response();
+    if let Some(cookie) = state_cookie("", 0, headers) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn unavailable(headers: &HeaderMap, error: &Unavailable) -> Response {
+    tracing::warn!(%error, "oidc: provider unavailable");
+    failure(
+        headers,
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+        "PROVIDER_UNAVAILABLE",
+        "single sign-on is unavailable right now (the identity provider cannot be reached); try again shortly or use another way of logging in",
+    )
+}
+
+fn not_configured() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "single sign-on is not configured here",
+    )
+    .into_response()
+}
+
+fn state_cookie(value: &str, max_age: i64, headers: &HeaderMap) -> Option<HeaderValue> {
+    let secure = if super::session::plain_http_to_loopback(headers) {
+        ""
+    } else {
+        "; Secure"
+    };
+    HeaderValue::from_str(&format!(
+        "{STATE_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/api/auth/oidc; Max-Age={max_age}{secure}"
+    ))
+    .ok()
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|value| !value.is_empty() && value.len() <= 4096)
+}
+
+/// `returnTo` when it is a path of this site (`/…`, not `//…` or `/\…`),
+/// else `/`.
+pub fn safe_return_to(value: Option<&str>) -> String {
+    match value {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && path.len() <= MAX_RETURN_TO
+                && !path.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    #[serde(rename = "returnTo")]
+    return_to: Option<String>,
+}
+
+/// `GET /api/auth/oidc/login`: 303 to the provider, with the state cookie.
+async fn login(
+    State(state): State<AppState>,
+    Query(query): Query<LoginQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(oidc) = state.oidc.clone() else {
+        return not_configured();
+    };
+    let provider = match oidc.provider().await {
+        Ok(provider) => provider,
+        Err(error) => return unavailable(&headers, &error),
+    };
+    let flow = FlowState {
+        state: random_token(),
+        nonce: random_token(),
+        verifier: random_token(),
+        return_to: safe_return_to(query.return_to.as_deref()),
+        expires_at: chrono::Utc::now().timestamp() + STATE_TTL_SECONDS,
+    };
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(flow.verifier.as_bytes()));
+    let Ok(mut url) = reqwest::Url::parse(&provider.discovery.authorization_endpoint) else {
+        return unavailable(
+            &headers,
+            &Unavailable("the authorization endpoint is not a URL".to_owned()),
+        );
+    };
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &oidc.config.client_id)
+        .append_pair("redirect_uri", &oidc.config.redirect_url)
+        .append_pair("scope", &oidc.config.scopes.join(" "))
+        .append_pair("state", &flow.state)
+        .append_pair("nonce", &flow.nonce)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let mut response = see_other(url.as_str());
+    if let Some(cookie) = state_cookie(&oidc.seal(&flow), STATE_TTL_SECONDS, &headers) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    id_token: Option<String>,
+}
+
+/// `GET /api/auth/oidc/callback`: the provider's answer; 303 to `returnTo`
+/// with the session cookie, or an error.
+async fn callback(
+    State(state): State<AppState>,
+    Query(query): Query<CallbackQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(oidc) = state.oidc.clone() else {
+        return not_configured();
+    };
+    let flow = cookie_value(&headers, STATE_COOKIE).and_then(|c| oidc.open(&c));
+    let Some(flow) = flow else {
+        tracing::warn!(
+            reason = "BAD_STATE",
+            "oidc callback refused: no valid state cookie"
+        );
+        return failure(
+            &headers,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "BAD_STATE",
+            "this sign-in has expired or was not started in this browser; start again",
+        );
+    };
+    if query.state.as_deref() != Some(flow.state.as_str()) {
+        tracing::warn!(
+            reason = "STATE_MISMATCH",
+            "oidc callback refused: state does not match"
+        );
+        return failure(
+            &headers,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "STATE_MISMATCH",
+            "this sign-in's state does not match; start again",
+        );
+    }
+    if let Some(error) = &query.error {
+        tracing::warn!(reason = "PROVIDER_REFUSED", provider_error = %error, "oidc callback refused by the provider");
+        return failure(
+            &headers,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "PROVIDER_REFUSED",
+            "the identity provider did not sign you in",
+        );
+    }
+    let Some(code) = query.code else {
+        return failure(
+            &headers,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "MISSING_CODE",
+            "the provider's answer has no code",
+        );
+    };
+    let provider = match oidc.provider().await {
+        Ok(provider) => provider,
+        Err(error) => return unavailable(&headers, &error),
+    };
+    let id_token = match exchange(&oidc, &provider, &code, &flow.verifier).await {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            tracing::warn!(
+                reason = "CODE_REFUSED",
+                "oidc: the token endpoint refused the code"
+            );
+            return failure(
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "CODE_REFUSED",
+                "the identity provider refused this sign-in's code; start again",
+            );
+        }
+        Err(error) => return unavailable(&headers, &error),
+    };
+    let verify = |provider: &Provider| {
+        verify_id_token(
+            &id_token,
+            &provider.jwks,
+            &oidc.config.issuer,
+            &oidc.config.client_id,
+            &flow.nonce,
+        )
+    };
+    let mut verified = verify(&provider);
+    if verified == Err(Refusal::UnknownKey)
+        && let Some(fresh) = oidc.refresh_jwks().await
+    {
+        verified = verify(&fresh);
+    }
+    let claims = match verified {
+        Ok(claims) => claims,
+        Err(refusal) => {
+            tracing::warn!(reason = refusal.code(), %refusal, "oidc: ID token refused");
+            return failure(
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                refusal.code(),
+                &refusal.to_string(),
+            );
+        }
+    };
+    let identity = oidc.identity(&claims);
+    let username = identity.username.clone();
+    let session = match state.itosm.login_federated(identity).await {
+        Ok(session) => session,
+        Err(error) => {
+            tracing::warn!(%username, %error, "oidc: login refused");
+            let mut response = ApiError::from(error).into_response();
+            if let Some(cookie) = state_cookie("", 0, &headers) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            return response;
+        }
+    };
+    let remaining = (session.expires_at - chrono::Utc::now())
+        .num_seconds()
+        .max(0);
+    let mut response = see_other(&flow.return_to);
+    if let Some(cookie) = super::session::cookie_header(&session.token, remaining, &headers) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    if let Some(cookie) = state_cookie("", 0, &headers) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+        .extensions_mut()
+        .insert(super::CallerName(session.user.username));
+    response
+}
+
+/// The code exchanged at the token endpoint: `Ok(Some(id_token))`,
+/// `Ok(None)` when the provider refused it, `Err` when it is unreachable.
+async fn exchange(
+    oidc: &Oidc,
+    provider: &Provider,
+    code: &str,
+    verifier: &str,
+) -> Result<Option<String>, Unavailable> {
+    let config = &oidc.config;
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", config.redirect_url.as_str()),
+        ("code_verifier", verifier),
+    ];
+    let methods = provider
+        .discovery
+        .token_endpoint_auth_methods_supported
+        .as_deref()
+        .unwrap_or_default();
+    let basic = methods.is_empty() || methods.iter().any(|m| m == "client_secret_basic");
+    let mut request = oidc.http.post(&provider.discovery.token_endpoint);
+    if basic {
+        // RFC 6749 §2.3.1: both are form-encoded before the Basic encoding.
+        let encode = |s: &str| {
+            reqwest::Url::parse_with_params("x:", &[("v", s)])
+                .ok()
+                .and_then(|u| u.query().map(|q| q.trim_start_matches("v=").to_owned()))
+                .unwrap_or_default()
+        };
+        request = request.basic_auth(
+            encode(&config.client_id),
+            Some(encode(&config.client_secret)),
+        );
+    } else {
+        form.push(("client_id", config.client_id.as_str()));
+        form.push(("client_secret", config.client_secret.as_str()));
+    }
+    let response = request
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| Unavailable(format!("token endpoint: {e}")))?;
+    if response.status().is_server_error() {
+        return Err(Unavailable(format!(
+            "token endpoint: {}",
+            response.status()
+        )));
+    }
+    if !response.status().is_success() {
+        return Ok(None);
+    }
+    let body: TokenResponse = response
+        .json()
+        .await
+        .map_err(|e| Unavailable(format!("token endpoint: {e}")))?;
+    Ok(body.id_token)
+}
+
+/// `GET /api/auth/oidc/logout`: clears the session cookie; 303 to the
+/// provider's logout page when it has one, else to `/`.
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let end_session = match &state.oidc {
+        Some(oidc) => oidc
+            .provider()
+            .await
+            .ok()
+            .and_then(|p| p.discovery.end_session_endpoint.clone())
+            .and_then(|endpoint| {
+                let mut url = reqwest::Url::parse(&endpoint).ok()?;
+                url.query_pairs_mut()
+                    .append_pair("client_id", &oidc.config.client_id);
+                Some(url.to_string())
+            }),
+        None => None,
+    };
+    let mut response = see_other(end_session.as_deref().unwrap_or("/"));
+    if let Some(cookie) = super::session::cookie_header("", 0, &headers) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_stays_on_this_site() {
+        assert_eq!(
+            safe_return_to(Some("/tickets/INC-2026-0001")),
+            "/tickets/INC-2026-0001"
+        );
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "x", ""] {
+            assert_eq!(safe_return_to(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_return_to(None), "/");
+    }
+
+    #[test]
+    fn usernames_come_from_the_claims() {
+        assert_eq!(username_from(["alice".to_owned()].into_iter()), "alice");
+        assert_eq!(
+            username_from(["a@b.c".to_owned(), "sub-1".to_owned()].into_iter()),
+            "sub-1"
+        );
+        assert_eq!(username_from(["a@b.c".to_owned()].into_iter()), "a_b.c");
+    }
+}
