@@ -197,11 +197,9 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, Strin
         })
 }
 
-async fn daemon(issuer: &str) -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("itosm.toml");
+fn write_config(config: &std::path::Path, issuer: &str) {
     std::fs::write(
-        &config,
+        config,
         format!(
             "[auth]\nmethods = [\"employee_id\", \"password\", \"oidc\"]\n\n\
              [auth.oidc]\nissuer = \"{issuer}\"\nclient_id = \"{CLIENT_ID}\"\n\
@@ -212,6 +210,12 @@ async fn daemon(issuer: &str) -> App {
         ),
     )
     .unwrap();
+}
+
+async fn daemon(issuer: &str) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("itosm.toml");
+    write_config(&config, issuer);
     let url = format!(
         "sqlite://{}?mode=rwc",
         dir.path().join("itosm.db").display()
@@ -606,8 +610,29 @@ async fn a_provider_that_is_down_leaves_the_other_logins_working() {
         "{login}"
     );
 
+    // `check-config --connect` names the provider as unreachable…
+    let checked = tempfile::tempdir().unwrap();
+    let config = checked.path().join("itosm.toml");
+    write_config(&config, &issuer);
+    let config = config.display().to_string();
+    let check = || {
+        support::itosm(
+            checked.path(),
+            &["check-config", "--connect", "--config", &config],
+            &[],
+        )
+    };
+    let out = check();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.lines()
+            .any(|line| line.starts_with("FAIL") && line.contains("single sign-on provider")),
+        "{said}"
+    );
+
     // The provider comes back: the next SSO request (after the retry
-    // pause) finds it, without a restart.
+    // pause) finds it, without a restart; and the check passes.
     let _provider = Provider::start_on(port);
     tokio::time::sleep(Duration::from_secs(6)).await;
     let back = http()
@@ -616,5 +641,13 @@ async fn a_provider_that_is_down_leaves_the_other_logins_working() {
         .await
         .unwrap();
     assert_eq!(back.status(), 303);
+    let out = check();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.lines()
+            .any(|line| line.starts_with("ok") && line.contains("single sign-on provider")),
+        "{said}"
+    );
     app.stop().await;
 }

@@ -78,8 +78,30 @@ pub async fn check_all(config: &Config) -> Vec<Check> {
             outcome: bounded(broker(config)).await,
         });
     }
+    if let Some(oidc) = config.auth.oidc.as_ref().filter(|_| {
+        config
+            .auth
+            .methods
+            .contains(&crate::config::AuthMethod::Oidc)
+    }) {
+        checks.push(Check {
+            what: format!("single sign-on provider {}", oidc.issuer),
+            outcome: bounded(single_sign_on(oidc.clone())).await,
+        });
+    }
     checks.extend(sink_checks(config).await);
     checks
+}
+
+async fn single_sign_on(config: crate::config::OidcConfig) -> Result<String, String> {
+    // The key only signs state cookies, of which a check issues none.
+    let client = crate::http::oidc::Oidc::new(config, b"check-config: no state cookie is issued")
+        .map_err(|error| error.to_string())?;
+    client
+        .provider()
+        .await
+        .map(|_| "discovery document and keys read".to_owned())
+        .map_err(|error| error.to_string())
 }
 
 /// Tries each configured sink's endpoint, all at once.
