@@ -131,8 +131,10 @@ async fn a_notifier_killed_before_acking_gets_the_event_again_and_sinks_see_it_o
     let audit = sinks.path().join("audit.log");
     let pending_dir = sinks.path().join("later");
     let flaky = pending_dir.join("flaky.log");
+    // A short claim lease: the killed notifier may die mid-attempt, holding
+    // the flaky delivery's claim until the lease runs out.
     let toml = broker.config(&format!(
-        "[notifications]\nmax_attempts = 100\nretry_backoff = \"100ms\"\n\n{}{}",
+        "[notifications]\nmax_attempts = 100\nretry_backoff = \"100ms\"\nclaim_lease = \"3s\"\nattempt_timeout = \"2s\"\n\n{}{}",
         file_sink("audit", &audit),
         file_sink("flaky", &flaky)
     ));
