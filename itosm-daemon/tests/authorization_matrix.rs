@@ -73,6 +73,8 @@ enum Op {
     AssignableAgents,
     Users,
     Limits,
+    AuthMethods,
+    RequestTypes,
     Login,
     CreateTicket,
     CancelTicket,
@@ -136,11 +138,25 @@ fn expected_six(op: Op) -> [&'static str; 6] {
             [UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, "ok", UNAUTH]
         }
         Limits => ["ok", "ok", "ok", "ok", "ok", UNAUTH],
+        // What the login page reads: it never consults the caller, so a
+        // stale session cookie cannot lock the login page (see
+        // `expected_over_websocket` for the one difference).
+        AuthMethods | RequestTypes => ["ok", "ok", "ok", "ok", "ok", "ok"],
         Login | LoginWithPassword => ["ok", "ok", "ok", "ok", "ok", UNAUTH],
         StartWork | AssignTicket | ChangePriority | AddInternalNote => {
             [UNAUTH, FORBIDDEN, NOT_FOUND, "ok", "ok", UNAUTH]
         }
         TicketCreated => [UNAUTH, FORBIDDEN, FORBIDDEN, "ok", "ok", UNAUTH],
+    }
+}
+
+/// The outcome over a WebSocket where it differs from HTTP's: a fresh socket
+/// with a refused token is refused at `connection_init`, before any
+/// operation, even one that never consults the caller.
+fn expected_over_websocket(op: Op, who: Who, over_http: &'static str) -> &'static str {
+    match (op, who) {
+        (Op::AuthMethods | Op::RequestTypes, Who::Deactivated) => UNAUTH,
+        _ => over_http,
     }
 }
 
@@ -158,6 +174,8 @@ fn name(op: Op) -> &'static str {
         AssignableAgents => "query assignableAgents",
         Users => "query users",
         Limits => "query limits",
+        AuthMethods => "query authMethods",
+        RequestTypes => "query requestTypes",
         Login => "mutation login (own credentials)",
         CreateTicket => "mutation createTicket",
         CancelTicket => "mutation changeStatus → CANCELLED",
@@ -239,9 +257,7 @@ impl World {
         assert_eq!(before["data"]["me"]["username"], "gone.user");
         *world.gone_socket.lock().await = Some(socket);
         let deactivated = world
-            .app
-            .graphql(
-                &world.admin,
+            .as_admin(
                 "mutation($id: ID!) { deactivateUser(id: $id) { active } }",
                 json!({ "id": gone_id }),
             )
@@ -250,25 +266,19 @@ impl World {
 
         world.johns = world.new_ticket(&world.john.clone()).await;
         world.janes = world.new_ticket(&world.jane.clone()).await;
-        let assigned = world
-            .app
-            .graphql(
-                &world.admin,
+        world
+            .as_admin(
                 "mutation($n: String!, $a: ID) { assignTicket(number: $n, assigneeId: $a, version: 1) { version } }",
                 json!({ "n": world.johns, "a": world.agent_id }),
             )
             .await;
-        assert!(assigned["errors"].is_null(), "{assigned}");
         for internal in [false, true] {
-            let added = world
-                .app
-                .graphql(
-                    &world.admin,
+            world
+                .as_admin(
                     "mutation($n: String!, $i: Boolean!) { addComment(number: $n, body: \"note\", internal: $i) { id } }",
                     json!({ "n": world.johns, "i": internal }),
                 )
                 .await;
-            assert!(added["errors"].is_null(), "{added}");
         }
         world
     }
@@ -413,9 +423,7 @@ impl World {
             .new_user_named(&username, &format!("EMP-H{n}"), role)
             .await;
         let reset = self
-            .app
-            .graphql(
-                &self.admin,
+            .as_admin(
                 "mutation($id: ID!) { resetPassword(userId: $id) { temporaryPassword } }",
                 json!({ "id": id }),
             )
@@ -425,13 +433,11 @@ impl World {
             .unwrap_or_else(|| panic!("resetPassword failed: {reset}"))
             .to_owned();
         if matches!(who, Who::Deactivated | Who::DeactivatedOpenSocket) {
-            self.app
-                .graphql(
-                    &self.admin,
-                    "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
-                    json!({ "id": id }),
-                )
-                .await;
+            self.as_admin(
+                "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
         }
         (username, password)
     }
@@ -440,9 +446,7 @@ impl World {
     async fn fresh_software(&self, retired: bool) -> String {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         let added = self
-            .app
-            .graphql(
-                &self.admin,
+            .as_admin(
                 "mutation($n: String!) { addSoftware(name: $n) { id } }",
                 json!({ "n": format!("Fixture {n}") }),
             )
@@ -452,15 +456,11 @@ impl World {
             .unwrap_or_else(|| panic!("addSoftware failed: {added}"))
             .to_owned();
         if retired {
-            let retire = self
-                .app
-                .graphql(
-                    &self.admin,
-                    "mutation($id: ID!) { retireSoftware(id: $id) { id } }",
-                    json!({ "id": id }),
-                )
-                .await;
-            assert!(retire["errors"].is_null(), "{retire}");
+            self.as_admin(
+                "mutation($id: ID!) { retireSoftware(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
         }
         id
     }
@@ -496,6 +496,14 @@ impl World {
             AssignableAgents => ("{ assignableAgents { username } }".into(), json!({})),
             Users => ("{ users { edges { node { username } } } }".into(), json!({})),
             Limits => ("{ limits { maxPageSize } }".into(), json!({})),
+            AuthMethods => (
+                "{ authMethods { employeeId password oidc } }".into(),
+                json!({}),
+            ),
+            RequestTypes => (
+                "{ requestTypes { type explanation } }".into(),
+                json!({}),
+            ),
             Login => {
                 let (u, e) = match who {
                     Who::Agent => ("agent.one", "EMP-A1"),
@@ -548,13 +556,11 @@ impl World {
             DeactivateUser | ReactivateUser => {
                 let id = self.fresh_user().await;
                 if matches!(op, ReactivateUser) {
-                    self.app
-                        .graphql(
-                            &self.admin,
-                            "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
-                            json!({ "id": id }),
-                        )
-                        .await;
+                    self.as_admin(
+                        "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
+                        json!({ "id": id }),
+                    )
+                    .await;
                 }
                 let mutation = if matches!(op, ReactivateUser) {
                     "reactivateUser"
@@ -754,19 +760,23 @@ impl World {
     }
 
     async fn comment_as_admin(&self, number: &str) {
-        let added = self
-            .app
-            .graphql(
-                &self.admin,
-                "mutation($n: String!) { addComment(number: $n, body: \"ping\") { id } }",
-                json!({ "n": number }),
-            )
-            .await;
-        assert!(added["errors"].is_null(), "{added}");
+        self.as_admin(
+            "mutation($n: String!) { addComment(number: $n, body: \"ping\") { id } }",
+            json!({ "n": number }),
+        )
+        .await;
+    }
+
+    /// Fixture set-up the admin does: runs `query` as him and insists it
+    /// succeeded.
+    async fn as_admin(&self, query: &str, variables: Value) -> Value {
+        let response = self.app.graphql(&self.admin, query, variables).await;
+        assert!(response["errors"].is_null(), "{query}: {response}");
+        response
     }
 }
 
-const OPS: [Op; 35] = [
+const OPS: [Op; 37] = [
     Op::Me,
     Op::SoftwareCatalog,
     Op::Ticket,
@@ -778,6 +788,8 @@ const OPS: [Op; 35] = [
     Op::AssignableAgents,
     Op::Users,
     Op::Limits,
+    Op::AuthMethods,
+    Op::RequestTypes,
     Op::Login,
     Op::CreateTicket,
     Op::CancelTicket,
@@ -824,23 +836,26 @@ async fn authorization_matrix_over_http_and_websocket() {
         );
         table.push_str(&format!("{:width$}", name(op)));
         for (who, want) in WHO.iter().zip(expected(op)) {
+            let want_ws = expected_over_websocket(op, *who, want);
             let over_ws = world.cell(op, *who, Via::WebSocket).await;
             let over_http = if subscription {
                 over_ws.clone()
             } else {
                 world.cell(op, *who, Via::Http).await
             };
-            let mark = if over_http == want && over_ws == want {
+            let mark = if over_http == want && over_ws == want_ws {
                 "✓"
             } else {
                 failures.push(format!(
-                    "{} as {who:?}: expected {want}, HTTP gave {over_http}, WebSocket gave {over_ws}",
+                    "{} as {who:?}: expected {want} (WebSocket {want_ws}), HTTP gave {over_http}, WebSocket gave {over_ws}",
                     name(op)
                 ));
                 "✗"
             };
             let text = if subscription {
                 format!("{mark} {want} (ws)")
+            } else if want_ws != want {
+                format!("{mark} {want} (ws: {want_ws})")
             } else {
                 format!("{mark} {want}")
             };
