@@ -40,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
                 software_id: Some(autocad.id),
                 subject: None,
                 description: "Please install AutoCAD for the new plant layout.".to_owned(),
+                attachments: Vec::new(),
             },
         )
         .await?;

@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod blob;
 pub mod clock;
 pub mod domain;
 mod error;
@@ -39,7 +40,7 @@ pub mod transport;
 pub use domain::*;
 pub use error::{CoreError, ErrorCode};
 pub use services::{
-    AssigneeFilter, AuthMethods, AuthSession, CommentView, CreateTicketInput, FederatedIdentity,
-    Itosm, MAX_NUMBER_CHARS, MAX_SEARCH_CHARS, Page, ServiceConfig, TicketFilterInput, TicketPage,
-    TicketView, UserFilterInput, UserPage,
+    AssigneeFilter, AttachmentLimits, AuthMethods, AuthSession, CommentView, CreateTicketInput,
+    FederatedIdentity, Itosm, MAX_NUMBER_CHARS, MAX_SEARCH_CHARS, Page, ServiceConfig,
+    TicketFilterInput, TicketPage, TicketView, UserFilterInput, UserPage,
 };

@@ -2,7 +2,7 @@
 //! subscriptions, REST, CLI) asks it through the services; nothing else
 //! decides who may do what.
 
-use crate::{CoreError, Ticket, User};
+use crate::{Attachment, CoreError, Ticket, User};
 
 /// An authenticated caller, as loaded from the store at request time (so a
 /// role change or deactivation takes effect on the next request).
@@ -78,6 +78,18 @@ pub enum Action<'a> {
     /// Add, rename, retire and restore software titles; see retired ones
     /// (admins).
     ManageCatalog,
+    /// Upload a file for one's next ticket or comment, or discard one's
+    /// own upload before it is used.
+    UploadAttachment,
+    /// Read an attachment of a ticket the caller may see (already
+    /// authorized with [`Action::ViewTicket`]): files of internal notes
+    /// only for staff. Refusals are `NotFound`, as for tickets.
+    ViewAttachment {
+        /// The ticket the caller sees.
+        ticket: &'a Ticket,
+        /// The file asked for.
+        attachment: &'a Attachment,
+    },
 }
 
 /// Decides whether `actor` may do `action`. `None` is an anonymous caller.
@@ -98,7 +110,18 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
     }
     let staff = actor.user.role.is_staff();
     let allowed = match action {
-        Action::ViewCatalog | Action::CreateTicket | Action::EndOwnSessions => true,
+        Action::ViewCatalog
+        | Action::CreateTicket
+        | Action::EndOwnSessions
+        | Action::UploadAttachment => true,
+        Action::ViewAttachment { ticket, attachment } => {
+            let visible = attachment.ticket == Some(ticket.id)
+                && (staff || (ticket.requester == actor.user.id && !attachment.internal));
+            if !visible {
+                return Err(attachment_not_found(&attachment.id));
+            }
+            true
+        }
         Action::ListAllTickets | Action::SubscribeAllTickets | Action::ViewInternalNotes => staff,
         Action::ViewDeliveries => actor.user.role == crate::Role::Admin,
         Action::Assign | Action::ChangePriority => staff,
@@ -140,6 +163,12 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
 /// one message for both.
 pub fn ticket_not_found(number: &str) -> CoreError {
     CoreError::NotFound(format!("no ticket {number}"))
+}
+
+/// The error for an attachment that does not exist or that the caller may
+/// not see: one message for both.
+pub fn attachment_not_found(id: &crate::AttachmentId) -> CoreError {
+    CoreError::NotFound(format!("no attachment {id}"))
 }
 
 #[cfg(test)]
@@ -280,5 +309,66 @@ mod tests {
             assert_eq!(code(Some(staff), Action::ListAllTickets), None);
             assert_eq!(code(Some(staff), Action::SubscribeAllTickets), None);
         }
+    }
+
+    #[test]
+    fn attachments_follow_their_ticket_and_internal_notes_stay_with_staff() {
+        let mine = ticket_of(1);
+        let requester = actor(1, Role::Requester, true);
+        let agent = actor(3, Role::Agent, true);
+        let file = |ticket: Option<TicketId>, internal: bool| Attachment {
+            id: crate::AttachmentId(uuid::Uuid::nil()),
+            ticket,
+            comment: None,
+            internal,
+            filename: "log.txt".into(),
+            content_type: "text/plain".into(),
+            size: 1,
+            sha256: String::new(),
+            uploaded_by: UserId(3),
+            created_at: Utc::now(),
+        };
+        let public = file(Some(mine.id), false);
+        let internal = file(Some(mine.id), true);
+        let elsewhere = file(Some(TicketId(99)), false);
+        let staged = file(None, false);
+        let code = |a: &Actor, attachment: &Attachment| {
+            authorize(
+                Some(a),
+                Action::ViewAttachment {
+                    ticket: &mine,
+                    attachment,
+                },
+            )
+            .err()
+            .map(|e| e.code().as_str())
+        };
+        assert_eq!(code(&requester, &public), None);
+        assert_eq!(code(&requester, &internal), Some("NOT_FOUND"));
+        assert_eq!(code(&agent, &internal), None);
+        for anyone in [&requester, &agent] {
+            assert_eq!(code(anyone, &elsewhere), Some("NOT_FOUND"));
+            assert_eq!(code(anyone, &staged), Some("NOT_FOUND"));
+        }
+        let others = ticket_of(2);
+        let on_others = file(Some(others.id), false);
+        assert_eq!(
+            authorize(
+                Some(&requester),
+                Action::ViewAttachment {
+                    ticket: &others,
+                    attachment: &on_others
+                }
+            )
+            .err()
+            .map(|e| e.code().as_str()),
+            Some("NOT_FOUND")
+        );
+        assert_eq!(
+            authorize(None, Action::UploadAttachment)
+                .err()
+                .map(|e| e.code().as_str()),
+            Some("UNAUTHENTICATED")
+        );
     }
 }

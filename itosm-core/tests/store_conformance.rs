@@ -99,6 +99,7 @@ fn new_ticket(
         resolution_due_at: at + Duration::hours(48),
         now: at,
         event_id: uuid::Uuid::new_v4(),
+        attachments: Vec::new(),
     }
 }
 
@@ -745,6 +746,7 @@ async fn comments_are_stored_with_their_event(s: Subject) {
         assignee: None,
         now: at(2026) + Duration::minutes(minutes),
         event_id: uuid::Uuid::new_v4(),
+        attachments: Vec::new(),
     };
     // The requester's own comment is no staff response.
     let (_, after_john, _) = s
@@ -1744,6 +1746,176 @@ async fn subjects_are_stored_and_searched(s: Subject) {
     assert!(query.matches(&found[0]));
 }
 
+fn upload(by: &User, name: &str, minutes: i64) -> itosm_core::NewAttachment {
+    itosm_core::NewAttachment {
+        id: itosm_core::AttachmentId::random(),
+        filename: name.to_owned(),
+        content_type: "text/plain; charset=utf-8".to_owned(),
+        size: 42,
+        sha256: "ab".repeat(32),
+        uploaded_by: by.id,
+        now: at(2026) + Duration::minutes(minutes),
+    }
+}
+
+async fn attachments_are_staged_linked_and_purged(s: Subject) {
+    use itosm_core::store::{ATTACHMENT_GONE, NewComment};
+    let (john, jane, _) = seeded(&s).await;
+    let admin = admin_of(&s).await;
+    let stage = |new: itosm_core::NewAttachment| {
+        let store = Arc::clone(&s.store);
+        async move { store.stage_attachment(&new).await.unwrap() }
+    };
+    let screenshot = stage(upload(&john, "screen.png", 0)).await;
+    let log = stage(upload(&john, "app.log", 1)).await;
+    let janes = stage(upload(&jane, "jane.txt", 2)).await;
+    assert!(screenshot.is_staged());
+    assert_eq!(
+        s.store.get_attachment(screenshot.id).await.unwrap(),
+        Some(screenshot.clone())
+    );
+    assert_eq!(s.store.count_staged_attachments(john.id).await.unwrap(), 2);
+
+    // A ticket naming someone else's upload is refused whole: no ticket,
+    // no outbox row, and every upload still staged.
+    let outbox_before = s.store.count_unsent_outbox().await.unwrap();
+    let mut refused = new_ticket(&john, None, at(2026));
+    refused.attachments = vec![screenshot.id, janes.id];
+    assert_eq!(
+        s.store
+            .create_ticket(&TicketNumberFormat::default(), refused)
+            .await
+            .err(),
+        Some(StoreError::Conflict(ATTACHMENT_GONE.to_owned()))
+    );
+    assert_eq!(s.store.count_unsent_outbox().await.unwrap(), outbox_before);
+    assert_eq!(s.store.count_staged_attachments(john.id).await.unwrap(), 2);
+    assert_eq!(s.store.count_staged_attachments(jane.id).await.unwrap(), 1);
+
+    // Linked with the ticket, in its transaction.
+    let mut with_file = new_ticket(&john, None, at(2026));
+    with_file.attachments = vec![screenshot.id];
+    let (ticket, _) = s
+        .store
+        .create_ticket(&TicketNumberFormat::default(), with_file)
+        .await
+        .unwrap();
+    let linked = s
+        .store
+        .get_attachment(screenshot.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(linked.ticket, Some(ticket.id));
+    assert_eq!(linked.comment, None);
+    assert!(!linked.internal);
+
+    // An upload is used once: a second ticket naming it is refused.
+    let mut again = new_ticket(&john, None, at(2026));
+    again.attachments = vec![screenshot.id];
+    assert!(matches!(
+        s.store
+            .create_ticket(&TicketNumberFormat::default(), again)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // With an internal note, the file is internal too.
+    let secret = stage(upload(&admin, "licence.txt", 3)).await;
+    let note = NewComment {
+        ticket: ticket.clone(),
+        body: "licence attached".to_owned(),
+        internal: true,
+        author: admin.clone(),
+        requester: john.clone(),
+        software: None,
+        assignee: None,
+        now: at(2026) + Duration::minutes(4),
+        event_id: uuid::Uuid::new_v4(),
+        attachments: vec![secret.id],
+    };
+    let (comment, _, _) = s.store.add_comment(note).await.unwrap();
+    let on_note = s.store.get_attachment(secret.id).await.unwrap().unwrap();
+    assert_eq!(on_note.comment, Some(comment.id));
+    assert!(on_note.internal);
+    // A comment naming another's upload writes no comment.
+    let comments_before = s
+        .store
+        .ticket_comments(ticket.id, true)
+        .await
+        .unwrap()
+        .len();
+    let stolen = NewComment {
+        ticket: ticket.clone(),
+        body: "mine now".to_owned(),
+        internal: false,
+        author: john.clone(),
+        requester: john.clone(),
+        software: None,
+        assignee: None,
+        now: at(2026) + Duration::minutes(5),
+        event_id: uuid::Uuid::new_v4(),
+        attachments: vec![janes.id],
+    };
+    assert!(s.store.add_comment(stolen).await.is_err());
+    assert_eq!(
+        s.store
+            .ticket_comments(ticket.id, true)
+            .await
+            .unwrap()
+            .len(),
+        comments_before
+    );
+
+    let ids =
+        |files: Vec<itosm_core::Attachment>| files.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.store.ticket_attachments(ticket.id, true).await.unwrap()),
+        vec![screenshot.id, secret.id]
+    );
+    assert_eq!(
+        ids(s.store.ticket_attachments(ticket.id, false).await.unwrap()),
+        vec![screenshot.id]
+    );
+
+    // Abandoned uploads: staged ones older than the cut, oldest first;
+    // deleting removes only rows still staged.
+    assert_eq!(
+        ids(s
+            .store
+            .abandoned_attachments(at(2026) + Duration::minutes(10), 10)
+            .await
+            .unwrap()),
+        vec![log.id, janes.id]
+    );
+    assert_eq!(
+        ids(s
+            .store
+            .abandoned_attachments(at(2026) + Duration::minutes(2), 10)
+            .await
+            .unwrap()),
+        vec![log.id]
+    );
+    let mut deleted = s
+        .store
+        .delete_staged_attachments(&[log.id, screenshot.id, janes.id])
+        .await
+        .unwrap();
+    deleted.sort();
+    let mut expected = vec![log.id, janes.id];
+    expected.sort();
+    assert_eq!(deleted, expected);
+    assert!(s.store.get_attachment(log.id).await.unwrap().is_none());
+    assert!(
+        s.store
+            .get_attachment(screenshot.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(s.store.count_staged_attachments(john.id).await.unwrap(), 0);
+}
+
 macro_rules! conformance {
     ($($case:ident),+ $(,)?) => {
         mod memory_store {
@@ -1790,6 +1962,7 @@ conformance!(
     catalog_is_administered,
     passwords_are_kept_as_hashes_and_end_sessions,
     subjects_are_stored_and_searched,
+    attachments_are_staged_linked_and_purged,
 );
 
 /// Processes starting together on a fresh PostgreSQL database (an API and

@@ -141,7 +141,17 @@ pub async fn services(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<
         .map(|secret| secret.as_bytes().to_vec())
         .collect();
     service_config.default_page_size = config.graphql.max_page_size.min(20);
-    Ok(Arc::new(Itosm::new(store, service_config)?))
+    service_config.attachments = itosm_core::AttachmentLimits {
+        max_bytes: config.attachments.max_bytes.get(),
+        max_count: config.attachments.max_count,
+        max_staged_per_user: config.attachments.max_staged_per_user,
+        staged_for: chrono::Duration::from_std(config.attachments.staged_for.get())
+            .context("config key `attachments.staged_for`")?,
+    };
+    let blobs = crate::attachments::ObjectBlobStore::from_config(&config.attachments)?;
+    Ok(Arc::new(
+        Itosm::new(store, service_config)?.with_blobs(Arc::new(blobs)),
+    ))
 }
 
 /// A running daemon: its shared state and background tasks.
@@ -401,6 +411,14 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
         )));
     }
 
+    if roles.has(Role::Api) {
+        tasks.push(tokio::spawn(purge_abandoned_uploads(
+            Arc::clone(&itosm),
+            config.attachments.staged_for.get(),
+            shutdown.clone(),
+        )));
+    }
+
     let schema = itosm_graphql::build_schema(
         Arc::clone(&itosm),
         Arc::clone(&feed),
@@ -438,6 +456,28 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
         _database_lock: database_lock,
         handoff,
     })
+}
+
+/// Deletes uploads nobody attached once they are older than `staged_for`,
+/// checking a few times per period (every api replica may run it: a row is
+/// deleted once, and deleting bytes twice is harmless).
+async fn purge_abandoned_uploads(
+    itosm: Arc<Itosm>,
+    staged_for: Duration,
+    shutdown: CancellationToken,
+) {
+    let every = (staged_for / 4).clamp(Duration::from_secs(15), Duration::from_secs(3600));
+    loop {
+        match itosm.purge_abandoned_attachments().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "abandoned uploads deleted"),
+            Err(error) => tracing::warn!(%error, "could not purge abandoned uploads; will retry"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(every / 2 + crate::backoff::full_jitter(every / 2, every / 2, 1)) => {}
+        }
+    }
 }
 
 /// Takes the embedded database's lock file (`<file>.lock`, holding the

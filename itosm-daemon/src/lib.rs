@@ -4,6 +4,7 @@
 //! relay, notifier, sinks. `main.rs` is only the CLI.
 
 pub mod app;
+pub mod attachments;
 pub mod backoff;
 pub mod bench;
 pub mod bounded;

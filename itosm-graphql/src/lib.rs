@@ -6,6 +6,7 @@
 //! request (from the `Authorization` header, or from the WebSocket's
 //! `connection_init` payload).
 
+mod attachments;
 mod auth;
 mod caller;
 mod catalog;
@@ -22,6 +23,7 @@ use async_graphql::{Context, ID, MergedObject, Result, Schema};
 use itosm_core::Itosm;
 use itosm_core::transport::LiveFeed;
 
+pub use attachments::{AttachmentNode, download_path};
 pub use caller::{Caller, ClientAddress};
 pub use errors::{ErrorCodes, to_graphql_error};
 pub use guard::{

@@ -77,6 +77,8 @@ impl TicketQuery {
         Ok(Limits {
             max_description_chars: i32::try_from(config.max_description_chars).unwrap_or(i32::MAX),
             max_page_size: i32::try_from(config.max_page_size).unwrap_or(i32::MAX),
+            max_attachment_bytes: i64::try_from(config.attachments.max_bytes).unwrap_or(i64::MAX),
+            max_attachments: i32::try_from(config.attachments.max_count).unwrap_or(i32::MAX),
         })
     }
 }
@@ -95,6 +97,7 @@ impl TicketMutation {
             None => None,
             Some(id) => Some(parse_id(&id, "softwareId")?),
         };
+        let attachments = crate::attachments::parse_attachment_ids(input.attachment_ids)?;
         let view = itosm
             .create_ticket(
                 actor,
@@ -103,6 +106,7 @@ impl TicketMutation {
                     software_id: software_id.map(SoftwareId),
                     subject: input.subject,
                     description: input.description,
+                    attachments,
                 },
             )
             .await
@@ -153,20 +157,26 @@ impl TicketMutation {
     /// Comments on a ticket. Requesters comment publicly on their own
     /// tickets; agents and admins on any, and with `internal: true` as a
     /// note only staff ever see (`internal` defaults to false).
+    /// `attachmentIds` are your uploads to go with it (an internal note's
+    /// files are staff-only too); if the comment is refused they are
+    /// discarded.
     async fn add_comment(
         &self,
         ctx: &Context<'_>,
         number: String,
         body: String,
         internal: Option<bool>,
+        attachment_ids: Option<Vec<ID>>,
     ) -> Result<CommentNode> {
         let (itosm, caller) = services(ctx)?;
+        let attachments = crate::attachments::parse_attachment_ids(attachment_ids)?;
         let view = itosm
             .add_comment(
                 caller.actor_opt()?,
                 &number,
                 &body,
                 internal.unwrap_or(false),
+                &attachments,
             )
             .await
             .map_err(to_graphql_error)?;

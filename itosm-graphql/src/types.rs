@@ -320,6 +320,23 @@ impl TicketNode {
             .map_err(to_graphql_error)?;
         Ok(rows.into_iter().map(CommentNode).collect())
     }
+    /// Files on the ticket and its comments, oldest first; those of
+    /// internal notes only for agents and admins.
+    #[graphql(complexity = "PER_TICKET_LIST_COST * child_complexity")]
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<crate::AttachmentNode>> {
+        let (itosm, caller) = services(ctx)?;
+        let files = itosm
+            .ticket_attachments(caller.actor_opt()?, &self.0.ticket)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(files
+            .into_iter()
+            .map(|attachment| crate::AttachmentNode {
+                attachment,
+                ticket_number: self.0.ticket.number.clone(),
+            })
+            .collect())
+    }
     /// The status moves the caller may make now.
     async fn allowed_statuses(&self, ctx: &Context<'_>) -> Result<Vec<TicketStatus>> {
         let (itosm, caller) = services(ctx)?;
@@ -619,6 +636,9 @@ pub struct CreateTicketGql {
     pub subject: Option<String>,
     /// What you need, in your words.
     pub description: String,
+    /// Your uploads (`POST /api/attachments`) to attach; at most
+    /// `limits.maxAttachments`. If the ticket is refused they are discarded.
+    pub attachment_ids: Option<Vec<ID>>,
 }
 
 /// How one may log in here (anyone may ask).
@@ -688,4 +708,8 @@ pub struct Limits {
     pub max_description_chars: i32,
     /// Largest `first`.
     pub max_page_size: i32,
+    /// Largest attachment, in bytes.
+    pub max_attachment_bytes: i64,
+    /// Most attachments on one new ticket or comment.
+    pub max_attachments: i32,
 }

@@ -13,6 +13,7 @@ mod m20261124_000003_comments_and_sla;
 mod m20261201_000001_token_generation;
 mod m20261201_000004_delivery_queue;
 mod m20261202_000001_accounts_catalog_subjects;
+mod m20261206_000001_attachments;
 
 /// The ordered list of itosm's migrations.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_token_generation::Migration),
             Box::new(m20261201_000004_delivery_queue::Migration),
             Box::new(m20261202_000001_accounts_catalog_subjects::Migration),
+            Box::new(m20261206_000001_attachments::Migration),
         ]
     }
 }

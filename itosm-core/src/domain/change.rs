@@ -33,6 +33,10 @@ pub struct NewTicket {
     pub now: DateTime<Utc>,
     /// Id of the `ticket.created` event written with the ticket.
     pub event_id: Uuid,
+    /// Staged attachments of the requester's to link to the ticket in the
+    /// same transaction (the store refuses the whole ticket if one is no
+    /// longer staged by him).
+    pub attachments: Vec<crate::AttachmentId>,
 }
 
 /// What a [`TicketChange`] changes.
@@ -160,6 +164,9 @@ pub struct NewComment {
     pub now: DateTime<Utc>,
     /// Id of the `ticket.commented` event.
     pub event_id: Uuid,
+    /// Staged attachments of the author's to link to the comment (and its
+    /// ticket) in the same transaction; they inherit its `internal` flag.
+    pub attachments: Vec<crate::AttachmentId>,
 }
 
 impl NewComment {
@@ -245,6 +252,11 @@ pub fn new_ticket_parts(id: TicketId, number: String, new: &NewTicket) -> (Ticke
     );
     (ticket, event)
 }
+
+/// The message of the `Conflict` when a named attachment is no longer the
+/// caller's staged upload (linked elsewhere or purged meanwhile).
+pub const ATTACHMENT_GONE: &str =
+    "an attachment is no longer available (already used or expired); upload it again";
 
 /// The message of the `Conflict` for a stale version.
 pub const STALE_VERSION: &str = "the ticket changed since you loaded it; reload and try again";

@@ -1,10 +1,12 @@
 //! The ticket domain: users, software, tickets, statuses and their history,
 //! the SLA clock, and the rules of changing a ticket ([`change`]).
 
+mod attachment;
 pub mod change;
 mod ticket;
 mod user;
 
+pub use attachment::*;
 pub use ticket::*;
 pub use user::*;
 

@@ -15,18 +15,40 @@ pub struct CommentView {
 impl Itosm {
     /// Adds a comment: a requester publicly on his own ticket; staff on any
     /// ticket, publicly or as an internal note. Closed and cancelled tickets
-    /// take no more comments.
+    /// take no more comments. `attachments` are the caller's uploads to go
+    /// with it (discarded if the comment fails); those of an internal note
+    /// are staff-only like the note.
     pub async fn add_comment(
         &self,
         actor: Option<&Actor>,
         number: &str,
         body: &str,
         internal: bool,
+        attachments: &[crate::AttachmentId],
     ) -> Result<CommentView, CoreError> {
-        let view = self.get_ticket(actor, number).await?;
+        // Authenticate before anything; the comment itself is authorized
+        // once its ticket is loaded.
+        policy::authorize(actor, Action::ViewCatalog)?;
         let Some(actor) = actor else {
             return Err(CoreError::Unauthenticated("log in first".to_owned()));
         };
+        self.discarding_on_failure(
+            actor,
+            attachments,
+            self.comment_with_files(actor, number, body, internal, attachments),
+        )
+        .await
+    }
+
+    async fn comment_with_files(
+        &self,
+        actor: &Actor,
+        number: &str,
+        body: &str,
+        internal: bool,
+        attachments: &[crate::AttachmentId],
+    ) -> Result<CommentView, CoreError> {
+        let view = self.get_ticket(Some(actor), number).await?;
         policy::authorize(
             Some(actor),
             Action::Comment {
@@ -49,6 +71,7 @@ impl Itosm {
                 ),
             ));
         }
+        self.check_staged(actor, attachments).await?;
         let now = self.clock.now();
         self.comment_limiter.try_acquire(actor.user.id.0, now)?;
         let new = NewComment {
@@ -61,6 +84,7 @@ impl Itosm {
             assignee: view.assignee.clone(),
             now,
             event_id: Uuid::now_v7(),
+            attachments: attachments.to_vec(),
         };
         let (comment, ticket, event) = match self.store.add_comment(new).await {
             Ok(added) => added,
@@ -70,7 +94,7 @@ impl Itosm {
             }
         };
         self.outbox_wakeup.notify_one();
-        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, internal, actor = %actor.user.username, "comment added");
+        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, internal, attachments = attachments.len(), actor = %actor.user.username, "comment added");
         Ok(CommentView {
             comment,
             author: Some(actor.user.clone()),

@@ -3,6 +3,7 @@
 //! itself: it takes the caller as an [`Actor`] (from [`Itosm::authenticate`])
 //! and asks [`policy::authorize`] before touching anything.
 
+mod attachments;
 mod auth;
 mod catalog;
 mod comments;
@@ -11,6 +12,7 @@ mod text;
 mod tickets;
 mod users;
 
+pub use attachments::AttachmentLimits;
 pub use auth::{AuthMethods, AuthSession, FederatedIdentity};
 pub use comments::CommentView;
 pub use paging::Page;
@@ -75,6 +77,8 @@ pub struct ServiceConfig {
     pub max_tickets_per_minute: u32,
     /// Comments one user may write per minute (0: no limit).
     pub max_comments_per_minute: u32,
+    /// Bounds on attachments.
+    pub attachments: AttachmentLimits,
 }
 
 impl ServiceConfig {
@@ -95,6 +99,7 @@ impl ServiceConfig {
             auth_methods: AuthMethods::default(),
             max_tickets_per_minute: 10,
             max_comments_per_minute: 30,
+            attachments: AttachmentLimits::default(),
         }
     }
 }
@@ -109,6 +114,7 @@ pub struct Itosm {
     config: ServiceConfig,
     clock: Arc<dyn Clock>,
     outbox_wakeup: Arc<Notify>,
+    blobs: Option<Arc<dyn crate::blob::BlobStore>>,
 }
 
 impl std::fmt::Debug for Itosm {
@@ -140,12 +146,19 @@ impl Itosm {
             config,
             clock: Arc::new(SystemClock),
             outbox_wakeup: Arc::new(Notify::new()),
+            blobs: None,
         })
     }
 
     /// Replaces the clock (tests, simulations).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Keeps attachment bytes in `blobs`; without one, uploads are refused.
+    pub fn with_blobs(mut self, blobs: Arc<dyn crate::blob::BlobStore>) -> Self {
+        self.blobs = Some(blobs);
         self
     }
 

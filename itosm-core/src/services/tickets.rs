@@ -16,6 +16,9 @@ pub struct CreateTicketInput {
     pub subject: Option<String>,
     /// What the requester needs, in his words.
     pub description: String,
+    /// Files the caller uploaded for this ticket
+    /// ([`Itosm::upload_attachment`]); discarded if the ticket fails.
+    pub attachments: Vec<crate::AttachmentId>,
 }
 
 /// Filters for [`Itosm::list_tickets`].
@@ -75,14 +78,19 @@ impl Itosm {
         let Some(actor) = actor else {
             return Err(CoreError::Unauthenticated("log in first".to_owned()));
         };
-        self.validate_description(&input.description)?;
-        let now = self.clock.now();
-        self.ticket_limiter.try_acquire(actor.user.id.0, now)?;
-        let created = self.store_new_ticket(actor, input, now).await;
-        if created.is_err() {
-            self.ticket_limiter.refund(actor.user.id.0, now);
-        }
-        created
+        let attachments = input.attachments.clone();
+        self.discarding_on_failure(actor, &attachments, async {
+            self.validate_description(&input.description)?;
+            self.check_staged(actor, &input.attachments).await?;
+            let now = self.clock.now();
+            self.ticket_limiter.try_acquire(actor.user.id.0, now)?;
+            let created = self.store_new_ticket(actor, input, now).await;
+            if created.is_err() {
+                self.ticket_limiter.refund(actor.user.id.0, now);
+            }
+            created
+        })
+        .await
     }
 
     async fn store_new_ticket(
@@ -147,7 +155,9 @@ impl Itosm {
             resolution_due_at,
             now,
             event_id: Uuid::now_v7(),
+            attachments: input.attachments,
         };
+        let new_attachments = new.attachments.len();
         let (ticket, event) = self
             .store
             .create_ticket(&self.config.number_format, new)
@@ -158,6 +168,7 @@ impl Itosm {
             event_id = %event.event_id,
             requester = %actor.user.username,
             request_type = %ticket.request_type,
+            attachments = new_attachments,
             "ticket created"
         );
         Ok(TicketView {

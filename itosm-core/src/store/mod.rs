@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
 use crate::{
-    Comment, HistoryEntry, NewUser, Priority, RequestType, Role, Software, SoftwareId, Ticket,
-    TicketId, TicketStatus, User, UserId,
+    Attachment, AttachmentId, Comment, HistoryEntry, NewAttachment, NewUser, Priority, RequestType,
+    Role, Software, SoftwareId, Ticket, TicketId, TicketStatus, User, UserId,
 };
 
 pub mod memory;
@@ -35,8 +35,8 @@ pub enum StoreError {
 }
 
 pub use crate::domain::change::{
-    CREATED_NOTE, NewComment, NewTicket, STALE_VERSION, TicketChange, TicketUpdate,
-    new_ticket_parts,
+    ATTACHMENT_GONE, CREATED_NOTE, NewComment, NewTicket, STALE_VERSION, TicketChange,
+    TicketUpdate, new_ticket_parts,
 };
 
 /// Whose tickets, by assignee.
@@ -320,6 +320,7 @@ pub trait Store:
     + OutboxStore
     + DeliveryStore
     + SettingsStore
+    + AttachmentStore
     + 'static
 {
 }
@@ -332,6 +333,7 @@ impl<T> Store for T where
         + OutboxStore
         + DeliveryStore
         + SettingsStore
+        + AttachmentStore
         + 'static
 {
 }
@@ -448,6 +450,39 @@ pub trait TicketStore: Send + Sync {
     async fn list_tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>, StoreError>;
     /// A ticket's history, oldest first.
     async fn ticket_history(&self, ticket: TicketId) -> Result<Vec<HistoryEntry>, StoreError>;
+}
+
+/// Attachment rows (their bytes live in a [`crate::blob::BlobStore`]).
+/// Linking a staged attachment to a ticket or comment happens inside
+/// [`TicketStore::create_ticket`] and [`TicketStore::add_comment`].
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
+    /// Stores the row of a staged (not yet linked) attachment.
+    async fn stage_attachment(&self, new: &NewAttachment) -> Result<Attachment, StoreError>;
+    /// One attachment.
+    async fn get_attachment(&self, id: AttachmentId) -> Result<Option<Attachment>, StoreError>;
+    /// A ticket's attachments, oldest first; those of internal notes only
+    /// if asked.
+    async fn ticket_attachments(
+        &self,
+        ticket: TicketId,
+        include_internal: bool,
+    ) -> Result<Vec<Attachment>, StoreError>;
+    /// How many staged attachments `user` holds.
+    async fn count_staged_attachments(&self, user: UserId) -> Result<u64, StoreError>;
+    /// Staged attachments uploaded before `before`, oldest first, at most
+    /// `limit`: uploads nobody linked (the purge's work list).
+    async fn abandoned_attachments(
+        &self,
+        before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Attachment>, StoreError>;
+    /// Deletes the rows of those of `ids` that are still staged; returns
+    /// the ids deleted (linked attachments are never deleted here).
+    async fn delete_staged_attachments(
+        &self,
+        ids: &[AttachmentId],
+    ) -> Result<Vec<AttachmentId>, StoreError>;
 }
 
 /// The transactional outbox, as the relay sees it: claim unsent rows with

@@ -2,6 +2,6 @@
 //! `use itosm_core::store::prelude::*;`.
 
 pub use super::{
-    CatalogStore, DeliveryStore, OutboxStore, SettingsStore, Store, StoreHealth, TicketStore,
-    UserStore,
+    AttachmentStore, CatalogStore, DeliveryStore, OutboxStore, SettingsStore, Store, StoreHealth,
+    TicketStore, UserStore,
 };

@@ -1,6 +1,6 @@
 //! `itosm check-config --connect`: tries every dependency the configuration
-//! names (database, broker, each sink's endpoint) and says which fail,
-//! without writing a ticket or sending a notification.
+//! names (database, broker, attachment store, each sink's endpoint) and
+//! says which fail, without writing a ticket or sending a notification.
 
 use std::time::Duration;
 
@@ -89,8 +89,25 @@ pub async fn check_all(config: &Config) -> Vec<Check> {
             outcome: bounded(single_sign_on(oidc.clone())).await,
         });
     }
+    checks.push(Check {
+        what: match (config.attachments.store, &config.attachments.s3) {
+            (crate::config::BlobStoreKind::S3, Some(s3)) => {
+                format!("attachments bucket {}", s3.bucket)
+            }
+            _ => format!("attachments directory {}", config.attachments.dir.display()),
+        },
+        outcome: bounded(attachments(config)).await,
+    });
     checks.extend(sink_checks(config).await);
     checks
+}
+
+async fn attachments(config: &Config) -> Result<String, String> {
+    use itosm_core::blob::BlobStore;
+    let blobs = crate::attachments::ObjectBlobStore::from_config(&config.attachments)
+        .map_err(|error| error.to_string())?;
+    blobs.check().await.map_err(|error| error.to_string())?;
+    Ok("answers".to_owned())
 }
 
 async fn single_sign_on(config: crate::config::OidcConfig) -> Result<String, String> {

@@ -6,8 +6,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod attachments;
 mod duration;
+mod size;
+pub use attachments::{AttachmentsConfig, BlobStoreKind, S3Config};
 pub use duration::ConfigDuration;
+pub use size::ConfigBytes;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -74,6 +78,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Stopping on SIGTERM or Ctrl-C.
     pub shutdown: ShutdownConfig,
+    /// Files attached to tickets and comments.
+    pub attachments: AttachmentsConfig,
 }
 
 /// `[shutdown]`
@@ -667,6 +673,7 @@ impl Default for Config {
             shutdown: ShutdownConfig {
                 grace: ConfigDuration::secs(30),
             },
+            attachments: AttachmentsConfig::default(),
         }
     }
 }
@@ -680,21 +687,13 @@ fn target(first_response: ConfigDuration, resolution: ConfigDuration) -> SlaTarg
 
 /// The top-level keys; other `ITOSM_*` variables (e.g. the tests'
 /// `ITOSM_TEST_DATABASE_URL`) are not configuration.
-const SECTIONS: &[&str] = &[
-    "demo_data",
-    "http",
-    "database",
-    "transport",
-    "auth",
-    "tickets",
-    "sla",
-    "graphql",
-    "relay",
-    "notifications",
-    "portal",
-    "log",
-    "shutdown",
-];
+/// The top-level keys of [`Config`], read off its serialized defaults so
+/// a new section is picked up from the environment without a second list.
+static SECTIONS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    });
 
 /// Whether an `ITOSM_…` variable (prefix stripped, before or after the
 /// `__` split) names a configuration key.
@@ -703,7 +702,7 @@ fn is_config_key(key: &str) -> bool {
     SECTIONS.iter().any(|section| {
         key == *section
             || key
-                .strip_prefix(section)
+                .strip_prefix(section.as_str())
                 .is_some_and(|rest| rest.starts_with('.') || rest.starts_with("__"))
     })
 }
@@ -728,7 +727,7 @@ pub fn environment_warnings() -> Vec<String> {
         let section = lower.split("__").next().unwrap_or(&lower);
         let hint = SECTIONS
             .iter()
-            .map(|known| (edit_distance(section, known), *known))
+            .map(|known| (edit_distance(section, known), known.as_str()))
             .filter(|(distance, _)| *distance <= 2)
             .min()
             .map(|(_, known)| format!(" (did you mean ITOSM_{}…?)", known.to_ascii_uppercase()))
@@ -824,6 +823,7 @@ impl Config {
     /// Checks every value that serde's types do not.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.http_addr()?;
+        self.attachments.validate()?;
         if !(1024..=16 * 1024 * 1024).contains(&self.http.max_body_bytes) {
             return Err(ConfigError::invalid(
                 "http.max_body_bytes",
@@ -1762,5 +1762,19 @@ mod tests {
             "postgres://itosm:***@db/itosm"
         );
         assert_eq!(redact_url("sqlite://itosm.db"), "sqlite://itosm.db");
+    }
+
+    #[test]
+    fn every_section_is_read_from_the_environment() {
+        for key in [
+            "demo_data",
+            "attachments__max_bytes",
+            "shutdown__grace",
+            "http.addr",
+        ] {
+            assert!(is_config_key(key), "{key}");
+        }
+        assert!(!is_config_key("attachment__max_bytes"));
+        assert!(SECTIONS.len() >= 14, "{:?}", *SECTIONS);
     }
 }

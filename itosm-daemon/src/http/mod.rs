@@ -1,6 +1,7 @@
 //! The HTTP surface, on one port: GraphQL (+ GraphiQL, graphql-ws), the
 //! seed's REST routes, health, metrics and the portal's static files.
 
+mod attachments;
 mod drain;
 mod error;
 mod graphiql;
@@ -83,6 +84,8 @@ pub struct AppState {
     pub gate: Gate,
     /// Open WebSocket connections per caller.
     pub connections: Arc<CallerBudgets>,
+    /// Uploads in flight per caller.
+    pub uploads: Arc<CallerBudgets>,
     /// Per-caller bounds.
     pub limits: EdgeLimits,
     /// The store (for readiness and metrics).
@@ -113,6 +116,7 @@ pub fn router(running: &Running) -> Router {
         itosm: Arc::clone(&running.itosm),
         gate,
         connections: Arc::new(CallerBudgets::default()),
+        uploads: Arc::new(CallerBudgets::default()),
         limits: EdgeLimits {
             max_connections_per_user: config.graphql.max_connections_per_user,
             max_message_bytes: config.http.max_body_bytes,
@@ -133,6 +137,13 @@ pub fn router(running: &Running) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             config.http.request_timeout.get(),
+        ))
+        .layer(DefaultBodyLimit::max(config.http.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
+        // Attachments carry their own, larger body bound and timeout.
+        .merge(attachments::router(
+            config.attachments.max_bytes.get(),
+            config.attachments.upload_timeout.get(),
         ));
     let index = config.portal.dir.join("index.html");
     let app = if index.is_file() {
@@ -151,8 +162,6 @@ pub fn router(running: &Running) -> Router {
         .layer(axum::middleware::from_fn(
             move |request: Request, next: Next| client_address(trust_forwarded_for, request, next),
         ))
-        .layer(DefaultBodyLimit::max(config.http.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
         .with_state(state)
 }
 
@@ -233,10 +242,10 @@ async fn security_headers(request: Request, next: Next) -> axum::response::Respo
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A route with a stricter policy of its own (downloads) keeps it.
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     headers.insert(
         HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),

@@ -123,6 +123,9 @@ struct CreateTicketBody {
     #[serde(default)]
     subject: Option<String>,
     description: String,
+    /// Uploads (`POST /api/attachments`) to attach.
+    #[serde(default)]
+    attachment_ids: Vec<String>,
 }
 
 /// `POST /api/tickets`: 201 with the ticket.
@@ -153,6 +156,20 @@ async fn create_ticket(
         ),
         Some(_) => return Err(bad_software_id()),
     };
+    let attachments = body
+        .attachment_ids
+        .iter()
+        .map(|id| {
+            uuid::Uuid::parse_str(id)
+                .map(itosm_core::AttachmentId)
+                .map_err(|_| {
+                    ApiError::from(CoreError::bad_input(
+                        "attachmentIds",
+                        format!("{id:?} is not an attachment id"),
+                    ))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let view = state
         .itosm
         .create_ticket(
@@ -162,6 +179,7 @@ async fn create_ticket(
                 software_id: software_id.map(SoftwareId),
                 subject: body.subject,
                 description: body.description,
+                attachments,
             },
         )
         .await?;

@@ -101,6 +101,7 @@ mod tests {
                     software_id: None,
                     subject: None,
                     description: "a mouse".into(),
+                    attachments: Vec::new(),
                 },
             )
             .await

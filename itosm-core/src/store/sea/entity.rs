@@ -147,3 +147,28 @@ pub mod ticket_comments {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod attachments {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "attachments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub ticket_id: Option<i64>,
+        pub comment_id: Option<i64>,
+        pub internal: bool,
+        pub filename: String,
+        pub content_type: String,
+        pub size_bytes: i64,
+        pub sha256: String,
+        pub uploaded_by: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -6,6 +6,7 @@
 //! and from a sequence per (format, year) on PostgreSQL, so no row lock is
 //! held across concurrent ticket transactions there.
 
+mod attachments;
 mod catalog;
 mod deliveries;
 mod entity;

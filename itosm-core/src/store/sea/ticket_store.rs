@@ -157,6 +157,16 @@ impl TicketStore for SeaStore {
         .await
         .map_err(classify)?;
         let (ticket, event) = new_ticket_parts(TicketId(inserted.id), number, &new);
+        // On failure the transaction drops uncommitted: nothing is written.
+        self.link_attachments(
+            &txn,
+            &new.attachments,
+            new.requester.id,
+            ticket.id,
+            None,
+            false,
+        )
+        .await?;
 
         ticket_history::ActiveModel {
             id: NotSet,
@@ -280,6 +290,15 @@ impl TicketStore for SeaStore {
         .await
         .map_err(classify)?;
         let (comment, ticket, event) = new.parts(CommentId(inserted.id), current);
+        self.link_attachments(
+            &txn,
+            &new.attachments,
+            new.author.id,
+            ticket.id,
+            Some(comment.id),
+            new.internal,
+        )
+        .await?;
         tickets::Entity::update_many()
             .col_expr(tickets::Column::UpdatedAt, Expr::value(ticket.updated_at))
             .col_expr(

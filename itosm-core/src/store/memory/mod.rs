@@ -1,5 +1,7 @@
 //! An in-memory store for tests and embedders that need no database.
 
+mod attachments;
+
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -17,7 +19,8 @@ use super::{
 use crate::event::EventEnvelope;
 use crate::number::TicketNumberFormat;
 use crate::{
-    Comment, CommentId, HistoryEntry, NewUser, Software, SoftwareId, Ticket, TicketId, User, UserId,
+    Attachment, Comment, CommentId, HistoryEntry, NewUser, Software, SoftwareId, Ticket, TicketId,
+    User, UserId,
 };
 
 #[derive(Debug)]
@@ -75,6 +78,7 @@ struct State {
     settings: std::collections::HashMap<String, String>,
     deliveries: Vec<DeliveryRow>,
     password_hashes: std::collections::HashMap<UserId, String>,
+    attachments: Vec<Attachment>,
 }
 
 impl State {
@@ -377,6 +381,7 @@ impl TicketStore for MemoryStore {
             if !s.users.iter().any(|u| u.id == new.requester.id) {
                 return Err(StoreError::Internal("requester does not exist".to_owned()));
             }
+            s.check_attachments(&new.attachments, new.requester.id)?;
             if let Some(software) = &new.software
                 && !s.software.iter().any(|x| x.id == software.id)
             {
@@ -401,6 +406,7 @@ impl TicketStore for MemoryStore {
             });
             s.push_outbox(&event);
             s.tickets.push(ticket.clone());
+            s.link_attachments(&new.attachments, id, None, false);
             Ok((ticket, event))
         })
     }
@@ -439,10 +445,12 @@ impl TicketStore for MemoryStore {
             let Some(index) = s.tickets.iter().position(|t| t.id == new.ticket.id) else {
                 return Err(StoreError::Internal("no such ticket".to_owned()));
             };
+            s.check_attachments(&new.attachments, new.author.id)?;
             let id = CommentId(s.comments.len() as i64 + 1);
             let (comment, ticket, event) = new.parts(id, s.tickets[index].clone());
             s.tickets[index] = ticket.clone();
             s.comments.push(comment.clone());
+            s.link_attachments(&new.attachments, ticket.id, Some(id), new.internal);
             s.push_outbox(&event);
             Ok((comment, ticket, event))
         })
