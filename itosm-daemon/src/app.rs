@@ -148,9 +148,9 @@ pub async fn services(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<
         staged_for: chrono::Duration::from_std(config.attachments.staged_for.get())
             .context("config key `attachments.staged_for`")?,
     };
-    let blobs = crate::attachments::ObjectBlobStore::from_config(&config.attachments)?;
+    let blobs = crate::attachments::blob_store(&config.attachments);
     Ok(Arc::new(
-        Itosm::new(store, service_config)?.with_blobs(Arc::new(blobs)),
+        Itosm::new(store, service_config)?.with_blobs(blobs),
     ))
 }
 

@@ -32,6 +32,43 @@ pub enum BlobSetupError {
     },
 }
 
+/// The blob store `config` names; when it cannot be set up (a directory
+/// that cannot be created, say), one that answers every request with
+/// `UNAVAILABLE` and the reason, so the daemon still starts, tickets
+/// without files still work, and `check-config --connect` names the fault.
+pub fn blob_store(config: &AttachmentsConfig) -> Arc<dyn BlobStore> {
+    match ObjectBlobStore::from_config(config) {
+        Ok(store) => Arc::new(store),
+        Err(error) => {
+            tracing::error!(%error, "attachments are unavailable until this is fixed");
+            Arc::new(UnavailableBlobStore(error.to_string()))
+        }
+    }
+}
+
+/// A blob store that could not be set up: every call fails with why.
+#[derive(Debug)]
+pub struct UnavailableBlobStore(String);
+
+#[async_trait]
+impl BlobStore for UnavailableBlobStore {
+    async fn put(&self, _key: &str, _bytes: Vec<u8>) -> Result<(), BlobError> {
+        Err(BlobError::Unavailable(self.0.clone()))
+    }
+
+    async fn get(&self, _key: &str) -> Result<Vec<u8>, BlobError> {
+        Err(BlobError::Unavailable(self.0.clone()))
+    }
+
+    async fn delete(&self, _key: &str) -> Result<(), BlobError> {
+        Err(BlobError::Unavailable(self.0.clone()))
+    }
+
+    async fn check(&self) -> Result<(), BlobError> {
+        Err(BlobError::Unavailable(self.0.clone()))
+    }
+}
+
 /// Attachment bytes in an `object_store` backend, under a key prefix.
 #[derive(Debug)]
 pub struct ObjectBlobStore {
@@ -176,6 +213,27 @@ impl BlobStore for ObjectBlobStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_store_that_cannot_be_set_up_answers_unavailable() {
+        let file = tempfile::NamedTempFile::new().expect("file");
+        let config = AttachmentsConfig {
+            // A directory under a plain file cannot be created.
+            dir: file.path().join("attachments"),
+            ..AttachmentsConfig::default()
+        };
+        let blobs = blob_store(&config);
+        for outcome in [
+            blobs.put("k", b"x".to_vec()).await.err(),
+            blobs.get("k").await.err(),
+            blobs.check().await.err(),
+        ] {
+            assert!(
+                matches!(&outcome, Some(BlobError::Unavailable(why)) if why.contains("attachments.dir")),
+                "{outcome:?}"
+            );
+        }
+    }
 
     #[tokio::test]
     async fn files_round_trip_and_deleting_twice_is_fine() {

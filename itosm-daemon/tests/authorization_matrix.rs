@@ -96,6 +96,13 @@ enum Op {
     RenameSoftware,
     RetireSoftware,
     RestoreSoftware,
+    Attachments,
+    CreateTicketWithFile,
+    CommentWithFile,
+    UploadFile,
+    DownloadFile,
+    DownloadInternalFile,
+    DiscardUpload,
     TicketCreated,
     TicketUpdatedOne,
     TicketUpdatedAll,
@@ -115,14 +122,15 @@ fn expected(op: Op) -> [&'static str; 7] {
 fn expected_six(op: Op) -> [&'static str; 6] {
     use Op::*;
     match op {
-        Me | SoftwareCatalog | CreateTicket | LogoutEverywhere | ChangePassword => {
+        Me | SoftwareCatalog | CreateTicket | LogoutEverywhere | ChangePassword
+        | CreateTicketWithFile | UploadFile | DiscardUpload => {
             [UNAUTH, "ok", "ok", "ok", "ok", UNAUTH]
         }
-        Ticket | History | AddComment | CancelTicket | TicketUpdatedOne => {
-            [UNAUTH, "ok", NOT_FOUND, "ok", "ok", UNAUTH]
-        }
+        Ticket | History | AddComment | CancelTicket | TicketUpdatedOne | CommentWithFile
+        | DownloadFile => [UNAUTH, "ok", NOT_FOUND, "ok", "ok", UNAUTH],
+        DownloadInternalFile => [UNAUTH, NOT_FOUND, NOT_FOUND, "ok", "ok", UNAUTH],
         Tickets | TicketUpdatedAll => [UNAUTH, "own only", "own only", "all", "all", UNAUTH],
-        Comments => [
+        Comments | Attachments => [
             UNAUTH,
             "public only",
             NOT_FOUND,
@@ -197,6 +205,13 @@ fn name(op: Op) -> &'static str {
         RenameSoftware => "mutation updateSoftware",
         RetireSoftware => "mutation retireSoftware",
         RestoreSoftware => "mutation restoreSoftware",
+        Attachments => "query ticket.attachments",
+        CreateTicketWithFile => "mutation createTicket(attachmentIds)",
+        CommentWithFile => "mutation addComment(attachmentIds)",
+        UploadFile => "POST /api/attachments",
+        DownloadFile => "GET …/attachments/{id}",
+        DownloadInternalFile => "GET …/attachments/{id} (note's)",
+        DiscardUpload => "DELETE /api/attachments/{id}",
         TicketCreated => "subscription ticketCreated",
         TicketUpdatedOne => "subscription ticketUpdated(number)",
         TicketUpdatedAll => "subscription ticketUpdated",
@@ -216,6 +231,9 @@ struct World {
     johns: String,
     /// Jane's ticket, for the "other's" column.
     janes: String,
+    /// Download paths of a public comment's file and an internal note's
+    /// file, by ticket number (John's and Jane's tickets have both).
+    files: std::collections::HashMap<String, (String, String)>,
     counter: AtomicUsize,
     /// A WebSocket opened by a user who was deactivated afterwards.
     gone_socket: tokio::sync::Mutex<Option<support::WsSession>>,
@@ -239,6 +257,7 @@ impl World {
             gone: String::new(),
             johns: String::new(),
             janes: String::new(),
+            files: std::collections::HashMap::new(),
             counter: AtomicUsize::new(0),
             gone_socket: tokio::sync::Mutex::new(None),
             app,
@@ -280,7 +299,100 @@ impl World {
                 )
                 .await;
         }
+        for number in [world.johns.clone(), world.janes.clone()] {
+            let mut urls = Vec::new();
+            for internal in [false, true] {
+                let id = world
+                    .upload_as(Some(&world.admin.clone()))
+                    .await
+                    .expect("the admin uploads");
+                let added = world
+                    .as_admin(
+                        "mutation($n: String!, $i: Boolean!, $a: [ID!]) { addComment(number: $n, body: \"file\", internal: $i, attachmentIds: $a) { id } }",
+                        json!({ "n": number, "i": internal, "a": [id] }),
+                    )
+                    .await;
+                assert!(added["errors"].is_null());
+                urls.push(format!("/api/tickets/{number}/attachments/{id}"));
+            }
+            world
+                .files
+                .insert(number, (urls[0].clone(), urls[1].clone()));
+        }
         world
+    }
+
+    /// Uploads a small file as the holder of `token`; its id, if accepted.
+    async fn upload_as(&self, token: Option<&str>) -> Option<String> {
+        let (status, body) = self
+            .rest(
+                token,
+                reqwest::Method::POST,
+                "/api/attachments?filename=log.txt",
+            )
+            .await;
+        (status == 201).then(|| body["id"].as_str().map(str::to_owned))?
+    }
+
+    /// A REST call as the holder of `token`: its status and JSON body.
+    async fn rest(&self, token: Option<&str>, method: reqwest::Method, path: &str) -> (u16, Value) {
+        let mut request =
+            reqwest::Client::new().request(method.clone(), format!("{}{path}", self.app.base));
+        if method == reqwest::Method::POST {
+            request = request.body("disk full at 03:00");
+        }
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.expect("REST request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A REST-only cell: "ok" for a success, else the error's code.
+    async fn rest_cell(&self, op: Op, who: Who) -> String {
+        let token = self.token(who);
+        let (status, body) = match op {
+            Op::UploadFile => {
+                self.rest(
+                    token,
+                    reqwest::Method::POST,
+                    "/api/attachments?filename=log.txt",
+                )
+                .await
+            }
+            Op::DownloadFile | Op::DownloadInternalFile => {
+                let (public, internal) = &self.files[self.target(who)];
+                let path = if matches!(op, Op::DownloadFile) {
+                    public
+                } else {
+                    internal
+                };
+                self.rest(token, reqwest::Method::GET, path).await
+            }
+            Op::DiscardUpload => {
+                // One's own fresh upload (the admin's, for callers who
+                // cannot upload, so the refusal is about the caller).
+                let id = match self.upload_as(token).await {
+                    Some(id) => id,
+                    None => self.upload_as(Some(&self.admin)).await.expect("upload"),
+                };
+                self.rest(
+                    token,
+                    reqwest::Method::DELETE,
+                    &format!("/api/attachments/{id}"),
+                )
+                .await
+            }
+            other => panic!("{other:?} is not a REST cell"),
+        };
+        if (200..300).contains(&status) {
+            "ok".into()
+        } else {
+            body["error"]["code"]
+                .as_str()
+                .map_or_else(|| format!("HTTP {status}"), str::to_owned)
+        }
     }
 
     async fn new_user(&self, role: &str) -> String {
@@ -535,6 +647,29 @@ impl World {
                 "mutation($n: String!) { changePriority(number: $n, priority: HIGH, version: 1) { priority } }".into(),
                 json!({ "n": self.fresh_target(who).await }),
             ),
+            Attachments => (
+                ticket_query("attachments { internal }"),
+                json!({ "n": target }),
+            ),
+            CreateTicketWithFile | CommentWithFile => {
+                // The caller's own upload; callers who cannot upload name
+                // an id, which must be refused before it is looked at.
+                let id = match self.upload_as(self.token(who)).await {
+                    Some(id) => id,
+                    None => "0193a5c2-0000-4000-8000-000000000000".to_owned(),
+                };
+                if matches!(op, CreateTicketWithFile) {
+                    (
+                        "mutation($a: [ID!]) { createTicket(input: { requestType: OTHER, description: \"Screenshot attached\", attachmentIds: $a }) { number } }".into(),
+                        json!({ "a": [id] }),
+                    )
+                } else {
+                    (
+                        "mutation($n: String!, $a: [ID!]) { addComment(number: $n, body: \"log attached\", attachmentIds: $a) { id } }".into(),
+                        json!({ "n": self.fresh_target(who).await, "a": [id] }),
+                    )
+                }
+            }
             AddComment | AddInternalNote => (
                 "mutation($n: String!, $i: Boolean!) { addComment(number: $n, body: \"hello\", internal: $i) { id } }".into(),
                 json!({ "n": self.fresh_target(who).await, "i": matches!(op, AddInternalNote) }),
@@ -637,6 +772,9 @@ impl World {
             TicketCreated | TicketUpdatedOne | TicketUpdatedAll => {
                 return self.subscription_cell(op, who).await;
             }
+            UploadFile | DownloadFile | DownloadInternalFile | DiscardUpload => {
+                return self.rest_cell(op, who).await;
+            }
         };
         let response = self.run(who, via, &query, variables).await;
         if let Some(code) = code(&response) {
@@ -644,13 +782,18 @@ impl World {
         }
         let data = &response["data"];
         match op {
-            Ticket | History | Comments | ContactDetails | Notifications
+            Ticket | History | Comments | ContactDetails | Notifications | Attachments
                 if data["ticket"].is_null() =>
             {
                 NOT_FOUND.to_owned()
             }
-            Comments => {
-                let comments = data["ticket"]["comments"].as_array().unwrap();
+            Comments | Attachments => {
+                let field = if matches!(op, Comments) {
+                    "comments"
+                } else {
+                    "attachments"
+                };
+                let comments = data["ticket"][field].as_array().unwrap();
                 if comments.iter().any(|c| c["internal"] == true) {
                     "with internal".into()
                 } else {
@@ -776,7 +919,16 @@ impl World {
     }
 }
 
-const OPS: [Op; 37] = [
+/// Operations that exist only over plain HTTP (file bytes): their WebSocket
+/// column repeats the HTTP one.
+fn rest_only(op: Op) -> bool {
+    matches!(
+        op,
+        Op::UploadFile | Op::DownloadFile | Op::DownloadInternalFile | Op::DiscardUpload
+    )
+}
+
+const OPS: [Op; 44] = [
     Op::Me,
     Op::SoftwareCatalog,
     Op::Ticket,
@@ -811,6 +963,13 @@ const OPS: [Op; 37] = [
     Op::RenameSoftware,
     Op::RetireSoftware,
     Op::RestoreSoftware,
+    Op::Attachments,
+    Op::CreateTicketWithFile,
+    Op::CommentWithFile,
+    Op::UploadFile,
+    Op::DownloadFile,
+    Op::DownloadInternalFile,
+    Op::DiscardUpload,
     Op::TicketCreated,
     Op::TicketUpdatedOne,
     Op::TicketUpdatedAll,
@@ -838,7 +997,7 @@ async fn authorization_matrix_over_http_and_websocket() {
         for (who, want) in WHO.iter().zip(expected(op)) {
             let want_ws = expected_over_websocket(op, *who, want);
             let over_ws = world.cell(op, *who, Via::WebSocket).await;
-            let over_http = if subscription {
+            let over_http = if subscription || rest_only(op) {
                 over_ws.clone()
             } else {
                 world.cell(op, *who, Via::Http).await
@@ -854,6 +1013,8 @@ async fn authorization_matrix_over_http_and_websocket() {
             };
             let text = if subscription {
                 format!("{mark} {want} (ws)")
+            } else if rest_only(op) {
+                format!("{mark} {want} (http)")
             } else if want_ws != want {
                 format!("{mark} {want} (ws: {want_ws})")
             } else {
