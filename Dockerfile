@@ -53,7 +53,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 itosm \
- && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin itosm
+ && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin itosm \
+ && install -d -o 10001 -g 10001 -m 0700 /var/lib/itosm/attachments
 WORKDIR /app
 COPY --from=builder /out/ /usr/local/bin/
 COPY --from=portal /frontend/dist /app/portal

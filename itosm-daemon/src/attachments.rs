@@ -32,17 +32,65 @@ pub enum BlobSetupError {
     },
 }
 
-/// The blob store `config` names; when it cannot be set up (a directory
-/// that cannot be created, say), one that answers every request with
+/// The blob store `config` names. One that cannot be set up (a directory
+/// that cannot be created, a bad S3 setting) answers every request with
 /// `UNAVAILABLE` and the reason, so the daemon still starts, tickets
 /// without files still work, and `check-config --connect` names the fault.
 pub fn blob_store(config: &AttachmentsConfig) -> Arc<dyn BlobStore> {
+    if config.store == BlobStoreKind::Filesystem {
+        return Arc::new(LazyFilesystem {
+            dir: config.dir.clone(),
+            store: tokio::sync::OnceCell::new(),
+        });
+    }
     match ObjectBlobStore::from_config(config) {
         Ok(store) => Arc::new(store),
         Err(error) => {
             tracing::error!(%error, "attachments are unavailable until this is fixed");
             Arc::new(UnavailableBlobStore(error.to_string()))
         }
+    }
+}
+
+/// The filesystem store, set up at first use: roles that never touch a
+/// file (relay, notifier, commands) never create the directory, and one
+/// that cannot be created is retried on the next use.
+#[derive(Debug)]
+struct LazyFilesystem {
+    dir: std::path::PathBuf,
+    store: tokio::sync::OnceCell<ObjectBlobStore>,
+}
+
+impl LazyFilesystem {
+    async fn store(&self) -> Result<&ObjectBlobStore, BlobError> {
+        self.store
+            .get_or_try_init(|| async {
+                let dir = self.dir.clone();
+                tokio::task::spawn_blocking(move || ObjectBlobStore::filesystem(&dir))
+                    .await
+                    .map_err(|e| BlobError::Unavailable(e.to_string()))?
+                    .map_err(|e| BlobError::Unavailable(e.to_string()))
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl BlobStore for LazyFilesystem {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+        self.store().await?.put(key, bytes).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+        self.store().await?.get(key).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        self.store().await?.delete(key).await
+    }
+
+    async fn check(&self) -> Result<(), BlobError> {
+        self.store().await?.check().await
     }
 }
 

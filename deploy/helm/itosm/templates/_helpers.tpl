@@ -226,6 +226,27 @@ grace = "{{ .Values.shutdown.graceSeconds }}s"
 [portal]
 dir = "/app/portal"
 
+{{- with .Values.attachments }}
+
+[attachments]
+store = {{ .store | quote }}
+dir = "/var/lib/itosm/attachments"
+max_bytes = {{ .maxBytes | quote }}
+max_count = {{ .maxCount }}
+{{- if eq .store "s3" }}
+
+[attachments.s3]
+# access_key_id, secret_access_key: ITOSM_ATTACHMENTS__S3__… (Secret).
+bucket = {{ required "attachments.s3.bucket is required with attachments.store: s3" .s3.bucket | quote }}
+{{- with .s3.endpoint }}
+endpoint = {{ . | quote }}
+{{- end }}
+region = {{ .s3.region | quote }}
+prefix = {{ .s3.prefix | quote }}
+allow_http = {{ .s3.allowHttp }}
+{{- end }}
+{{- end }}
+
 [log]
 {{- include "itosm.tomlKeys" (dict "table" $c.log) }}
 
@@ -248,6 +269,12 @@ ITOSM_TRANSPORT__AMQP_URL: {{ required "secrets.amqpUrl is required with the rab
 {{- end }}
 {{- if $sinks.secret }}
 ITOSM_NOTIFICATIONS__SINKS: {{ include "itosm.envValue" $sinks.sinks | b64enc | quote }}
+{{- end }}
+{{- with $s.s3 }}
+{{- if .accessKeyId }}
+ITOSM_ATTACHMENTS__S3__ACCESS_KEY_ID: {{ .accessKeyId | b64enc | quote }}
+ITOSM_ATTACHMENTS__S3__SECRET_ACCESS_KEY: {{ required "secrets.s3.secretAccessKey is required with secrets.s3.accessKeyId" .secretAccessKey | b64enc | quote }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
