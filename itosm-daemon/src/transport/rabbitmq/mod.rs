@@ -27,6 +27,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::notifier::{DeadLetters, Disposition, Notifier};
 
+mod kind;
+pub use kind::{RabbitMq, RabbitMqConfig, build};
+
 /// The header `itosm dlq replay` puts on a replayed event, so the notifier
 /// takes back deliveries that failed for good.
 pub const REPLAY_HEADER: &str = "x-itosm-replay";
