@@ -19,9 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use itosm_core::sink::{DeliveryOutcome, Notification, NotificationSink};
-use itosm_daemon::Daemon;
 use itosm_daemon::sinks::{self, ConfiguredSink};
-use itosm_daemon::{InvalidSetting, Settings};
+use itosm_daemon::{Daemon, InvalidSetting, Settings};
 
 /// The chat sink's own keys in its `[[notifications.sinks]]` table.
 #[derive(serde::Deserialize)]
@@ -29,7 +28,7 @@ use itosm_daemon::{InvalidSetting, Settings};
 struct ChatConfig {
     /// The chat's incoming-webhook URL.
     url: String,
-    /// Shown before each line.
+    /// Shown before each line, e.g. `#it-desk`.
     #[serde(default)]
     channel: Option<String>,
 }
@@ -40,38 +39,30 @@ impl Settings for ChatConfig {
     }
 }
 
-/// Posts `[#it-desk] New Ticket Created: INC-2026-0001 (john.doe)`.
-struct ChatSink {
-    name: String,
-    config: ChatConfig,
-    client: reqwest::Client,
-}
+/// Posts `[#it-desk] New Ticket Created: INC-2026-0001 (john.doe)`: its
+/// name, settings and HTTP client.
+struct ChatSink(String, ChatConfig, reqwest::Client);
 
 #[async_trait::async_trait]
 impl NotificationSink for ChatSink {
     fn name(&self) -> &str {
-        &self.name
+        &self.0
     }
 
     async fn check(&self) -> Result<(), String> {
-        sinks::reachable(&self.config.url, Duration::from_secs(5)).await
+        sinks::reachable(&self.1.url, Duration::from_secs(5)).await
     }
 
     async fn deliver(&self, notification: &Notification) -> DeliveryOutcome {
-        let channel = self.config.channel.as_deref().map(|c| format!("[{c}] "));
         let (subject, ticket) = (&notification.subject, &notification.event.ticket);
-        let text = format!(
-            "{}{subject} ({})",
-            channel.unwrap_or_default(),
-            ticket.requester
-        );
+        let mut text = format!("{subject} ({})", ticket.requester);
+        if let Some(channel) = &self.1.channel {
+            text = format!("[{channel}] {text}");
+        }
         let body = serde_json::json!({ "text": text });
-        match self.client.post(&self.config.url).json(&body).send().await {
-            // 2xx delivered; 4xx permanent (but 408/429); 5xx retried.
-            Ok(answer) => {
-                let status = answer.status();
-                sinks::webhook::outcome_of(status, &answer.text().await.unwrap_or_default())
-            }
+        // 2xx delivered; 408, 429 and 5xx retried; other answers permanent.
+        match self.2.post(&self.1.url).json(&body).send().await {
+            Ok(answer) => sinks::webhook::outcome_of(answer.status(), ""),
             Err(error) => DeliveryOutcome::Retryable(error.to_string()),
         }
     }
@@ -80,15 +71,8 @@ impl NotificationSink for ChatSink {
 fn main() -> std::process::ExitCode {
     Daemon::standard()
         .sink_kind("chat", |config: ChatConfig, context| {
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()?;
-            let name = context.name().to_owned();
-            let sink = ChatSink {
-                name,
-                config,
-                client,
-            };
+            let client = reqwest::Client::builder().timeout(Duration::from_secs(5));
+            let sink = ChatSink(context.name().to_owned(), config, client.build()?);
             Ok::<_, reqwest::Error>(ConfiguredSink::broadcast(Arc::new(sink)))
         })
         .run_cli()

@@ -8,7 +8,8 @@
 #[path = "../../itosm-daemon/tests/support/mod.rs"]
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use support::receiver::Receiver;
 use support::{App, run_program};
@@ -30,6 +31,16 @@ fn example() -> PathBuf {
     binary
 }
 
+/// Runs the example's `check-config` (with `extra` arguments) on `toml`,
+/// written to `dir/itosm.toml`.
+fn check_config(dir: &Path, toml: &str, extra: &[&str]) -> Output {
+    let config = dir.join("itosm.toml");
+    std::fs::write(&config, toml).unwrap();
+    let config = config.to_str().unwrap();
+    let args = [&["check-config", "--config", config][..], extra].concat();
+    run_program(&example(), dir, &args, &[])
+}
+
 fn chat_sink(table: &str) -> String {
     format!("[[notifications.sinks]]\nkind = \"chat\"\nname = \"it-desk\"\n{table}\n")
 }
@@ -38,22 +49,9 @@ fn chat_sink(table: &str) -> String {
 async fn the_chat_sink_posts_each_new_ticket() {
     let chat = Receiver::start(&[200]).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("itosm.toml");
     let table = format!("url = \"{}\"\nchannel = \"#it-desk\"", chat.url);
-    std::fs::write(&config, chat_sink(&table)).unwrap();
-
     // check-config --connect builds the chat sink and calls its check.
-    let checked = run_program(
-        &example(),
-        dir.path(),
-        &[
-            "check-config",
-            "--connect",
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let checked = check_config(dir.path(), &chat_sink(&table), &["--connect"]);
     let stdout = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{stdout}{checked:?}");
     assert!(stdout.contains("ok    sink it-desk (chat)"), "{stdout}");
@@ -62,8 +60,8 @@ async fn the_chat_sink_posts_each_new_ticket() {
         "sqlite://{}?mode=rwc",
         dir.path().join("itosm.db").display()
     );
-    let config = config.to_str().unwrap().to_owned();
-    let args = ["serve", "--config", config.as_str()];
+    let config = dir.path().join("itosm.toml");
+    let args = ["serve", "--config", config.to_str().unwrap()];
     let app = App::launch_program(&example(), dir, url, None, &args, &[], true).await;
     let token = app.login("john.doe", "EMP123").await;
     let number = app.create_ticket(&token, "The printer is on fire").await;
@@ -80,7 +78,6 @@ async fn the_chat_sink_posts_each_new_ticket() {
 #[test]
 fn check_config_names_the_chat_sinks_bad_key() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("itosm.toml");
     for (table, says) in [
         ("channel = \"#it-desk\"", "missing field `url`"),
         ("url = 42", "notifications.sinks[0].url"),
@@ -90,13 +87,7 @@ fn check_config_names_the_chat_sinks_bad_key() {
             "notifications.sinks[0].chanel",
         ),
     ] {
-        std::fs::write(&config, chat_sink(table)).unwrap();
-        let out = run_program(
-            &example(),
-            dir.path(),
-            &["check-config", "--config", config.to_str().unwrap()],
-            &[],
-        );
+        let out = check_config(dir.path(), &chat_sink(table), &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{table:?} was accepted");
         assert!(stderr.contains(says), "{table:?}: {stderr}");
@@ -106,11 +97,9 @@ fn check_config_names_the_chat_sinks_bad_key() {
         );
     }
     // The built-in kinds are all there.
-    std::fs::write(&config, "[[notifications.sinks]]\nkind = \"pigeon\"\n").unwrap();
-    let out = run_program(
-        &example(),
+    let out = check_config(
         dir.path(),
-        &["check-config", "--config", config.to_str().unwrap()],
+        "[[notifications.sinks]]\nkind = \"pigeon\"\n",
         &[],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
