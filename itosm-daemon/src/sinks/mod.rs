@@ -19,6 +19,13 @@ pub use crate::kinds::{InvalidSetting, Settings};
 pub use noop::NoopSink;
 pub use registry::{SinkContext, SinkError, SinkKinds};
 
+use std::sync::Arc;
+
+use itosm_core::Role;
+use itosm_core::event::{EventEnvelope, EventType};
+use itosm_core::sink::{Notification, NotificationSink, Recipient};
+use itosm_core::store::{Store, StoreError};
+
 impl SinkKinds {
     /// The built-in kinds: `console`, `email`, `file`, `noop`, `sms`,
     /// `webhook`.
@@ -50,13 +57,6 @@ pub fn require_http_url(key: &str, url: &str) -> Result<(), InvalidSetting> {
         ))
     }
 }
-
-use std::sync::Arc;
-
-use itosm_core::Role;
-use itosm_core::event::{EventEnvelope, EventType};
-use itosm_core::sink::{Notification, NotificationSink, Recipient};
-use itosm_core::store::{Store, StoreError};
 
 /// Who a sink delivers an event to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +142,8 @@ pub struct ConfiguredSink {
     pub sink: Arc<dyn NotificationSink>,
     /// Its recipients; broadcast sinks (console, file) have one, `*`.
     pub recipients: Vec<RecipientSpec>,
-    /// The event types it gets; empty: all.
+    /// The event types it gets; empty: all. [`SinkKinds::build`] sets it
+    /// from the entry's `events` (a factory leaves it empty).
     pub events: Vec<EventType>,
 }
 
@@ -154,13 +155,18 @@ impl ConfiguredSink {
 }
 
 impl ConfiguredSink {
-    /// A sink with no addressee (console, file, noop, custom).
-    pub fn broadcast(sink: Arc<dyn NotificationSink>) -> Self {
+    /// `sink`, delivering each event to each of `recipients`.
+    pub fn to(sink: Arc<dyn NotificationSink>, recipients: Vec<RecipientSpec>) -> Self {
         ConfiguredSink {
             sink,
             events: Vec::new(),
-            recipients: vec![RecipientSpec::Fixed(Recipient::Broadcast)],
+            recipients,
         }
+    }
+
+    /// A sink with no addressee (console, file, noop, custom).
+    pub fn broadcast(sink: Arc<dyn NotificationSink>) -> Self {
+        Self::to(sink, vec![RecipientSpec::Fixed(Recipient::Broadcast)])
     }
 }
 

@@ -134,20 +134,18 @@ pub fn build(config: EmailConfig, context: &SinkContext) -> Result<ConfiguredSin
         timeout: config.timeout.get(),
         portal_url: config.portal_url,
     };
-    Ok(ConfiguredSink {
-        sink: std::sync::Arc::new(EmailSink::new(settings)?),
-        events: Vec::new(),
-        recipients: config
-            .to
-            .iter()
-            .map(|address| match address.as_str() {
-                "requester" => RecipientSpec::Requester,
-                "assignee" => RecipientSpec::Assignee,
-                "admins" => RecipientSpec::Admins,
-                other => RecipientSpec::Fixed(Recipient::Email(other.to_owned())),
-            })
-            .collect(),
-    })
+    let recipients = config
+        .to
+        .iter()
+        .map(|address| match address.as_str() {
+            "requester" => RecipientSpec::Requester,
+            "assignee" => RecipientSpec::Assignee,
+            "admins" => RecipientSpec::Admins,
+            other => RecipientSpec::Fixed(Recipient::Email(other.to_owned())),
+        })
+        .collect();
+    let sink = EmailSink::new(settings)?;
+    Ok(ConfiguredSink::to(std::sync::Arc::new(sink), recipients))
 }
 
 /// Default subject: `New Ticket Created: INC-2026-0001`.

@@ -77,15 +77,9 @@ pub fn build(
         config.from,
         config.timeout.get(),
     );
-    Ok(ConfiguredSink {
-        sink: std::sync::Arc::new(sink),
-        events: Vec::new(),
-        recipients: config
-            .to
-            .into_iter()
-            .map(|phone| RecipientSpec::Fixed(Recipient::Phone(phone)))
-            .collect(),
-    })
+    let recipients = config.to.into_iter().map(Recipient::Phone);
+    let recipients = recipients.map(RecipientSpec::Fixed).collect();
+    Ok(ConfiguredSink::to(std::sync::Arc::new(sink), recipients))
 }
 
 /// Longest SMS body sent (one GSM segment).

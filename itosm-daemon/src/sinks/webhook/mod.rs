@@ -93,11 +93,11 @@ pub fn build(config: WebhookConfig, context: &SinkContext) -> Result<ConfiguredS
         secrets,
         config.timeout.get(),
     )?;
-    Ok(ConfiguredSink {
-        sink: std::sync::Arc::new(sink),
-        events: Vec::new(),
-        recipients: vec![RecipientSpec::Fixed(Recipient::Url(config.url))],
-    })
+    let recipient = RecipientSpec::Fixed(Recipient::Url(config.url));
+    Ok(ConfiguredSink::to(
+        std::sync::Arc::new(sink),
+        vec![recipient],
+    ))
 }
 
 /// How far from the receiver's clock a `webhook-timestamp` may be: five
