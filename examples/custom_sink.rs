@@ -1,105 +1,79 @@
-//! An integrator's own notification sink: a "chat" sink that keeps an
-//! append-only transcript of one line per event, using only itosm-core's
-//! public API. Register it in the daemon beside the built-in kinds, or call
-//! it from your own notifier as below.
+//! An integrator's daemon: the standard `itosm` daemon with one more sink
+//! kind, `chat`, which posts a line per event to a chat webhook (the
+//! `{"text": …}` shape of Slack, Mattermost and Rocket.Chat incoming
+//! webhooks). Every command works as in `itosm`, and `check-config` checks
+//! the chat sink's table too. With `examples/chat.toml`:
 //!
-//! Run: `cargo run -p itosm-examples --example custom_sink`
+//! ```toml
+//! [[notifications.sinks]]
+//! kind = "chat"
+//! name = "it-desk"
+//! url = "https://chat.example.com/hooks/it-desk"
+//! channel = "#it-desk"          # optional
+//! events = ["ticket.created"]   # optional, as for every sink
+//! ```
+//!
+//! Run: `cargo run -p itosm-examples --example custom_sink -- serve --config examples/chat.toml`
 
-use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use itosm_core::event::{EventEnvelope, EventType, TicketSnapshot};
-use itosm_core::sink::{DeliveryOutcome, Notification, NotificationSink, Recipient};
-use itosm_core::{Priority, RequestType, TicketStatus};
+use itosm_core::sink::{DeliveryOutcome, Notification, NotificationSink};
+use itosm_daemon::sinks::{self, ConfiguredSink};
+use itosm_daemon::{Daemon, InvalidSetting, Settings};
 
-/// Appends `[#it-desk] New Ticket Created: INC-… by john.doe` lines to a file.
-struct ChatTranscriptSink {
-    name: String,
-    channel: String,
-    path: PathBuf,
+/// The chat sink's own keys in its `[[notifications.sinks]]` table.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatConfig {
+    /// The chat's incoming-webhook URL.
+    url: String,
+    /// Shown before each line, e.g. `#it-desk`.
+    #[serde(default)]
+    channel: Option<String>,
 }
 
+impl Settings for ChatConfig {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        sinks::require_http_url("url", &self.url)
+    }
+}
+
+/// Posts `[#it-desk] New Ticket Created: INC-2026-0001 (john.doe)`: its
+/// name, settings and HTTP client.
+struct ChatSink(String, ChatConfig, reqwest::Client);
+
 #[async_trait::async_trait]
-impl NotificationSink for ChatTranscriptSink {
+impl NotificationSink for ChatSink {
     fn name(&self) -> &str {
-        &self.name
+        &self.0
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        sinks::reachable(&self.1.url, Duration::from_secs(5)).await
     }
 
     async fn deliver(&self, notification: &Notification) -> DeliveryOutcome {
-        let line = format!(
-            "[{}] {} by {} (event {})\n",
-            self.channel,
-            notification.subject,
-            notification.event.ticket.requester,
-            notification.event.event_id
-        );
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .and_then(|mut file| file.write_all(line.as_bytes()));
-        match written {
-            Ok(()) => DeliveryOutcome::Delivered,
-            // Disk full or a missing directory may be fixed: ask for a retry.
+        let (subject, ticket) = (&notification.subject, &notification.event.ticket);
+        let mut text = format!("{subject} ({})", ticket.requester);
+        if let Some(channel) = &self.1.channel {
+            text = format!("[{channel}] {text}");
+        }
+        let body = serde_json::json!({ "text": text });
+        // 2xx delivered; 408, 429 and 5xx retried; other answers permanent.
+        match self.2.post(&self.1.url).json(&body).send().await {
+            Ok(answer) => sinks::webhook::outcome_of(answer.status(), ""),
             Err(error) => DeliveryOutcome::Retryable(error.to_string()),
         }
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let path = std::env::temp_dir().join(format!("itosm-chat-{}.log", std::process::id()));
-    let sink = ChatTranscriptSink {
-        name: "chat".into(),
-        channel: "#it-desk".into(),
-        path: path.clone(),
-    };
-
-    let now = chrono::Utc::now();
-    let event = Arc::new(EventEnvelope::new(
-        EventType::TicketCreated,
-        uuid::Uuid::new_v4(),
-        now,
-        None,
-        TicketSnapshot {
-            number: "INC-2026-0001".into(),
-            subject: String::new(),
-            requester: "john.doe".into(),
-            requester_name: "John Doe".into(),
-            requester_email: Some("john.doe@example.com".into()),
-            request_type: RequestType::SoftwareInstall,
-            software: Some("Autodesk AutoCAD 2025".into()),
-            description: "Please install AutoCAD".into(),
-            status: TicketStatus::Start,
-            priority: Priority::Medium,
-            assignee: None,
-            assignee_email: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-            first_response_due_at: None,
-            resolution_due_at: None,
-        },
-    ));
-    let notification = Notification {
-        subject: format!("New Ticket Created: {}", event.ticket.number),
-        text_body: event.ticket.description.clone(),
-        html_body: None,
-        recipient: Recipient::Broadcast,
-        event,
-    };
-
-    let outcome = sink.deliver(&notification).await;
-    anyhow::ensure!(
-        outcome == DeliveryOutcome::Delivered,
-        "delivery failed: {outcome:?}"
-    );
-    let transcript = std::fs::read_to_string(&path)?;
-    print!("{transcript}");
-    anyhow::ensure!(
-        transcript.contains("[#it-desk] New Ticket Created: INC-2026-0001 by john.doe")
-    );
-    std::fs::remove_file(&path)?;
-    Ok(())
+fn main() -> std::process::ExitCode {
+    Daemon::standard()
+        .sink_kind("chat", |config: ChatConfig, context| {
+            let client = reqwest::Client::builder().timeout(Duration::from_secs(5));
+            let sink = ChatSink(context.name().to_owned(), config, client.build()?);
+            Ok::<_, reqwest::Error>(ConfiguredSink::broadcast(Arc::new(sink)))
+        })
+        .run_cli()
 }

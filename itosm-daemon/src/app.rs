@@ -9,18 +9,19 @@ use anyhow::{Context, bail};
 use itosm_core::number::TicketNumberFormat;
 use itosm_core::store::Store;
 use itosm_core::store::sea::{SeaStore, SeaStoreOptions};
-use itosm_core::transport::{BroadcastFeed, EventPublisher, LiveFeed};
+use itosm_core::transport::{BroadcastFeed, LiveFeed};
 use itosm_core::{Itosm, ServiceConfig};
 use itosm_graphql::{ItosmSchema, SchemaLimits};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, TransportKind};
+use crate::Daemon;
+use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::notifier::{DeadLetters, Notifier, NotifierSettings};
+use crate::notifier::{Notifier, NotifierSettings};
 use crate::relay::{self, RelaySettings};
-use crate::transport::in_process::InProcessTransport;
-use crate::transport::rabbitmq::{self, AmqpSettings, BrokerHealth, RabbitPublisher};
+use crate::transport::TransportWiring;
+use crate::transport::rabbitmq::{AmqpSettings, BrokerHealth};
 
 /// What a daemon instance does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -261,28 +262,19 @@ pub fn amqp_settings(config: &Config) -> AmqpSettings {
     }
 }
 
-/// Starts the daemon's roles from `config`.
-pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
-    config.validate()?;
+/// Starts the daemon's roles from `config`, with the sink and transport
+/// kinds `daemon` registers.
+pub async fn start(config: Config, roles: &Roles, daemon: &Daemon) -> anyhow::Result<Running> {
+    config.validate_with(daemon)?;
     log_startup_summary(&config, roles);
-    let kind = config.transport_kind()?;
-    if kind == TransportKind::InProcess && *roles != Roles::all() {
+    let transport = daemon.transport_kinds().build(&config)?;
+    if !transport.splits_roles() && *roles != Roles::all() {
         bail!(
-            "config key `transport.kind`: the in-process transport runs api, relay and notifier together; use rabbitmq to split roles"
+            "config key `transport.kind`: the {} transport runs api, relay and notifier together; use rabbitmq to split roles",
+            config.transport.kind
         );
     }
-    let amqp = amqp_settings(&config);
-    if kind == TransportKind::RabbitMq {
-        // Fail fast on a wrong URL; later outages are ridden out.
-        let connection = rabbitmq::connect(&amqp).await.map_err(|e| {
-            anyhow::anyhow!("config key `transport.amqp_url`: cannot reach the broker: {e}")
-        })?;
-        let channel = connection.create_channel().await?;
-        rabbitmq::declare_topology(&channel, &amqp)
-            .await
-            .map_err(|e| anyhow::anyhow!("declaring the broker topology: {e}"))?;
-        let _ = connection.close(200, "topology declared".into()).await;
-    }
+    transport.prepare().await?;
     let database_lock = lock_embedded_database(&config)?;
     let store = open_store(&config, DatabaseAccess::MayCreate).await?;
     if config.demo_data {
@@ -294,101 +286,44 @@ pub async fn start(config: Config, roles: &Roles) -> anyhow::Result<Running> {
     let itosm = services(&config, Arc::clone(&dyn_store)).await?;
     let metrics = Arc::new(Metrics::default());
     let shutdown = CancellationToken::new();
-    let mut tasks = Vec::new();
 
     let broadcast = BroadcastFeed::new(1024);
     let feed: Arc<dyn LiveFeed> = Arc::new(broadcast.clone());
-    let sinks = crate::sinks::build(&config.notifications.sinks)
+    let kinds = daemon.sink_kinds().clone();
+    let sinks = kinds
+        .build(&config.notifications.sinks)
         .map_err(|e| anyhow::anyhow!("config key `notifications.sinks`: {e}"))?;
     if roles.has(Role::Notifier) {
         // A sink down at start is worth a warning, not a refusal: its
         // deliveries wait in the delivery log and are retried.
         let config = config.clone();
         tokio::spawn(async move {
-            for check in crate::cli::connect::sink_checks(&config).await {
+            for check in crate::cli::connect::sink_checks(&config, &kinds).await {
                 if let Err(error) = check.outcome {
                     tracing::warn!(sink = %check.what, %error, "sink unreachable at start; its deliveries will be retried");
                 }
             }
         });
     }
-    let broker =
-        (kind == TransportKind::RabbitMq).then(|| Arc::new(BrokerHealth::new(amqp.broker())));
-    let dead_letters: Option<Arc<dyn DeadLetters>> = broker.as_ref().map(|health| {
-        Arc::new(RabbitPublisher::dead_letters(
-            amqp.clone(),
-            Arc::clone(health),
-        )) as Arc<dyn DeadLetters>
-    });
+    let broker = transport.health();
     let notifier = roles.has(Role::Notifier).then(|| {
         Notifier::start(
             sinks,
             Arc::clone(&dyn_store),
             notifier_settings(&config),
-            dead_letters,
+            transport.dead_letters(),
             Arc::clone(&metrics),
         )
     });
     let handoff_stop = CancellationToken::new();
-    let mut handoff = None;
-
-    let publisher: Arc<dyn EventPublisher> = match &broker {
-        None => {
-            let (transport, mut handoffs) =
-                InProcessTransport::new(broadcast.clone(), Duration::from_secs(120));
-            let notifier = notifier
-                .clone()
-                .context("the in-process transport runs the notifier role")?;
-            let stop = handoff_stop.clone();
-            // Handoffs are taken in batches, in the relay's (outbox) order:
-            // one claim statement per batch, and deliveries queued in order.
-            handoff = Some(tokio::spawn(async move {
-                loop {
-                    let first = tokio::select! {
-                        _ = stop.cancelled() => return,
-                        handoff = handoffs.recv() => match handoff { Some(h) => h, None => return },
-                    };
-                    let mut batch = vec![first];
-                    while batch.len() < 500 {
-                        match handoffs.try_recv() {
-                            Ok(next) => batch.push(next),
-                            Err(_) => break,
-                        }
-                    }
-                    let events: Vec<_> = batch.iter().map(|h| Arc::clone(&h.event)).collect();
-                    // Confirmed once claimed: the outcomes are the delivery
-                    // log's (in-process there is no DLQ, a failure stays
-                    // FAILED in the log). Not claimed (stopping): the relay
-                    // publishes them again later.
-                    if notifier.accept_until_claimed(&events, false).await {
-                        for handoff in batch {
-                            let _ = handoff.confirm.send(());
-                        }
-                    }
-                }
-            }));
-            Arc::new(transport)
-        }
-        Some(health) => {
-            if let Some(notifier) = &notifier {
-                tasks.push(tokio::spawn(rabbitmq::run_notifier_consumer(
-                    amqp.clone(),
-                    notifier.clone(),
-                    Arc::clone(health),
-                    shutdown.clone(),
-                )));
-            }
-            if roles.has(Role::Api) {
-                tasks.push(tokio::spawn(rabbitmq::run_feed_consumer(
-                    amqp.clone(),
-                    broadcast.clone(),
-                    Arc::clone(health),
-                    shutdown.clone(),
-                )));
-            }
-            Arc::new(RabbitPublisher::new(amqp.clone(), Arc::clone(health)))
-        }
-    };
+    let started = transport.start(TransportWiring {
+        roles: roles.clone(),
+        notifier: notifier.clone(),
+        feed: broadcast.clone(),
+        shutdown: shutdown.clone(),
+        handoff_stop: handoff_stop.clone(),
+    })?;
+    let (publisher, mut tasks, handoff) = (started.publisher, started.tasks, started.handoff);
 
     if roles.has(Role::Relay) {
         tasks.push(tokio::spawn(relay::run(

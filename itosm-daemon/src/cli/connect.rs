@@ -8,7 +8,9 @@ use futures::future::join_all;
 use itosm_core::store::StoreHealth;
 use itosm_core::store::sea::{SeaStore, SeaStoreOptions};
 
-use crate::config::{Config, TransportKind};
+use crate::Daemon;
+use crate::config::Config;
+use crate::sinks::SinkKinds;
 
 /// How long one check may take before it counts as failed.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,18 +52,10 @@ async fn database(config: &Config) -> Result<String, String> {
     Ok("answers".to_owned())
 }
 
-async fn broker(config: &Config) -> Result<String, String> {
-    let settings = crate::app::amqp_settings(config);
-    let connection = crate::transport::rabbitmq::connect(&settings)
-        .await
-        .map_err(|error| error.to_string())?;
-    let _ = connection.close(200, "check-config".into()).await;
-    Ok("answers".to_owned())
-}
-
 /// Tries every dependency `config` names, all at once, each within
-/// [`CHECK_TIMEOUT`].
-pub async fn check_all(config: &Config) -> Vec<Check> {
+/// [`CHECK_TIMEOUT`]; the transport and sinks are built with the kinds
+/// `daemon` registers.
+pub async fn check_all(config: &Config, daemon: &Daemon) -> Vec<Check> {
     let mut checks = vec![Check {
         what: format!(
             "database {}",
@@ -69,14 +63,25 @@ pub async fn check_all(config: &Config) -> Vec<Check> {
         ),
         outcome: bounded(database(config)).await,
     }];
-    if config.transport_kind().ok() == Some(TransportKind::RabbitMq) {
-        checks.push(Check {
-            what: format!(
-                "broker {}",
-                crate::config::redact_url(&config.transport.amqp_url)
-            ),
-            outcome: bounded(broker(config)).await,
-        });
+    match daemon.transport_kinds().build(config) {
+        Ok(transport) => {
+            let tried = tokio::time::timeout(CHECK_TIMEOUT, transport.check()).await;
+            match tried {
+                Ok(None) => {}
+                Ok(Some(check)) => checks.push(Check {
+                    what: check.what,
+                    outcome: check.outcome,
+                }),
+                Err(_) => checks.push(Check {
+                    what: format!("transport {}", config.transport.kind),
+                    outcome: Err(format!("no answer within {CHECK_TIMEOUT:?}")),
+                }),
+            }
+        }
+        Err(error) => checks.push(Check {
+            what: format!("transport {}", config.transport.kind),
+            outcome: Err(error.to_string()),
+        }),
     }
     if let Some(oidc) = config.auth.oidc.as_ref().filter(|_| {
         config
@@ -98,7 +103,7 @@ pub async fn check_all(config: &Config) -> Vec<Check> {
         },
         outcome: bounded(attachments(config)).await,
     });
-    checks.extend(sink_checks(config).await);
+    checks.extend(sink_checks(config, daemon.sink_kinds()).await);
     checks
 }
 
@@ -121,14 +126,16 @@ async fn single_sign_on(config: crate::config::OidcConfig) -> Result<String, Str
         .map_err(|error| error.to_string())
 }
 
-/// Tries each configured sink's endpoint, all at once.
-pub async fn sink_checks(config: &Config) -> Vec<Check> {
-    let sinks = match crate::sinks::build(&config.notifications.sinks) {
+/// Tries each configured sink's endpoint (its
+/// [`NotificationSink::check`](itosm_core::sink::NotificationSink::check)),
+/// all at once.
+pub async fn sink_checks(config: &Config, kinds: &SinkKinds) -> Vec<Check> {
+    let sinks = match kinds.build(&config.notifications.sinks) {
         Ok(sinks) => sinks,
         Err(error) => {
             return vec![Check {
                 what: "sinks".to_owned(),
-                outcome: Err(error),
+                outcome: Err(error.to_string()),
             }];
         }
     };

@@ -3,3 +3,4 @@
 
 pub mod connect;
 pub mod manage;
+pub(crate) mod run;

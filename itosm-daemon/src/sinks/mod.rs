@@ -1,11 +1,23 @@
 //! Notification sinks built from config, and how an event becomes a
 //! notification for each.
+//!
+//! Each built-in kind is one folder, `sinks/<kind>/mod.rs`: its settings
+//! (the keys of its `[[notifications.sinks]]` table, a [`Settings`]),
+//! their validation, its `build` factory and its tests; and one line in
+//! [`SinkKinds::standard`]. A daemon built with
+//! [`crate::Daemon::sink_kind`] adds kinds the same way.
 
 pub mod console;
 pub mod email;
 pub mod file;
+pub mod noop;
+pub mod registry;
 pub mod sms;
 pub mod webhook;
+
+pub use crate::kinds::{InvalidSetting, Settings};
+pub use noop::NoopSink;
+pub use registry::{SinkContext, SinkError, SinkKinds};
 
 use std::sync::Arc;
 
@@ -14,7 +26,37 @@ use itosm_core::event::{EventEnvelope, EventType};
 use itosm_core::sink::{Notification, NotificationSink, Recipient};
 use itosm_core::store::{Store, StoreError};
 
-use crate::config::SinkConfig;
+impl SinkKinds {
+    /// The built-in kinds: `console`, `email`, `file`, `noop`, `sms`,
+    /// `webhook`.
+    pub fn standard() -> Self {
+        let mut kinds = SinkKinds::empty();
+        kinds.register("console", console::build);
+        kinds.register("email", email::build);
+        kinds.register("file", file::build);
+        kinds.register("noop", noop::build);
+        kinds.register("sms", sms::build);
+        kinds.register("webhook", webhook::build);
+        kinds
+    }
+}
+
+/// The default request timeout of the HTTP and SMTP sinks.
+pub(crate) fn default_timeout() -> crate::config::ConfigDuration {
+    crate::config::ConfigDuration::secs(5)
+}
+
+/// `url` must be http or https; the error names `key`.
+pub fn require_http_url(key: &str, url: &str) -> Result<(), InvalidSetting> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(InvalidSetting::new(
+            key,
+            format!("{url:?} must start with http:// or https://"),
+        ))
+    }
+}
 
 /// Who a sink delivers an event to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +142,8 @@ pub struct ConfiguredSink {
     pub sink: Arc<dyn NotificationSink>,
     /// Its recipients; broadcast sinks (console, file) have one, `*`.
     pub recipients: Vec<RecipientSpec>,
-    /// The event types it gets; empty: all.
+    /// The event types it gets; empty: all. [`SinkKinds::build`] sets it
+    /// from the entry's `events` (a factory leaves it empty).
     pub events: Vec<EventType>,
 }
 
@@ -112,19 +155,25 @@ impl ConfiguredSink {
 }
 
 impl ConfiguredSink {
-    /// A sink with no addressee (console, file, noop, custom).
-    pub fn broadcast(sink: Arc<dyn NotificationSink>) -> Self {
+    /// `sink`, delivering each event to each of `recipients`.
+    pub fn to(sink: Arc<dyn NotificationSink>, recipients: Vec<RecipientSpec>) -> Self {
         ConfiguredSink {
             sink,
             events: Vec::new(),
-            recipients: vec![RecipientSpec::Fixed(Recipient::Broadcast)],
+            recipients,
         }
+    }
+
+    /// A sink with no addressee (console, file, noop, custom).
+    pub fn broadcast(sink: Arc<dyn NotificationSink>) -> Self {
+        Self::to(sink, vec![RecipientSpec::Fixed(Recipient::Broadcast)])
     }
 }
 
 /// Whether the host and port of `url` accept a TCP connection within
-/// `timeout`: what a sink's health check can learn without sending anything.
-pub(crate) async fn reachable(url: &str, timeout: std::time::Duration) -> Result<(), String> {
+/// `timeout`: what a sink's health check
+/// ([`NotificationSink::check`]) can learn without sending anything.
+pub async fn reachable(url: &str, timeout: std::time::Duration) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
     let host = parsed
         .host_str()
@@ -142,152 +191,6 @@ pub(crate) async fn reachable(url: &str, timeout: std::time::Duration) -> Result
         Ok(Ok(_)) => Ok(()),
         Ok(Err(error)) => Err(format!("cannot connect to {host}:{port}: {error}")),
         Err(_) => Err(format!("no answer from {host}:{port} within {timeout:?}")),
-    }
-}
-
-/// Builds the configured sinks (config is validated already).
-pub fn build(configs: &[SinkConfig]) -> Result<Vec<ConfiguredSink>, String> {
-    configs
-        .iter()
-        .map(|config| {
-            let mut sink = build_one(config)?;
-            sink.events = config
-                .events()
-                .iter()
-                .filter_map(|e| EventType::parse(e))
-                .collect();
-            Ok(sink)
-        })
-        .collect()
-}
-
-fn build_one(config: &SinkConfig) -> Result<ConfiguredSink, String> {
-    Ok(match config {
-        SinkConfig::Console { name } => {
-            ConfiguredSink::broadcast(Arc::new(console::ConsoleSink::stdout(name.clone())))
-        }
-        SinkConfig::File { name, path } => {
-            ConfiguredSink::broadcast(Arc::new(file::FileSink::new(name.clone(), path.clone())))
-        }
-        SinkConfig::Noop { name } => ConfiguredSink::broadcast(Arc::new(NoopSink(name.clone()))),
-        SinkConfig::Webhook {
-            name,
-            url,
-            secrets,
-            secret,
-            timeout,
-            ..
-        } => ConfiguredSink {
-            sink: Arc::new(
-                webhook::WebhookSink::new(
-                    name.clone(),
-                    url.clone(),
-                    secret
-                        .as_ref()
-                        .map_or(secrets.as_slice(), std::slice::from_ref),
-                    timeout.get(),
-                )
-                .map_err(|e| format!("sink {name}: {e}"))?,
-            ),
-            events: Vec::new(),
-            recipients: vec![RecipientSpec::Fixed(Recipient::Url(url.clone()))],
-        },
-        SinkConfig::Sms {
-            name,
-            base_url,
-            account_sid,
-            auth_token,
-            from,
-            to,
-            timeout,
-            ..
-        } => ConfiguredSink {
-            sink: Arc::new(sms::SmsSink::new(
-                name.clone(),
-                base_url,
-                account_sid.clone(),
-                auth_token.clone(),
-                from.clone(),
-                timeout.get(),
-            )),
-            events: Vec::new(),
-            recipients: to
-                .iter()
-                .cloned()
-                .map(|p| RecipientSpec::Fixed(Recipient::Phone(p)))
-                .collect(),
-        },
-        SinkConfig::Email {
-            name,
-            host,
-            port,
-            tls,
-            username,
-            password,
-            from,
-            to,
-            portal_url,
-            subject_template,
-            text_template,
-            html_template,
-            timeout,
-            ..
-        } => {
-            let templates = email::EmailTemplates::new(
-                subject_template.as_deref(),
-                text_template.as_deref(),
-                html_template.as_deref(),
-            )
-            .map_err(|e| format!("sink {name}: {e}"))?;
-            let settings = email::EmailSettings {
-                name: name.clone(),
-                host: host.clone(),
-                port: *port,
-                tls: match tls.as_str() {
-                    "none" => email::TlsMode::None,
-                    "tls" => email::TlsMode::Tls,
-                    _ => email::TlsMode::StartTls,
-                },
-                credentials: username
-                    .clone()
-                    .map(|u| (u, password.clone().unwrap_or_default())),
-                from: from
-                    .parse()
-                    .map_err(|e| format!("sink {name}: from: {e}"))?,
-                timeout: timeout.get(),
-                templates,
-                portal_url: portal_url.clone(),
-            };
-            ConfiguredSink {
-                sink: Arc::new(
-                    email::EmailSink::new(settings).map_err(|e| format!("sink {name}: {e}"))?,
-                ),
-                events: Vec::new(),
-                recipients: to
-                    .iter()
-                    .map(|address| match address.as_str() {
-                        "requester" => RecipientSpec::Requester,
-                        "assignee" => RecipientSpec::Assignee,
-                        "admins" => RecipientSpec::Admins,
-                        other => RecipientSpec::Fixed(Recipient::Email(other.to_owned())),
-                    })
-                    .collect(),
-            }
-        }
-    })
-}
-
-/// Accepts everything and sends nothing.
-pub struct NoopSink(pub String);
-
-#[async_trait::async_trait]
-impl NotificationSink for NoopSink {
-    fn name(&self) -> &str {
-        &self.0
-    }
-
-    async fn deliver(&self, _notification: &Notification) -> itosm_core::sink::DeliveryOutcome {
-        itosm_core::sink::DeliveryOutcome::Delivered
     }
 }
 
@@ -323,6 +226,27 @@ pub fn notification_for(event: Arc<EventEnvelope>, recipient: Recipient) -> Noti
         notification.text_body = sms::sms_text(&notification);
     }
     notification
+}
+
+/// Asserts that each `[[notifications.sinks]]` table of `cases` is refused
+/// with an error naming `notifications.sinks[0].<key>` (`""`: the table, for
+/// a missing or unknown key) — the sinks' tests.
+#[cfg(test)]
+pub(crate) fn assert_refused(cases: &[(&str, &str)]) {
+    for (table, key) in cases {
+        let key = match key {
+            &"" => "notifications.sinks[0]".to_owned(),
+            key => format!("notifications.sinks[0].{key}"),
+        };
+        let error = crate::config::from_toml(&format!("[[notifications.sinks]]\n{table}"))
+            .err()
+            .unwrap_or_else(|| panic!("{table:?} was accepted"))
+            .to_string();
+        assert!(
+            error.contains(&key),
+            "{table:?} gave {error:?}, which does not name {key}"
+        );
+    }
 }
 
 #[cfg(test)]

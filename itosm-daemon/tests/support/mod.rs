@@ -6,6 +6,7 @@ pub mod broker;
 pub mod receiver;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,10 +36,33 @@ pub struct App {
     _db: Option<itosm_testkit::TestDatabase>,
 }
 
+/// The `itosm` binary of this build (test crates of other packages, which
+/// have none, run their own daemon with [`run_program`] and
+/// [`App::launch_program`]).
+pub fn itosm_binary() -> &'static Path {
+    match option_env!("CARGO_BIN_EXE_itosm") {
+        Some(path) => Path::new(path),
+        None => {
+            panic!("this test crate builds no itosm binary: use run_program, App::launch_program")
+        }
+    }
+}
+
 /// Runs `itosm <args>` to completion in `dir` with `env` added (log level
 /// warn), as an operator at a shell would.
-pub fn itosm(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_itosm"));
+pub fn itosm(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    run_program(itosm_binary(), dir, args, env)
+}
+
+/// Runs `program <args>` (a daemon binary) to completion in `dir` with `env`
+/// added (log level warn).
+pub fn run_program(
+    program: &Path,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut command = Command::new(program);
     command
         .args(args)
         .current_dir(dir)
@@ -98,8 +122,21 @@ impl App {
         extra_env: &[(&str, &str)],
         wait_ready: bool,
     ) -> App {
+        Self::launch_program(itosm_binary(), dir, url, db, args, extra_env, wait_ready).await
+    }
+
+    /// [`App::launch`] with another daemon binary, e.g. an integrator's.
+    pub async fn launch_program(
+        program: &Path,
+        dir: tempfile::TempDir,
+        url: String,
+        db: Option<itosm_testkit::TestDatabase>,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+        wait_ready: bool,
+    ) -> App {
         let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_itosm"));
+        let mut command = Command::new(program);
         command
             .args(args)
             .current_dir(dir.path())

@@ -19,13 +19,20 @@ pub struct Receiver {
     pub delivered: Arc<Mutex<Vec<String>>>,
     /// Every request's event id, whatever the answer.
     pub seen: Arc<Mutex<Vec<String>>>,
+    /// Every request's body, whatever the answer.
+    pub bodies: Arc<Mutex<Vec<String>>>,
     statuses: Arc<Mutex<Vec<u16>>>,
     delay: Arc<Mutex<Duration>>,
     /// `http://127.0.0.1:PORT/hook`
     pub url: String,
 }
 
-async fn hook(State(receiver): State<Receiver>, headers: HeaderMap, _body: Bytes) -> StatusCode {
+async fn hook(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    receiver
+        .bodies
+        .lock()
+        .unwrap()
+        .push(String::from_utf8_lossy(&body).into_owned());
     let id = headers
         .get("x-itosm-event-id")
         .and_then(|v| v.to_str().ok())
@@ -79,6 +86,27 @@ impl Receiver {
     /// Event ids delivered so far.
     pub fn delivered(&self) -> Vec<String> {
         self.delivered.lock().unwrap().clone()
+    }
+
+    /// Waits (bounded) until a request's body contains `text`; that body.
+    pub async fn wait_body_containing(&self, text: &str, seconds: u64) -> String {
+        for _ in 0..seconds * 10 {
+            let found = self
+                .bodies
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|b| b.contains(text))
+                .cloned();
+            if let Some(body) = found {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "no request to the receiver contained {text:?} after {seconds}s; it got {:?}",
+            self.bodies.lock().unwrap()
+        );
     }
 
     /// Waits (bounded) until `n` distinct events were delivered.

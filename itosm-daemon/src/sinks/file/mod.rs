@@ -1,11 +1,41 @@
-//! The file sink: appends one JSON line per event — an audit trail, and a
-//! sink whose every delivery can be counted.
+//! The file sink (`kind = "file"`): appends one JSON line per event — an
+//! audit trail, and a sink whose every delivery can be counted.
 
+use std::convert::Infallible;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use itosm_core::sink::{DeliveryOutcome, Notification, NotificationSink};
+use serde::Deserialize;
+
+use super::{ConfiguredSink, InvalidSetting, Settings, SinkContext};
+
+/// `kind = "file"`: its settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// The file; its directory must exist.
+    pub path: PathBuf,
+}
+
+impl Settings for FileConfig {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        if self.path.as_os_str().is_empty() {
+            return Err(InvalidSetting::new("path", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+/// Builds a file sink.
+pub fn build(config: FileConfig, context: &SinkContext) -> Result<ConfiguredSink, Infallible> {
+    Ok(ConfiguredSink::broadcast(Arc::new(FileSink::new(
+        context.name().to_owned(),
+        config.path,
+    ))))
+}
 
 /// Appends events to a file.
 pub struct FileSink {
@@ -74,9 +104,17 @@ mod tests {
     #![allow(clippy::expect_used, clippy::unwrap_used)]
 
     use std::os::unix::fs::PermissionsExt;
-    use std::sync::Arc;
 
     use super::*;
+
+    #[test]
+    fn bad_settings_name_their_key() {
+        crate::sinks::assert_refused(&[
+            ("kind = \"file\"\nname = \"f\"\npath = \"\"", "path"),
+            ("kind = \"file\"\nname = \"f\"\npath = 7", "path"),
+            ("kind = \"file\"\nname = \"f\"\npath = \"/x\"\nmode = 1", ""),
+        ]);
+    }
     use itosm_core::sink::Recipient;
 
     #[tokio::test]

@@ -1,4 +1,4 @@
-//! The SMS sink: a form POST in the shape of the Twilio Messages API
+//! The SMS sink (`kind = "sms"`): a form POST in the shape of the Twilio Messages API
 //! (`{base_url}/2010-04-01/Accounts/{sid}/Messages.json`, basic auth,
 //! `To`, `From`, `Body`), so any compatible gateway works.
 
@@ -8,7 +8,79 @@ use async_trait::async_trait;
 use itosm_core::event::EventType;
 use itosm_core::sink::{DeliveryOutcome, Notification, NotificationSink, Recipient};
 
+use serde::Deserialize;
+
 use super::webhook::outcome_of;
+use super::{ConfiguredSink, InvalidSetting, RecipientSpec, Settings, SinkContext};
+use crate::config::ConfigDuration;
+
+/// `kind = "sms"`: its settings.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    /// Gateway base URL; `/2010-04-01/Accounts/{sid}/Messages.json` is appended.
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// Account SID (the basic-auth user).
+    pub account_sid: String,
+    /// Auth token (the basic-auth password).
+    pub auth_token: String,
+    /// Sender, E.164.
+    pub from: String,
+    /// Recipients, E.164 (e.g. the on-call phone).
+    pub to: Vec<String>,
+    /// Request timeout, e.g. `5s`.
+    #[serde(default = "super::default_timeout")]
+    pub timeout: ConfigDuration,
+}
+
+fn default_base_url() -> String {
+    "https://api.twilio.com".to_owned()
+}
+
+impl Settings for SmsConfig {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        super::require_http_url("base_url", &self.base_url)?;
+        if self.account_sid.is_empty() || self.auth_token.is_empty() {
+            return Err(InvalidSetting::new(
+                "account_sid",
+                "account_sid and auth_token are required",
+            ));
+        }
+        itosm_core::validate_e164(&self.from)
+            .map_err(|e| InvalidSetting::new("from", e.to_string()))?;
+        if self.to.is_empty() {
+            return Err(InvalidSetting::new("to", "name at least one E.164 number"));
+        }
+        for number in &self.to {
+            itosm_core::validate_e164(number).map_err(|_| {
+                InvalidSetting::new(
+                    "to",
+                    format!("{number:?} is not E.164 (e.g. +919876543210)"),
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Builds an SMS sink; its recipients are the `to` numbers.
+pub fn build(
+    config: SmsConfig,
+    context: &SinkContext,
+) -> Result<ConfiguredSink, std::convert::Infallible> {
+    let sink = SmsSink::new(
+        context.name().to_owned(),
+        &config.base_url,
+        config.account_sid,
+        config.auth_token,
+        config.from,
+        config.timeout.get(),
+    );
+    let recipients = config.to.into_iter().map(Recipient::Phone);
+    let recipients = recipients.map(RecipientSpec::Fixed).collect();
+    Ok(ConfiguredSink::to(std::sync::Arc::new(sink), recipients))
+}
 
 /// Longest SMS body sent (one GSM segment).
 pub const MAX_SMS_CHARS: usize = 160;
@@ -122,5 +194,22 @@ impl NotificationSink for SmsSink {
             }
             Err(error) => DeliveryOutcome::Retryable(error.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bad_settings_name_their_key() {
+        crate::sinks::assert_refused(&[
+            (
+                "kind = \"sms\"\nname = \"s\"\naccount_sid = \"AC1\"\nauth_token = \"t\"\nfrom = \"+15005550006\"\nto = [\"98765\"]",
+                "to",
+            ),
+            (
+                "kind = \"sms\"\nname = \"s\"\naccount_sid = \"AC1\"\nauth_token = \"t\"\nfrom = \"+15005550006\"",
+                "",
+            ),
+        ]);
     }
 }

@@ -1,4 +1,4 @@
-//! The webhook sink: POSTs the event envelope as JSON, signed the
+//! The webhook sink (`kind = "webhook"`): POSTs the event envelope as JSON, signed the
 //! [Standard Webhooks](https://www.standardwebhooks.com) way.
 //!
 //! Every request carries
@@ -29,8 +29,76 @@ use base64::Engine;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use hmac::{Hmac, Mac};
-use itosm_core::sink::{DeliveryOutcome, Notification, NotificationSink};
+use itosm_core::sink::{DeliveryOutcome, Notification, NotificationSink, Recipient};
+use serde::Deserialize;
 use sha2::Sha256;
+
+use super::{ConfiguredSink, InvalidSetting, RecipientSpec, Settings, SinkContext};
+use crate::config::ConfigDuration;
+
+/// `kind = "webhook"`: its settings.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where to POST (http or https).
+    pub url: String,
+    /// Signing secrets, the current one first; each delivery carries one
+    /// `v1` signature per secret, so a receiver verifies with either
+    /// during a rotation. `whsec_<base64>` (24 to 64 bytes once decoded)
+    /// or a plain secret of at least 16 bytes.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// The older single-secret form, the same as `secrets = [secret]`;
+    /// set one of the two.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Request timeout, e.g. `5s`.
+    #[serde(default = "super::default_timeout")]
+    pub timeout: ConfigDuration,
+}
+
+impl Settings for WebhookConfig {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        super::require_http_url("url", &self.url)?;
+        match (&self.secret, self.secrets.is_empty()) {
+            (Some(_), false) => Err(InvalidSetting::new(
+                "secrets",
+                "set either secrets or the older secret, not both",
+            )),
+            (None, true) => Err(InvalidSetting::new(
+                "secrets",
+                "name at least one signing secret (e.g. secrets = [\"whsec_…\"])",
+            )),
+            (Some(secret), true) => WebhookSecret::parse(secret)
+                .map(drop)
+                .map_err(|e| InvalidSetting::new("secret", e.to_string())),
+            (None, false) => self.secrets.iter().enumerate().try_for_each(|(n, secret)| {
+                WebhookSecret::parse(secret)
+                    .map(drop)
+                    .map_err(|e| InvalidSetting::new(format!("secrets[{n}]"), e.to_string()))
+            }),
+        }
+    }
+}
+
+/// Builds a webhook sink; its one recipient is its URL.
+pub fn build(config: WebhookConfig, context: &SinkContext) -> Result<ConfiguredSink, WebhookError> {
+    let secrets = config
+        .secret
+        .as_ref()
+        .map_or(config.secrets.as_slice(), std::slice::from_ref);
+    let sink = WebhookSink::new(
+        context.name().to_owned(),
+        config.url.clone(),
+        secrets,
+        config.timeout.get(),
+    )?;
+    let recipient = RecipientSpec::Fixed(Recipient::Url(config.url));
+    Ok(ConfiguredSink::to(
+        std::sync::Arc::new(sink),
+        vec![recipient],
+    ))
+}
 
 /// How far from the receiver's clock a `webhook-timestamp` may be: five
 /// minutes either way. Older deliveries are refused as replays.
@@ -349,6 +417,28 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn bad_settings_name_their_key() {
+        crate::sinks::assert_refused(&[
+            (
+                "kind = \"webhook\"\nname = \"w\"\nurl = \"ftp://x\"\nsecret = \"0123456789abcdef\"",
+                "url",
+            ),
+            (
+                "kind = \"webhook\"\nname = \"w\"\nurl = \"https://x\"\nsecret = \"short\"",
+                "secret",
+            ),
+            (
+                "kind = \"webhook\"\nname = \"w\"\nurl = \"https://x\"\nsecrets = [\"0123456789abcdef\", \"short\"]",
+                "secrets[1]",
+            ),
+            (
+                "kind = \"webhook\"\nname = \"w\"\nurl = \"https://x\"\nsecret = \"0123456789abcdef\"\ntimeout = \"soon\"",
+                "timeout",
+            ),
+        ]);
+    }
 
     /// An example the reference Python library (`standardwebhooks`) signs
     /// the same way.

@@ -1,11 +1,31 @@
-//! The console sink: the seed's notification block on standard output.
+//! The console sink (`kind = "console"`): the seed's notification block on
+//! standard output.
 
+use std::convert::Infallible;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use itosm_core::event::EventType;
 use itosm_core::sink::{DeliveryOutcome, Notification, NotificationSink};
+use serde::Deserialize;
+
+use super::{ConfiguredSink, Settings, SinkContext};
+
+/// `kind = "console"`: no settings of its own (its `name` defaults to
+/// `console`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {}
+
+impl Settings for ConsoleConfig {}
+
+/// Builds a console sink on standard output.
+pub fn build(_config: ConsoleConfig, context: &SinkContext) -> Result<ConfiguredSink, Infallible> {
+    Ok(ConfiguredSink::broadcast(Arc::new(ConsoleSink::stdout(
+        context.name().to_owned(),
+    ))))
+}
 
 /// Where the console sink writes.
 type Output = Arc<Mutex<dyn Write + Send>>;

@@ -1,4 +1,4 @@
-//! The email sink: SMTP through lettre's pooled async transport, with text
+//! The email sink (`kind = "email"`): SMTP through lettre's pooled async transport, with text
 //! and HTML bodies from minijinja templates that operators may override.
 //!
 //! Ticket text is untrusted: the HTML template is auto-escaped, and the
@@ -13,6 +13,140 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::Environment;
+use serde::Deserialize;
+
+use super::{ConfiguredSink, InvalidSetting, RecipientSpec, Settings, SinkContext};
+use crate::config::ConfigDuration;
+
+/// Recipient roles an email sink accepts in `to`.
+pub const RECIPIENT_ROLES: &[&str] = &["requester", "assignee", "admins"];
+
+/// `kind = "email"`: its settings.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// SMTP host.
+    pub host: String,
+    /// SMTP port.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    #[serde(default = "default_tls")]
+    pub tls: String,
+    /// SMTP user, if the server wants one.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// SMTP password.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Sender address, e.g. `itosm <itosm@example.com>`.
+    pub from: String,
+    /// Recipients: addresses, or the roles `requester`, `assignee`, `admins`.
+    pub to: Vec<String>,
+    /// Base URL of the portal, for links to tickets.
+    #[serde(default = "default_portal_url")]
+    pub portal_url: String,
+    /// Overrides the subject template (minijinja).
+    #[serde(default)]
+    pub subject_template: Option<String>,
+    /// Overrides the text body template (minijinja).
+    #[serde(default)]
+    pub text_template: Option<String>,
+    /// Overrides the HTML body template (minijinja, auto-escaped).
+    #[serde(default)]
+    pub html_template: Option<String>,
+    /// SMTP command timeout, e.g. `10s`.
+    #[serde(default = "super::default_timeout")]
+    pub timeout: ConfigDuration,
+}
+
+fn default_port() -> u16 {
+    587
+}
+
+fn default_tls() -> String {
+    "starttls".to_owned()
+}
+
+fn default_portal_url() -> String {
+    "http://127.0.0.1:8080".to_owned()
+}
+
+impl EmailConfig {
+    fn templates(&self) -> Result<EmailTemplates, String> {
+        EmailTemplates::new(
+            self.subject_template.as_deref(),
+            self.text_template.as_deref(),
+            self.html_template.as_deref(),
+        )
+    }
+}
+
+impl Settings for EmailConfig {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        if self.host.is_empty() {
+            return Err(InvalidSetting::new("host", "the SMTP host is required"));
+        }
+        if !matches!(self.tls.as_str(), "none" | "starttls" | "tls") {
+            return Err(InvalidSetting::new("tls", "must be none, starttls or tls"));
+        }
+        let from = &self.from;
+        from.parse::<Mailbox>()
+            .map_err(|e| InvalidSetting::new("from", format!("{from:?}: {e}")))?;
+        if self.to.is_empty() {
+            return Err(InvalidSetting::new(
+                "to",
+                "name at least one address or `requester`",
+            ));
+        }
+        for address in self
+            .to
+            .iter()
+            .filter(|a| !RECIPIENT_ROLES.contains(&a.as_str()))
+        {
+            address
+                .parse::<Mailbox>()
+                .map_err(|e| InvalidSetting::new("to", format!("{address:?}: {e}")))?;
+        }
+        super::require_http_url("portal_url", &self.portal_url)?;
+        self.templates()
+            .map(drop)
+            .map_err(|e| InvalidSetting::new("templates", e))
+    }
+}
+
+/// Builds an email sink; its recipients are the `to` addresses and roles.
+pub fn build(config: EmailConfig, context: &SinkContext) -> Result<ConfiguredSink, String> {
+    let settings = EmailSettings {
+        name: context.name().to_owned(),
+        templates: config.templates()?,
+        host: config.host,
+        port: config.port,
+        tls: match config.tls.as_str() {
+            "none" => TlsMode::None,
+            "tls" => TlsMode::Tls,
+            _ => TlsMode::StartTls,
+        },
+        credentials: config
+            .username
+            .map(|user| (user, config.password.unwrap_or_default())),
+        from: config.from.parse().map_err(|e| format!("from: {e}"))?,
+        timeout: config.timeout.get(),
+        portal_url: config.portal_url,
+    };
+    let recipients = config
+        .to
+        .iter()
+        .map(|address| match address.as_str() {
+            "requester" => RecipientSpec::Requester,
+            "assignee" => RecipientSpec::Assignee,
+            "admins" => RecipientSpec::Admins,
+            other => RecipientSpec::Fixed(Recipient::Email(other.to_owned())),
+        })
+        .collect();
+    let sink = EmailSink::new(settings)?;
+    Ok(ConfiguredSink::to(std::sync::Arc::new(sink), recipients))
+}
 
 /// Default subject: `New Ticket Created: INC-2026-0001`.
 pub const DEFAULT_SUBJECT: &str = "{% if event_type == 'ticket.created' %}New Ticket Created: {{ ticket.number }}\
@@ -258,6 +392,36 @@ mod tests {
     use itosm_core::{Priority, RequestType, TicketStatus};
 
     use super::*;
+
+    #[test]
+    fn bad_settings_name_their_key() {
+        crate::sinks::assert_refused(&[
+            (
+                "kind = \"email\"\nname = \"e\"\nhost = \"\"\nfrom = \"a@b.c\"\nto = [\"requester\"]",
+                "host",
+            ),
+            (
+                "kind = \"email\"\nname = \"e\"\nhost = \"h\"\nfrom = \"not an address\"\nto = [\"requester\"]",
+                "from",
+            ),
+            (
+                "kind = \"email\"\nname = \"e\"\nhost = \"h\"\nfrom = \"a@b.c\"\nto = [\"x@\"]",
+                "to",
+            ),
+            (
+                "kind = \"email\"\nname = \"e\"\nhost = \"h\"\nfrom = \"a@b.c\"\nto = [\"requester\"]\nsubject_template = \"{% if %}\"",
+                "templates",
+            ),
+            (
+                "kind = \"email\"\nname = \"e\"\nhost = \"h\"\nport = \"smtp\"\nfrom = \"a@b.c\"\nto = [\"requester\"]",
+                "port",
+            ),
+            (
+                "kind = \"email\"\nname = \"e\"\nhost = \"h\"\nfrom = \"a@b.c\"\nto = [\"requester\"]\ntsl = \"none\"",
+                "",
+            ),
+        ]);
+    }
 
     fn notification(description: &str, requester_name: &str) -> Notification {
         let now = chrono::Utc::now();
