@@ -156,6 +156,7 @@ pub fn router(running: &Running) -> Router {
     let trust_forwarded_for = config.http.trust_forwarded_for;
     let itosm = Arc::clone(&running.itosm);
     app.layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(close_after_unread_body))
         .layer(axum::middleware::from_fn(
             move |request: Request, next: Next| access_log(Arc::clone(&itosm), request, next),
         ))
@@ -226,6 +227,19 @@ async fn access_log(itosm: Arc<Itosm>, request: Request, next: Next) -> axum::re
 /// The browser-facing hardening every answer carries: no sniffing, no
 /// framing, no referrer, scripts only from this origin (the portal and
 /// GraphiQL ship no inline script), and nothing of the API cached.
+/// A body refused unread (413) leaves the connection mid-request: say
+/// `Connection: close`, so the client opens a fresh one for its next
+/// request instead of reusing one the server is about to drop.
+async fn close_after_unread_body(request: Request, next: Next) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 async fn security_headers(request: Request, next: Next) -> axum::response::Response {
     let api = {
         let path = request.uri().path();
