@@ -210,3 +210,28 @@ fn every_section_is_read_from_the_environment() {
         *super::env::SECTIONS
     );
 }
+
+/// The documented file is the defaults, written out: read alone (no
+/// built-in defaults beneath it) it must give exactly `Config::default()`,
+/// so neither can drift from the other.
+#[test]
+fn the_documented_file_is_the_defaults() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/itosm.toml");
+    let from_file: Config = Figment::from(Toml::file(&path))
+        .extract()
+        .unwrap_or_else(|e| panic!("{} alone is a whole config: {e}", path.display()));
+    let as_json = |config: &Config| serde_json::to_value(config).expect("serializes");
+    let (file, defaults) = (as_json(&from_file), as_json(&Config::default()));
+    let (serde_json::Value::Object(file), serde_json::Value::Object(defaults)) = (file, defaults)
+    else {
+        panic!("a config is a table");
+    };
+    for (section, default) in &defaults {
+        assert_eq!(
+            file.get(section),
+            Some(default),
+            "[{section}] in config/itosm.toml differs from the built-in default"
+        );
+    }
+    assert_eq!(file.len(), defaults.len());
+}
