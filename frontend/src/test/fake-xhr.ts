@@ -28,6 +28,13 @@ export class FakeXhr {
     FakeXhr.all.push(this);
   }
 
+  /** The `i`-th request made (0 first); fails the test when there is none. */
+  static at(i: number): FakeXhr {
+    const xhr = FakeXhr.all[i];
+    if (!xhr) throw new Error(`no request #${i} (${FakeXhr.all.length} made)`);
+    return xhr;
+  }
+
   open(method: string, url: string) {
     this.method = method;
     this.url = url;

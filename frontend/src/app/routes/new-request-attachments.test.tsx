@@ -67,7 +67,7 @@ describe('/new-request: attachments', () => {
     expect(FakeXhr.all.map((x) => x.filename)).toEqual(['error.log', 'photo.jpg']);
     const bar = within(item('error.log')).getByRole('progressbar', { name: 'Upload of error.log' });
     expect(bar).toHaveAttribute('aria-valuenow', '0');
-    act(() => FakeXhr.all[0].progress(1000, 2000));
+    act(() => FakeXhr.at(0).progress(1000, 2000));
     expect(bar).toHaveAttribute('aria-valuenow', '50');
     expect(bar).toHaveAttribute('aria-valuetext', expect.stringMatching(/^50%/));
     expect(within(item('error.log')).getByTestId('upload-status')).toHaveTextContent('Uploading… 50%');
@@ -75,11 +75,11 @@ describe('/new-request: attachments', () => {
     // The request cannot go while a file is on its way.
     expect(submit).toBeDisabled();
     expect(screen.getByTestId('uploads-pending')).toHaveTextContent(/waiting for the files/i);
-    await act(async () => FakeXhr.all[0].respond(201, uploaded('a1', a)));
+    await act(async () => FakeXhr.at(0).respond(201, uploaded('a1', a)));
     expect(bar).toHaveAttribute('aria-valuenow', '100');
     expect(item('error.log')).toHaveAttribute('data-state', 'done');
     expect(submit).toBeDisabled();
-    await act(async () => FakeXhr.all[1].respond(201, uploaded('a2', b)));
+    await act(async () => FakeXhr.at(1).respond(201, uploaded('a2', b)));
     expect(item('photo.jpg')).toHaveAttribute('data-state', 'done');
     expect(submit).toBeEnabled();
 
@@ -90,6 +90,22 @@ describe('/new-request: attachments', () => {
     });
     // Sent with the ticket: nothing is discarded as the form goes away.
     expect(deletes()).toEqual([]);
+  });
+
+  it('uploads two at a time (the daemon refuses a fourth in flight); the rest wait their turn', async () => {
+    const { user, input, submit, item } = await setup();
+    const files = [file('1.txt', 10), file('2.txt', 10), file('3.txt', 10)];
+    await user.upload(input, files);
+    expect(FakeXhr.all.map((x) => x.filename)).toEqual(['1.txt', '2.txt']);
+    expect(item('3.txt')).toHaveAttribute('data-state', 'queued');
+    expect(within(item('3.txt')).getByTestId('upload-status')).toHaveTextContent('Waiting to upload…');
+    expect(submit).toBeDisabled();
+    await act(async () => FakeXhr.at(1).respond(201, uploaded('u2', files[1] as File)));
+    expect(FakeXhr.all.map((x) => x.filename)).toEqual(['1.txt', '2.txt', '3.txt']);
+    expect(item('3.txt')).toHaveAttribute('data-state', 'uploading');
+    await act(async () => FakeXhr.at(0).respond(201, uploaded('u1', files[0] as File)));
+    await act(async () => FakeXhr.at(2).respond(201, uploaded('u3', files[2] as File)));
+    expect(submit).toBeEnabled();
   });
 
   it('refuses files over the size or count limit, and empty ones, before uploading, saying why', async () => {
@@ -105,8 +121,11 @@ describe('/new-request: attachments', () => {
 
     await user.upload(input, [file('2.txt', 1), file('3.txt', 1), file('4.txt', 1)]);
     expect(screen.getByTestId('attachments-error')).toHaveTextContent('At most 3 files can be attached; “4.txt” not added.');
-    expect(FakeXhr.all.map((x) => x.filename)).toEqual(['ok.txt', '2.txt', '3.txt']);
-    expect(screen.getAllByTestId('upload-item')).toHaveLength(3);
+    expect(screen.getAllByTestId('upload-item').map((li) => li.getAttribute('data-filename'))).toEqual([
+      'ok.txt',
+      '2.txt',
+      '3.txt',
+    ]);
     expect(input).toBeDisabled();
     expect(screen.getByTestId('attachment-limits')).toHaveTextContent(/most files you can attach \(3\)/);
   });
@@ -116,7 +135,7 @@ describe('/new-request: attachments', () => {
     const f = file('scan.pdf', 500);
     await user.upload(input, [f]);
     await act(async () =>
-      FakeXhr.all[0].respond(413, { error: { code: 'BAD_USER_INPUT', message: 'file: at most 1048576 bytes are allowed' } }),
+      FakeXhr.at(0).respond(413, { error: { code: 'BAD_USER_INPUT', message: 'file: at most 1048576 bytes are allowed' } }),
     );
     expect(item('scan.pdf')).toHaveAttribute('data-state', 'error');
     const error = within(item('scan.pdf')).getByTestId('upload-error');
@@ -130,7 +149,7 @@ describe('/new-request: attachments', () => {
 
     await user.click(within(item('scan.pdf')).getByRole('button', { name: 'Upload scan.pdf again' }));
     expect(FakeXhr.all).toHaveLength(2);
-    await act(async () => FakeXhr.all[1].respond(429, { error: { code: 'RATE_LIMITED', message: 'too many uploads in flight' } }));
+    await act(async () => FakeXhr.at(1).respond(429, { error: { code: 'RATE_LIMITED', message: 'too many uploads in flight' } }));
     expect(within(item('scan.pdf')).getByTestId('upload-error')).toHaveTextContent('too many uploads in flight');
 
     await user.click(within(item('scan.pdf')).getByRole('button', { name: 'Remove scan.pdf' }));
@@ -148,12 +167,12 @@ describe('/new-request: attachments', () => {
     const { user, input, submit, item, calls } = await setup();
     const a = file('a.txt', 10);
     await user.upload(input, [a, file('b.txt', 10), file('c.txt', 10)]);
-    await act(async () => FakeXhr.all[0].respond(201, uploaded('a1', a)));
-    await act(async () => FakeXhr.all[2].respond(201, uploaded('c1', a)));
+    await act(async () => FakeXhr.at(0).respond(201, uploaded('a1', a)));
+    await act(async () => FakeXhr.at(2).respond(201, uploaded('c1', a)));
     await user.click(within(item('a.txt')).getByRole('button', { name: 'Remove a.txt' }));
     await waitFor(() => expect(deletes()).toEqual(['/api/attachments/a1']));
     await user.click(within(item('b.txt')).getByRole('button', { name: 'Remove b.txt' }));
-    expect(FakeXhr.all[1].aborted).toBe(true);
+    expect(FakeXhr.at(1).aborted).toBe(true);
     expect(screen.getAllByTestId('upload-item').map((li) => li.getAttribute('data-filename'))).toEqual(['c.txt']);
     await user.click(submit);
     await screen.findByTestId('created-ticket');
@@ -167,19 +186,19 @@ describe('/new-request: attachments', () => {
     });
     const a = file('a.txt', 10);
     await user.upload(input, [a]);
-    await act(async () => FakeXhr.all[0].respond(201, uploaded('a1', a)));
+    await act(async () => FakeXhr.at(0).respond(201, uploaded('a1', a)));
     await user.click(submit);
     expect(await screen.findByTestId('create-error')).toHaveTextContent(
       /temporarily unavailable.*Your files are being uploaded again; send the request once they are done\./,
     );
     expect(item('a.txt')).toHaveAttribute('data-state', 'uploading');
     expect(FakeXhr.all.map((x) => x.filename)).toEqual(['a.txt', 'a.txt']);
-    expect(FakeXhr.all[1].body).toBe(a);
+    expect(FakeXhr.at(1).body).toBe(a);
     await waitFor(() => expect(deletes()).toEqual(['/api/attachments/a1']));
     expect(submit).toBeDisabled();
 
     refuse = false;
-    await act(async () => FakeXhr.all[1].respond(201, uploaded('a2', a)));
+    await act(async () => FakeXhr.at(1).respond(201, uploaded('a2', a)));
     await user.click(submit);
     await screen.findByTestId('created-ticket');
     const sent = calls.filter((c) => c.name === 'CreateTicket').map((c) => (c.variables.input as { attachmentIds?: string[] }).attachmentIds);
@@ -190,9 +209,9 @@ describe('/new-request: attachments', () => {
     const { user, input, router } = await setup();
     const a = file('a.txt', 10);
     await user.upload(input, [a, file('b.txt', 10)]);
-    await act(async () => FakeXhr.all[0].respond(201, uploaded('a1', a)));
+    await act(async () => FakeXhr.at(0).respond(201, uploaded('a1', a)));
     await act(() => router.navigate('/my-tickets'));
     await waitFor(() => expect(deletes()).toEqual(['/api/attachments/a1']));
-    expect(FakeXhr.all[1].aborted).toBe(true);
+    expect(FakeXhr.at(1).aborted).toBe(true);
   });
 });

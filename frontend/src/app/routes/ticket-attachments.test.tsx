@@ -99,7 +99,9 @@ describe('ticket page: files', () => {
     expect(within(ticketFiles).getAllByTestId('attachment-size').map((s) => s.textContent)).toEqual(['1.5 KB', '3 MB']);
     expect(ticketFiles.querySelector('b')).toBeNull();
 
-    const [public1, internal2] = screen.getAllByTestId('timeline-item').filter((li) => li.dataset.kind === 'comment');
+    const commentItems = screen.getAllByTestId('timeline-item').filter((li) => li.dataset.kind === 'comment');
+    expect(commentItems).toHaveLength(2);
+    const [public1, internal2] = commentItems as [HTMLElement, HTMLElement];
     const publicFiles = within(public1).getByTestId('comment-attachments');
     expect(within(publicFiles).getByRole('link', { name: 'app.log' })).toHaveAttribute('href', `/api/tickets/${N}/attachments/f3`);
     expect(within(publicFiles).getByTestId('attachment-size')).toHaveTextContent('512 bytes');
@@ -136,9 +138,9 @@ describe('ticket page: files', () => {
     await user.upload(input, f);
     const submit = screen.getByTestId('comment-submit');
     expect(submit).toBeDisabled();
-    act(() => FakeXhr.all[0].progress(3, 7));
+    act(() => FakeXhr.at(0).progress(3, 7));
     expect(screen.getByRole('progressbar', { name: 'Upload of key.txt' })).toHaveAttribute('aria-valuenow', '42');
-    await act(async () => FakeXhr.all[0].respond(201, uploaded('k1', f)));
+    await act(async () => FakeXhr.at(0).respond(201, uploaded('k1', f)));
     expect(submit).toBeEnabled();
     await user.click(submit);
     expect(await screen.findByText('Internal note added.')).toBeInTheDocument();
@@ -159,7 +161,7 @@ describe('ticket page: files', () => {
     await user.type(await screen.findByTestId('comment-body'), 'See file');
     const f = new File(['x'], 'x.txt');
     await user.upload(screen.getByLabelText('Attach files'), f);
-    await act(async () => FakeXhr.all[0].respond(201, uploaded('x1', f)));
+    await act(async () => FakeXhr.at(0).respond(201, uploaded('x1', f)));
     await user.click(screen.getByTestId('comment-submit'));
     expect(await screen.findByTestId('comment-error')).toHaveTextContent(
       'attachmentIds: at most 3 files Your files are being uploaded again; send the comment once they are done.',

@@ -13,7 +13,7 @@ describe('uploadAttachment', () => {
   it('POSTs the raw file to /api/attachments with its name, the CSRF header and same-origin credentials', async () => {
     const f = file();
     const done = uploadAttachment(f);
-    const xhr = FakeXhr.all[0];
+    const xhr = FakeXhr.at(0);
     expect(xhr.method).toBe('POST');
     // Relative: the cookie goes to the portal's own origin only.
     expect(xhr.url).toBe('/api/attachments?filename=screen%20shot%20%231.png');
@@ -29,7 +29,7 @@ describe('uploadAttachment', () => {
     const f = file('big.bin', 4000);
     const seen: Array<[number, number]> = [];
     const done = uploadAttachment(f, { onProgress: (loaded, total) => seen.push([loaded, total]) });
-    const xhr = FakeXhr.all[0];
+    const xhr = FakeXhr.at(0);
     xhr.progress(1000, 4000);
     xhr.progress(3000, 4000);
     expect(seen).toEqual([
@@ -43,7 +43,7 @@ describe('uploadAttachment', () => {
 
   it('rejects a 413 with the server’s message', async () => {
     const done = uploadAttachment(file());
-    FakeXhr.all[0].respond(413, {
+    FakeXhr.at(0).respond(413, {
       error: { code: 'BAD_USER_INPUT', message: 'file: at most 10485760 bytes are allowed' },
     });
     const err = await done.catch((e: unknown) => e);
@@ -53,15 +53,15 @@ describe('uploadAttachment', () => {
 
   it('says something useful when the refusal has no message', async () => {
     const tooMany = uploadAttachment(file());
-    FakeXhr.all[0].respond(429, '');
+    FakeXhr.at(0).respond(429, '');
     await expect(tooMany).rejects.toMatchObject({ status: 429, message: expect.stringMatching(/too many uploads/i) });
 
     const large = uploadAttachment(file());
-    FakeXhr.all[1].respond(413, '<html>nginx</html>');
+    FakeXhr.at(1).respond(413, '<html>nginx</html>');
     await expect(large).rejects.toMatchObject({ status: 413, message: 'The file is too large.' });
 
     const offline = uploadAttachment(file());
-    FakeXhr.all[2].fail();
+    FakeXhr.at(2).fail();
     await expect(offline).rejects.toMatchObject({ status: 0, message: expect.stringMatching(/did not reach/) });
   });
 
@@ -69,7 +69,7 @@ describe('uploadAttachment', () => {
     const controller = new AbortController();
     const done = uploadAttachment(file(), { signal: controller.signal });
     controller.abort();
-    expect(FakeXhr.all[0].aborted).toBe(true);
+    expect(FakeXhr.at(0).aborted).toBe(true);
     const err = await done.catch((e: unknown) => e);
     expect(isAbort(err)).toBe(true);
   });

@@ -4,6 +4,7 @@ import { uploadPercent, type AttachmentLimits, type AttachmentUploads, type Uplo
 import styles from './attachments.module.css';
 
 const STATUS_TEXT: Record<UploadItem['state'], string> = {
+  queued: 'Waiting to upload…',
   uploading: 'Uploading…',
   done: 'Uploaded',
   error: 'Not uploaded',
