@@ -205,6 +205,14 @@ describe('/new-request: attachments', () => {
     expect(sent).toEqual([['a1'], ['a2']]);
   });
 
+  it('ends the session when the daemon refuses it (401), as a GraphQL answer would', async () => {
+    const { user, input, router } = await setup();
+    await user.upload(input, [file('a.txt', 10)]);
+    await act(async () => FakeXhr.at(0).respond(401, { error: { code: 'UNAUTHENTICATED', message: 'session expired' } }));
+    await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
+    expect(await screen.findByText('Your session has ended. Please log in again.')).toBeInTheDocument();
+  });
+
   it('discards uploads left behind when the form goes away', async () => {
     const { user, input, router } = await setup();
     const a = file('a.txt', 10);

@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useAuth } from '@/lib/auth';
 import { formatBytes } from '@/utils/format';
-import { discardAttachment, isAbort, uploadAttachment } from '../api/attachments';
+import { discardAttachment, isAbort, uploadAttachment, UploadError } from '../api/attachments';
 
 /** The server's bounds (`limits`): bytes per file, files per ticket or comment. */
 export type AttachmentLimits = { maxAttachmentBytes: number; maxAttachments: number };
@@ -68,7 +69,11 @@ class UploadQueue {
   private items: UploadItem[] = [];
   private readonly controllers = new Map<string, AbortController>();
 
-  constructor(private readonly publish: (items: UploadItem[]) => void) {}
+  constructor(
+    private readonly publish: (items: UploadItem[]) => void,
+    /** The daemon refused the session (401): it is over, as for GraphQL. */
+    private readonly onUnauthenticated: () => void,
+  ) {}
 
   private set(items: UploadItem[]) {
     this.items = items;
@@ -115,6 +120,7 @@ class UploadQueue {
         },
         (err: unknown) => {
           if (isAbort(err) || this.controllers.get(key) !== controller) return;
+          if (err instanceof UploadError && err.status === 401) this.onUnauthenticated();
           this.patch(key, {
             state: 'error',
             error: err instanceof Error ? err.message : 'The upload failed. Please try again.',
@@ -211,7 +217,14 @@ class UploadQueue {
 export function useAttachmentUploads(limits: AttachmentLimits): AttachmentUploads {
   const [items, setItems] = useState<UploadItem[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
-  const [queue] = useState(() => new UploadQueue(setItems));
+  const { signOut } = useAuth();
+  const signOutRef = useRef(signOut);
+  useEffect(() => {
+    signOutRef.current = signOut;
+  }, [signOut]);
+  const [queue] = useState(
+    () => new UploadQueue(setItems, () => void signOutRef.current('Your session has ended. Please log in again.')),
+  );
 
   // The form going away (navigation, "Make another request") takes its
   // unsent uploads with it.
