@@ -460,9 +460,12 @@ async function main() {
     // or WebSocket frame may carry the internal note.
     // (The public comment is the control: it must be seen by the same means.)
     const johnLeaks = [];
+    // The same for the internal note with a file (attachments, further down).
+    const johnFileLeaks = [];
     let johnGotPublic = false;
     const sniff = (text, where) => {
       if (text.includes(INTERNAL_NOTE)) johnLeaks.push(where);
+      if (text.includes(NOTE_FILE.name) || text.includes(FILE_NOTE)) johnFileLeaks.push(where);
       if (text.includes(PUBLIC_COMMENT)) johnGotPublic = true;
     };
     john.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => sniff(String(payload), 'a WebSocket frame')));
@@ -895,6 +898,7 @@ async function main() {
       const response = await john.request.get(`${BASE}${href}`);
       assert(response.status() === 404, `john fetching the note's file: HTTP ${response.status()}`);
       assert(!(await response.body()).includes(NOTE_FILE.buffer), 'the file’s bytes reached john');
+      assert(johnFileLeaks.length === 0, `the note or its file's name reached john's browser in ${johnFileLeaks.join(', ')}`);
       await shot(john, '43-john-no-internal-file');
     });
 
