@@ -22,6 +22,8 @@ export default defineConfig({
   server: {
     proxy: {
       '/graphql': { target: devApi, ws: true, changeOrigin: true },
+      // Session, uploads and downloads.
+      '/api': { target: devApi, changeOrigin: true },
     },
   },
   test: {

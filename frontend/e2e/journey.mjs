@@ -10,7 +10,7 @@
 // Screenshots go to frontend/e2e-screenshots/. The last line printed is
 // "N passed, M failed"; the exit code is non-zero on any failure.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -36,6 +36,13 @@ const AGENT = { username: 'agent.e2e', employeeId: 'EMP-E2E', displayName: 'Agen
 // A requester whose password the admin resets (created through the API).
 const MARY = { username: 'mary.e2e', employeeId: 'EMP-MARY', displayName: 'Mary E2E' };
 const MARY_PASSWORD = 'correct horse battery staple';
+// Attachments: john's file with a new request (1.5 MiB of every byte value,
+// so that nothing may be re-encoded on the way), one he picks by mistake and
+// removes, and the admin's file with an internal note john must never see.
+const REQUEST_FILE = { name: 'plant layout scan.bin', mimeType: 'application/octet-stream', buffer: patternBytes(1536 * 1024) };
+const WRONG_FILE = { name: 'wrong-file.txt', mimeType: 'text/plain', buffer: Buffer.from('not this one\n') };
+const NOTE_FILE = { name: 'licence-AC-7731.txt', mimeType: 'text/plain', buffer: Buffer.from('Seat AC-7731, staff only.\n') };
+const FILE_NOTE = 'Internal only: the licence file for the install team.';
 // A title the admin adds, renames and retires in the catalog.
 const TOOL = { name: 'E2E Survey Tool', version: '1.0', renamed: 'E2E Survey Tool Pro', renamedVersion: '2.0' };
 
@@ -62,6 +69,13 @@ async function check(name, fn) {
     console.log(`not ok ${passed + failed} - ${name}\n    ${msg}`);
     return false;
   }
+}
+
+/** `n` bytes cycling through every value, deterministic. */
+function patternBytes(n) {
+  const bytes = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 1) bytes[i] = (i * 7 + (i >> 11)) & 0xff;
+  return bytes;
 }
 
 function assert(cond, message) {
@@ -446,9 +460,12 @@ async function main() {
     // or WebSocket frame may carry the internal note.
     // (The public comment is the control: it must be seen by the same means.)
     const johnLeaks = [];
+    // The same for the internal note with a file (attachments, further down).
+    const johnFileLeaks = [];
     let johnGotPublic = false;
     const sniff = (text, where) => {
       if (text.includes(INTERNAL_NOTE)) johnLeaks.push(where);
+      if (text.includes(NOTE_FILE.name) || text.includes(FILE_NOTE)) johnFileLeaks.push(where);
       if (text.includes(PUBLIC_COMMENT)) johnGotPublic = true;
     };
     john.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => sniff(String(payload), 'a WebSocket frame')));
@@ -721,6 +738,168 @@ async function main() {
         .waitFor();
       assert(await admin.evaluate(() => window.__itosmDashboardMark === true), 'the dashboard was reloaded');
       await shot(admin, '26-dashboard-row-live');
+    });
+
+    // ---- Attachments: upload with progress, download, an internal note's file ----
+
+    /** An upload row of the picker on `page`, by file name. */
+    const uploadItem = (page, name) => page.locator(`[data-testid="upload-item"][data-filename="${name}"]`);
+    /** Its progress bar once it reached done (100, state "done"). */
+    const uploadDone = (page, name) =>
+      page.locator(
+        `[data-testid="upload-item"][data-filename="${name}"][data-state="done"] [role="progressbar"][aria-valuenow="100"]`,
+      );
+
+    await check('john attaches files to a new request: each uploads with a progress bar that reaches done; a removed one is discarded', async () => {
+      need('johnIn', 'john login');
+      await john.goto(`${BASE}/new-request`);
+      await john.getByLabel('Request type').selectOption('HARDWARE');
+      await john.getByLabel('Subject').fill('Plotter for the plant layout');
+      await john.getByLabel('Description').fill('The plotter cuts off the layout; the scan is attached.');
+      // Uploads are slowed down so that the bar is seen moving, and every
+      // value it shows is recorded.
+      const cdp = await john.context().newCDPSession(john);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: 512 * 1024,
+      });
+      await john.evaluate(() => {
+        window.__progressSeen = [];
+        new MutationObserver((records) => {
+          for (const r of records) {
+            if (r.target instanceof Element && r.target.getAttribute('role') === 'progressbar') {
+              window.__progressSeen.push(Number(r.target.getAttribute('aria-valuenow')));
+            }
+          }
+        }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+      });
+      const submit = john.getByRole('button', { name: 'Submit request' });
+      try {
+        await john.getByLabel('Attach files').setInputFiles([REQUEST_FILE, WRONG_FILE]);
+        await uploadItem(john, REQUEST_FILE.name).getByRole('progressbar').waitFor();
+        if ((await uploadItem(john, REQUEST_FILE.name).getAttribute('data-state')) !== 'done') {
+          assert(await submit.isDisabled(), 'the request can be sent while a file is uploading');
+        }
+        await uploadDone(john, WRONG_FILE.name).waitFor();
+        const discarded = john.waitForResponse(
+          (r) => r.request().method() === 'DELETE' && r.url().includes('/api/attachments/'),
+        );
+        await uploadItem(john, WRONG_FILE.name).getByRole('button', { name: `Remove ${WRONG_FILE.name}` }).click();
+        assert((await discarded).status() === 204, `DELETE answered ${(await discarded).status()}`);
+        await uploadItem(john, WRONG_FILE.name).waitFor({ state: 'detached' });
+        await uploadDone(john, REQUEST_FILE.name).waitFor({ timeout: TIMEOUT * 2 });
+      } finally {
+        await cdp.send('Network.emulateNetworkConditions', {
+          offline: false,
+          latency: 0,
+          downloadThroughput: -1,
+          uploadThroughput: -1,
+        });
+        await cdp.detach();
+      }
+      const seen = await john.evaluate(() => window.__progressSeen);
+      assert(seen.some((v) => v > 0 && v < 100), `the bar never showed progress between 0 and 100: ${seen.join(',')}`);
+      assert(seen.at(-1) === 100, `the bar ended at ${seen.at(-1)}`);
+      assert(
+        (await uploadItem(john, REQUEST_FILE.name).getByTestId('upload-status').textContent()) === 'Uploaded',
+        'not shown as uploaded',
+      );
+      assert(await submit.isEnabled(), 'the request cannot be sent once the upload is done');
+      await assertFitsWidth(john);
+      await shot(john, '40-new-request-file-uploaded');
+      await submit.click();
+      const created = john.getByTestId('created-ticket-number');
+      await created.waitFor();
+      const number = (await created.textContent())?.trim() ?? '';
+      assert(NUMBER_RE.test(number), `ticket number looks wrong: ${JSON.stringify(number)}`);
+      state.fileNumber = number;
+    });
+
+    await check('the ticket page lists the file with its size as a download link (the removed one is not there)', async () => {
+      const number = need('fileNumber', 'the request with a file');
+      await john.goto(`${BASE}/tickets/${number}`);
+      const files = john.getByTestId('ticket-attachments');
+      await files.waitFor();
+      const names = await files.getByTestId('attachment-link').allTextContents();
+      assert(names.join() === REQUEST_FILE.name, `listed: ${names.join(', ')}`);
+      const link = files.getByRole('link', { name: REQUEST_FILE.name, exact: true });
+      const href = (await link.getAttribute('href')) ?? '';
+      assert(new RegExp(`^/api/tickets/${number}/attachments/[^/]+$`).test(href), `href: ${href}`);
+      assert((await link.getAttribute('download')) !== null, 'the link has no download attribute');
+      const size = await files.getByTestId('attachment-size').textContent();
+      assert(size === '1.5 MB', `size shown: ${size}`);
+      await assertFitsWidth(john);
+      await shot(john, '41-ticket-with-file');
+      state.fileUrl = href;
+    });
+
+    await check('the download gives back the exact bytes, as an attachment', async () => {
+      const href = need('fileUrl', 'the file link');
+      const response = await john.request.get(`${BASE}${href}`);
+      assert(response.status() === 200, `GET ${href}: HTTP ${response.status()}`);
+      const disposition = response.headers()['content-disposition'] ?? '';
+      assert(disposition.startsWith('attachment'), `content-disposition: ${disposition}`);
+      const body = await response.body();
+      assert(body.equals(REQUEST_FILE.buffer), `got ${body.length} bytes that differ from the ${REQUEST_FILE.buffer.length} sent`);
+      // Clicking the link downloads the same bytes under the file's name.
+      const link = john.getByTestId('ticket-attachments').getByRole('link', { name: REQUEST_FILE.name, exact: true });
+      const [download] = await Promise.all([john.waitForEvent('download'), link.click()]);
+      assert(download.suggestedFilename() === REQUEST_FILE.name, `saved as ${download.suggestedFilename()}`);
+      const saved = await readFile(await download.path());
+      assert(saved.equals(REQUEST_FILE.buffer), `the downloaded file differs (${saved.length} bytes)`);
+      assert(new URL(john.url()).pathname === `/tickets/${need('fileNumber', 'the request')}`, 'the page navigated away');
+    });
+
+    await check('the admin writes an internal note with a file; it is listed under the note, marked internal', async () => {
+      const number = need('fileNumber', 'the request with a file');
+      need('adminIn', 'admin login');
+      await admin.goto(`${BASE}/tickets/${number}`);
+      await admin.getByTestId('ticket-attachments').getByRole('link', { name: REQUEST_FILE.name, exact: true }).waitFor();
+      await admin.getByTestId('comment-body').fill(FILE_NOTE);
+      await admin.getByTestId('comment-internal').check();
+      await admin.getByTestId('attachment-input').setInputFiles(NOTE_FILE);
+      await uploadDone(admin, NOTE_FILE.name).waitFor();
+      await admin.getByTestId('comment-submit').click();
+      const item = commentItem(admin, FILE_NOTE);
+      await item.waitFor();
+      assert((await item.getAttribute('data-internal')) === 'true', 'the note is not marked internal');
+      const file = item.locator('[data-testid="attachment"][data-internal="true"]').filter({ hasText: NOTE_FILE.name });
+      await file.waitFor();
+      assert((await file.getByTestId('attachment-internal-badge').textContent()) === 'Internal', 'the file has no Internal badge');
+      assert((await admin.getByTestId('upload-item').count()) === 0, 'the picker was not emptied');
+      const href = (await file.getByTestId('attachment-link').getAttribute('href')) ?? '';
+      const response = await admin.request.get(`${BASE}${href}`);
+      assert(response.status() === 200, `the admin's download: HTTP ${response.status()}`);
+      assert((await response.body()).equals(NOTE_FILE.buffer), 'the admin downloads other bytes');
+      await shot(admin, '42-admin-internal-note-file');
+      state.noteFileUrl = href;
+    });
+
+    await check('john never sees the internal note’s file: not on his page, not in his API view, and its address is not found', async () => {
+      const number = need('fileNumber', 'the request with a file');
+      const href = need('noteFileUrl', 'the internal note’s file');
+      await john.goto(`${BASE}/tickets/${number}`);
+      await john.getByTestId('ticket-attachments').waitFor();
+      assert((await john.getByTestId('attachment').count()) === 1, `john's page lists ${await john.getByTestId('attachment').count()} files`);
+      const text = (await john.textContent('body')) ?? '';
+      assert(!text.includes(NOTE_FILE.name) && !text.includes(FILE_NOTE), 'john’s page shows the internal note or its file');
+      const answer = await gql(await tokenOf(john), 'query($n: String!) { ticket(number: $n) { attachments { filename internal } } }', {
+        n: number,
+      });
+      const listed = answer.data?.ticket?.attachments;
+      assert(Array.isArray(listed), `no attachments in ${JSON.stringify(answer).slice(0, 300)}`);
+      assert(
+        listed.length === 1 && listed[0].filename === REQUEST_FILE.name && listed[0].internal === false,
+        `john's API view: ${JSON.stringify(listed)}`,
+      );
+      const response = await john.request.get(`${BASE}${href}`);
+      assert(response.status() === 404, `john fetching the note's file: HTTP ${response.status()}`);
+      assert(!(await response.body()).includes(NOTE_FILE.buffer), 'the file’s bytes reached john');
+      assert(johnFileLeaks.length === 0, `the note or its file's name reached john's browser in ${johnFileLeaks.join(', ')}`);
+      await shot(john, '43-john-no-internal-file');
     });
 
     // ---- Users: create an agent, he works, he is deactivated ----

@@ -5,7 +5,12 @@ export const GRAPHQL_WS_PATH = '/graphql/ws';
 /** Opens (POST, with the login's token) and closes (DELETE) the session cookie. */
 export const SESSION_PATH = '/api/session';
 /**
- * Sent on every GraphQL request: the daemon takes the session cookie only
+ * Uploads: `POST` with the file as the body (`?filename=`), `DELETE /{id}`
+ * to discard one not yet sent with a ticket or comment.
+ */
+export const ATTACHMENTS_PATH = '/api/attachments';
+/**
+ * Sent on every GraphQL request and upload: the daemon takes the session cookie only
  * from requests carrying it, which a cross-site form cannot.
  */
 export const CSRF_HEADER = 'X-Itosm-Csrf';

@@ -46,6 +46,9 @@ export function renderApp({
   return { ...utils, router, calls, live, client };
 }
 
+/** `limits` for the attachment pickers: 1 MB a file, 3 files. */
+export const attachmentLimits = { maxAttachmentBytes: 1024 * 1024, maxAttachments: 3 };
+
 export const software = [
   { id: '1', name: 'Autodesk AutoCAD', version: '2025', label: 'Autodesk AutoCAD 2025' },
   { id: '2', name: 'Autodesk Revit', version: '2025', label: 'Autodesk Revit 2025' },

@@ -78,3 +78,19 @@ export function formatDuration(ms: number): string {
 export function personName(u: { displayName: string; username: string } | null | undefined): string {
   return u ? u.displayName || u.username : '';
 }
+
+/** A file size for people: "512 bytes", "12 KB", "1.5 MB" (1 KB = 1024 bytes, as the limits are set). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '';
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  // One decimal under 10 (1.5 MB), none above (12 MB); never "10.0".
+  const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
+  return `${shown} ${units[unit]}`;
+}

@@ -14,7 +14,7 @@ const catalog: Handler = () => ({
   data: {
     softwareCatalog: [...software.map((s) => ({ ...s, retired: false })), retired],
     requestTypes,
-    limits: { maxDescriptionChars: 20 },
+    limits: { maxDescriptionChars: 20, maxAttachmentBytes: 1024 * 1024, maxAttachments: 3 },
   },
 });
 const created: Handler = () => ({

@@ -36,6 +36,7 @@ export function NewRequestRoute() {
           software={data.softwareCatalog}
           requestTypes={data.requestTypes}
           maxDescriptionChars={data.limits.maxDescriptionChars}
+          attachmentLimits={data.limits}
           onCreated={setCreated}
         />
       ) : null}

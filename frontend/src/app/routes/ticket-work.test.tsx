@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Session } from '@/lib/session';
 import { gqlError, liveSource, type Handler } from '@/test/mock-client';
-import { renderApp, sessions } from '@/test/render';
+import { attachmentLimits, renderApp, sessions } from '@/test/render';
 
 const john = { id: '1', username: 'john.doe', displayName: 'John Doe' };
 const admin = { id: '3', username: 'admin.user', displayName: 'Admin User' };
@@ -26,6 +26,7 @@ function ticket(over: Record<string, unknown> = {}) {
     assignee: null,
     history: [{ id: 'h1', status: 'START', statusLabel: 'Start', notes: 'Ticket created', at: '2026-11-20T10:00:00Z', actor: john }],
     comments: [],
+    attachments: [],
     allowedStatuses: [],
     canAssign: false,
     firstResponseDueAt: null,
@@ -45,7 +46,7 @@ function setup(t: () => ReturnType<typeof ticket>, session: Session, handlers: R
     path: '/tickets/INC-2026-0001',
     session,
     handlers: {
-      TicketDetails: () => ({ data: { ticket: t() } }),
+      TicketDetails: () => ({ data: { ticket: t(), limits: attachmentLimits } }),
       TicketUpdated: () => ({ source: feed.source }),
       AssignableAgents: () => ({ data: { assignableAgents: [admin, agent] } }),
       ...handlers,

@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { gqlError } from '@/test/mock-client';
-import { renderApp, sessions } from '@/test/render';
+import { attachmentLimits, renderApp, sessions } from '@/test/render';
 
 const XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
 
@@ -31,6 +31,7 @@ const ticket = {
   ],
   version: 2,
   comments: [],
+  attachments: [],
   allowedStatuses: [],
   canAssign: false,
   firstResponseDueAt: null,
@@ -47,7 +48,7 @@ describe('/tickets/:number', () => {
     const { container, calls } = renderApp({
       path: '/tickets/INC-2026-0001',
       session: sessions.john,
-      handlers: { TicketDetails: () => ({ data: { ticket } }) },
+      handlers: { TicketDetails: () => ({ data: { ticket, limits: attachmentLimits } }) },
     });
     expect(await screen.findByTestId('ticket-description')).toHaveTextContent(XSS);
     expect(container.querySelector('img')).toBeNull();

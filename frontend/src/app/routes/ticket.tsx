@@ -22,6 +22,7 @@ export function TicketRoute() {
   });
   const reload = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
   const ticket = data?.ticket && data.ticket.number === number ? data.ticket : null;
+  const limits = data?.limits;
 
   // While the page is open, every change to the ticket (by anyone) reloads it,
   // and so does each (re)connection of the live feed, to catch up.
@@ -50,10 +51,11 @@ export function TicketRoute() {
     );
   }
   // A reload keeps the page (and whatever is being typed) in place.
-  if (!ticket) return <Loading label="Loading the ticket…" />;
+  if (!ticket || !limits) return <Loading label="Loading the ticket…" />;
   return (
     <TicketDetails
       ticket={ticket}
+      attachmentLimits={limits}
       meId={session?.user.id}
       liveState={live.state}
       liveUnavailable={Boolean(live.error)}

@@ -3,6 +3,7 @@ import type { TicketDetailsQuery, TicketStatus } from '@/gql/graphql';
 export type TicketDetail = NonNullable<TicketDetailsQuery['ticket']>;
 export type HistoryEntry = TicketDetail['history'][number];
 export type TicketComment = TicketDetail['comments'][number];
+export type TicketAttachment = TicketDetail['attachments'][number];
 
 /** What a button moving the ticket to each status says. */
 export const STATUS_ACTION_LABELS: Record<TicketStatus, string> = {

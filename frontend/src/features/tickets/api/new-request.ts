@@ -16,6 +16,8 @@ export const NewRequestDataQuery = graphql(`
     }
     limits {
       maxDescriptionChars
+      maxAttachmentBytes
+      maxAttachments
     }
   }
 `);

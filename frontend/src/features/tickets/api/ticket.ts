@@ -60,6 +60,20 @@ export const TicketDetailsQuery = graphql(`
           displayName
         }
       }
+      attachments {
+        id
+        filename
+        contentType
+        size
+        commentId
+        internal
+        createdAt
+        url
+      }
+    }
+    limits {
+      maxAttachmentBytes
+      maxAttachments
     }
   }
 `);
@@ -114,8 +128,8 @@ export const ChangePriorityMutation = graphql(`
 `);
 
 export const AddCommentMutation = graphql(`
-  mutation AddComment($number: String!, $body: String!, $internal: Boolean!) {
-    addComment(number: $number, body: $body, internal: $internal) {
+  mutation AddComment($number: String!, $body: String!, $internal: Boolean!, $attachmentIds: [ID!]) {
+    addComment(number: $number, body: $body, internal: $internal, attachmentIds: $attachmentIds) {
       id
       body
       internal

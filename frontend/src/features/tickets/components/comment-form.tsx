@@ -3,16 +3,20 @@ import { useMutation } from 'urql';
 import { useToast } from '@/components/ui/toast';
 import { describeError } from '@/lib/errors';
 import { AddCommentMutation } from '../api/ticket';
+import { useAttachmentUploads, type AttachmentLimits } from '../hooks/use-attachment-uploads';
+import { AttachmentPicker } from './attachment-picker';
 import styles from './ticket-details.module.css';
 
 /** A comment on the ticket; staff may mark it as an internal note. */
 export function CommentForm({
   number,
   canPostInternal,
+  attachmentLimits,
   onAdded,
 }: {
   number: string;
   canPostInternal: boolean;
+  attachmentLimits: AttachmentLimits;
   onAdded: () => void;
 }) {
   const [body, setBody] = useState('');
@@ -20,6 +24,7 @@ export function CommentForm({
   const [error, setError] = useState<string | null>(null);
   const [{ fetching }, addComment] = useMutation(AddCommentMutation);
   const toast = useToast();
+  const uploads = useAttachmentUploads(attachmentLimits);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -27,12 +32,34 @@ export function CommentForm({
       setError('Write something first.');
       return;
     }
-    setError(null);
-    const result = await addComment({ number, body, internal: canPostInternal && internal });
-    if (result.error || !result.data) {
-      setError(describeError(result.error) || 'The comment could not be added.');
+    if (uploads.uploading) {
+      setError('Wait until the files have finished uploading.');
       return;
     }
+    if (uploads.failed) {
+      setError('Some files were not uploaded: retry or remove them first.');
+      return;
+    }
+    setError(null);
+    const attachmentIds = uploads.ids;
+    const result = await addComment({
+      number,
+      body,
+      internal: canPostInternal && internal,
+      ...(attachmentIds.length ? { attachmentIds } : {}),
+    });
+    if (result.error || !result.data) {
+      const why = describeError(result.error) || 'The comment could not be added.';
+      if (attachmentIds.length) {
+        // The server discards the uploads a refused comment named.
+        uploads.uploadAgain();
+        setError(`${why} Your files are being uploaded again; send the comment once they are done.`);
+      } else {
+        setError(why);
+      }
+      return;
+    }
+    uploads.clear();
     toast.show(result.data.addComment.internal ? 'Internal note added.' : 'Comment added.', 'success');
     setBody('');
     setInternal(false);
@@ -66,15 +93,31 @@ export function CommentForm({
           </label>
         </div>
       )}
+      <AttachmentPicker
+        uploads={uploads}
+        limits={attachmentLimits}
+        disabled={fetching}
+        label={internal && canPostInternal ? 'Attach files (staff only, like the note)' : 'Attach files'}
+      />
       {error && (
         <p id="comment-error" role="alert" className="field-error" data-testid="comment-error">
           {error}
         </p>
       )}
       <div className="form-actions">
-        <button type="submit" className="button" data-testid="comment-submit" disabled={fetching}>
+        <button
+          type="submit"
+          className="button"
+          data-testid="comment-submit"
+          disabled={fetching || uploads.uploading}
+        >
           {fetching ? 'Adding…' : 'Add comment'}
         </button>
+        {uploads.uploading && (
+          <span className="hint" role="status" data-testid="uploads-pending">
+            Waiting for the files to finish uploading…
+          </span>
+        )}
       </div>
     </form>
   );

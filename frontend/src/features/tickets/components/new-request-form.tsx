@@ -5,6 +5,8 @@ import { MAX_SUBJECT_CHARS } from '@/config/api';
 import { describeError } from '@/lib/errors';
 import { charCount, REQUEST_TYPE_LABELS, REQUEST_TYPES } from '@/utils/format';
 import { CreateTicketMutation } from '../api/new-request';
+import { useAttachmentUploads, type AttachmentLimits } from '../hooks/use-attachment-uploads';
+import { AttachmentPicker } from './attachment-picker';
 import { needsSoftware, validateRequest, type RequestFormErrors, type RequestFormValues } from './request-form-rules';
 import styles from './new-request-form.module.css';
 
@@ -16,12 +18,15 @@ export function NewRequestForm({
   software,
   requestTypes = [],
   maxDescriptionChars,
+  attachmentLimits,
   onCreated,
 }: {
   software: ReadonlyArray<SoftwareOption>;
   /** Each type's explanation, shown under the select once it is chosen. */
   requestTypes?: ReadonlyArray<RequestTypeOption>;
   maxDescriptionChars: number;
+  /** `limits.maxAttachmentBytes` and `maxAttachments`, from the server. */
+  attachmentLimits: AttachmentLimits;
   onCreated: (ticket: CreatedTicket) => void;
 }) {
   const [values, setValues] = useState<RequestFormValues>({ requestType: '', softwareId: '', subject: '', description: '' });
@@ -32,6 +37,7 @@ export function NewRequestForm({
   const [submitted, setSubmitted] = useState(false);
   const [serverError, setServerError] = useState<string | null>(null);
   const [{ fetching }, createTicket] = useMutation(CreateTicketMutation);
+  const uploads = useAttachmentUploads(attachmentLimits);
   const refs = {
     requestType: useRef<HTMLSelectElement>(null),
     softwareId: useRef<HTMLSelectElement>(null),
@@ -59,19 +65,39 @@ export function NewRequestForm({
       refs[first].current?.focus();
       return;
     }
+    if (uploads.uploading) {
+      setServerError('Wait until the files have finished uploading.');
+      return;
+    }
+    if (uploads.failed) {
+      setServerError('Some files were not uploaded: retry or remove them first.');
+      return;
+    }
     const requestType = values.requestType as RequestType;
+    const attachmentIds = uploads.ids;
     const result = await createTicket({
       input: {
         requestType,
         subject: values.subject.trim(),
         description: values.description,
         ...(needsSoftware(requestType) ? { softwareId: values.softwareId } : {}),
+        ...(attachmentIds.length ? { attachmentIds } : {}),
       },
     });
     if (result.error || !result.data) {
-      setServerError(describeError(result.error) || 'The ticket could not be created.');
+      const why = describeError(result.error) || 'The ticket could not be created.';
+      if (attachmentIds.length) {
+        // The server discards the uploads a refused ticket named: send the
+        // same files again so that the next attempt has them.
+        uploads.uploadAgain();
+        setServerError(`${why} Your files are being uploaded again; send the request once they are done.`);
+      } else {
+        setServerError(why);
+      }
       return;
     }
+    // Sent with the ticket: they must not be discarded as the form goes away.
+    uploads.clear();
     onCreated(result.data.createTicket);
   };
 
@@ -196,15 +222,22 @@ export function NewRequestForm({
         )}
       </div>
 
+      <AttachmentPicker uploads={uploads} limits={attachmentLimits} disabled={fetching} />
+
       {serverError && (
         <p role="alert" className="field-error" data-testid="create-error">
           {serverError}
         </p>
       )}
       <div className="form-actions">
-        <button type="submit" className="button" disabled={fetching}>
+        <button type="submit" className="button" disabled={fetching || uploads.uploading} data-testid="create-submit">
           {fetching ? 'Sending…' : 'Submit request'}
         </button>
+        {uploads.uploading && (
+          <span className="hint" role="status" data-testid="uploads-pending">
+            Waiting for the files to finish uploading…
+          </span>
+        )}
       </div>
     </form>
   );

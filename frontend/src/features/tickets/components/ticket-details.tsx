@@ -5,12 +5,16 @@ import { StatusBadge } from '@/components/ui/status-badge';
 import type { LiveState } from '@/lib/connection-status';
 import { PRIORITY_LABELS, requestTypeLabel } from '@/utils/format';
 import { useActionFeedback } from '../hooks/use-action-feedback';
+import type { AttachmentLimits } from '../hooks/use-attachment-uploads';
 import type { TicketDetail } from '../types';
+import { AttachmentList } from './attachment-list';
 import { CommentForm } from './comment-form';
 import { StaffControls } from './staff-controls';
 import { StatusActions } from './status-actions';
 import { TicketSla } from './ticket-sla';
 import { TicketTimeline } from './ticket-timeline';
+import { groupAttachments } from './timeline';
+import attachmentStyles from './attachments.module.css';
 import styles from './ticket-details.module.css';
 
 const person = (u: { displayName: string; username: string } | null) =>
@@ -24,12 +28,14 @@ const person = (u: { displayName: string; username: string } | null) =>
  */
 export function TicketDetails({
   ticket,
+  attachmentLimits,
   meId,
   liveState,
   liveUnavailable,
   reload,
 }: {
   ticket: TicketDetail;
+  attachmentLimits: AttachmentLimits;
   meId: string | undefined;
   liveState: LiveState;
   liveUnavailable: boolean;
@@ -37,6 +43,7 @@ export function TicketDetails({
 }) {
   const feedback = useActionFeedback(reload);
   const hasActions = ticket.allowedStatuses.length > 0 || ticket.canAssign;
+  const files = groupAttachments(ticket.attachments, ticket.comments);
 
   return (
     <article data-testid="ticket-details" aria-labelledby="ticket-title">
@@ -102,6 +109,14 @@ export function TicketDetails({
         <p className={styles.description} data-testid="ticket-description">
           {ticket.description}
         </p>
+        {files.ticket.length > 0 && (
+          <>
+            <h2 id="ticket-files-title" className={attachmentStyles.filesTitle}>
+              Files
+            </h2>
+            <AttachmentList attachments={files.ticket} label="Files sent with the request" testId="ticket-attachments" />
+          </>
+        )}
       </div>
 
       {hasActions && (
@@ -124,9 +139,14 @@ export function TicketDetails({
 
       <TicketSla ticket={ticket} />
 
-      <CommentForm number={ticket.number} canPostInternal={ticket.canAssign} onAdded={reload} />
+      <CommentForm
+        number={ticket.number}
+        canPostInternal={ticket.canAssign}
+        attachmentLimits={attachmentLimits}
+        onAdded={reload}
+      />
 
-      <TicketTimeline history={ticket.history} comments={ticket.comments} />
+      <TicketTimeline history={ticket.history} comments={ticket.comments} commentFiles={files.byComment} />
     </article>
   );
 }

@@ -1,17 +1,26 @@
 import { DateTime } from '@/components/ui/date-time';
 import { StatusBadge } from '@/components/ui/status-badge';
 import { personName } from '@/utils/format';
-import type { HistoryEntry, TicketComment } from '../types';
+import type { HistoryEntry, TicketAttachment, TicketComment } from '../types';
+import { AttachmentList } from './attachment-list';
 import { mergeTimeline } from './timeline';
+import attachmentStyles from './attachments.module.css';
 import styles from './ticket-details.module.css';
 
-/** Status changes and comments, oldest first; every note and comment is text. */
+const NO_FILES: ReadonlyArray<TicketAttachment> = [];
+
+/**
+ * Status changes and comments, oldest first; every note and comment is text.
+ * A comment's files are listed under it.
+ */
 export function TicketTimeline({
   history,
   comments,
+  commentFiles,
 }: {
   history: ReadonlyArray<HistoryEntry>;
   comments: ReadonlyArray<TicketComment>;
+  commentFiles?: ReadonlyMap<string, ReadonlyArray<TicketAttachment>>;
 }) {
   const items = mergeTimeline(history, comments);
   return (
@@ -50,6 +59,12 @@ export function TicketTimeline({
                   )}
                 </div>
                 <p className={styles.notes}>{item.comment.body}</p>
+                <AttachmentList
+                  attachments={commentFiles?.get(item.comment.id) ?? NO_FILES}
+                  label={item.comment.internal ? 'Files with this internal note' : 'Files with this comment'}
+                  testId="comment-attachments"
+                  className={attachmentStyles.commentFiles}
+                />
               </li>
             ),
           )}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeTimeline } from './timeline';
+import { groupAttachments, mergeTimeline } from './timeline';
 
 const entry = (id: string, at: string) => ({ id, at, status: 'START' as const, statusLabel: 'Start', notes: null, actor: null });
 const comment = (id: string, createdAt: string) => ({ id, createdAt, body: id, internal: false, author: null });
@@ -22,5 +22,29 @@ describe('mergeTimeline', () => {
 
   it('is empty for nothing', () => {
     expect(mergeTimeline([], [])).toEqual([]);
+  });
+});
+
+describe('groupAttachments', () => {
+  const file = (id: string, commentId: string | null) => ({
+    id,
+    filename: `${id}.txt`,
+    contentType: 'text/plain',
+    size: 1,
+    commentId,
+    internal: false,
+    createdAt: '2026-11-20T10:00:00Z',
+    url: `/api/tickets/T/attachments/${id}`,
+  });
+
+  it('puts the ticket’s own files apart and each comment’s under it, in order', () => {
+    const { ticket, byComment } = groupAttachments(
+      [file('a', null), file('b', 'c1'), file('c', 'c2'), file('d', 'c1'), file('e', 'gone')],
+      [{ id: 'c1' }, { id: 'c2' }],
+    );
+    // A file of a comment not listed is still shown, with the ticket's.
+    expect(ticket.map((f) => f.id)).toEqual(['a', 'e']);
+    expect(byComment.get('c1')?.map((f) => f.id)).toEqual(['b', 'd']);
+    expect(byComment.get('c2')?.map((f) => f.id)).toEqual(['c']);
   });
 });
