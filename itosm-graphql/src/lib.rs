@@ -15,6 +15,7 @@ mod guard;
 mod subscriptions;
 mod tickets;
 mod types;
+mod user_types;
 mod users;
 
 use std::sync::Arc;

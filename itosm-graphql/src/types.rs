@@ -5,11 +5,13 @@ use chrono::{DateTime, Utc};
 use itosm_core::store::TicketSort;
 use itosm_core::{
     AuthSession, CommentView, HistoryEntry, Software, TicketFilterInput, TicketPage, TicketView,
-    User, UserFilterInput, UserPage,
+    User,
 };
 
 use crate::errors::to_graphql_error;
 use crate::services;
+
+pub use crate::user_types::{CreateUserGql, UserConnection, UserFilter};
 
 macro_rules! mirror_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
@@ -450,9 +452,9 @@ impl TicketEdge {
 #[derive(SimpleObject)]
 pub struct PageInfo {
     /// Whether more tickets follow.
-    has_next_page: bool,
+    pub(crate) has_next_page: bool,
     /// Cursor of the last edge.
-    end_cursor: Option<String>,
+    pub(crate) end_cursor: Option<String>,
 }
 
 /// A page of tickets, newest first.
@@ -548,79 +550,6 @@ impl From<TicketSortGql> for TicketSort {
             TicketSortGql::FirstResponseDue => TicketSort::FirstResponseDue,
         }
     }
-}
-
-/// Narrows a user list.
-#[derive(InputObject, Default)]
-pub struct UserFilter {
-    /// Only this role.
-    role: Option<Role>,
-    /// Only active (`true`) or deactivated (`false`) users.
-    active: Option<bool>,
-    /// Text in the username, display name or email (at most 100 characters).
-    search: Option<String>,
-}
-
-impl From<UserFilter> for UserFilterInput {
-    fn from(filter: UserFilter) -> Self {
-        UserFilterInput {
-            role: filter.role.map(Into::into),
-            active: filter.active,
-            search: filter.search,
-        }
-    }
-}
-
-/// An edge of a [`UserConnection`].
-pub struct UserEdge(String, User);
-
-#[Object]
-impl UserEdge {
-    /// Pass as `after` to get the users following this one.
-    async fn cursor(&self) -> &str {
-        &self.0
-    }
-    async fn node(&self) -> UserNode {
-        UserNode::new(self.1.clone())
-    }
-}
-
-/// A page of users, by id.
-pub struct UserConnection(pub UserPage);
-
-#[Object]
-impl UserConnection {
-    async fn edges(&self) -> Vec<UserEdge> {
-        self.0
-            .items
-            .iter()
-            .map(|(cursor, user)| UserEdge(cursor.clone(), user.clone()))
-            .collect()
-    }
-    async fn page_info(&self) -> PageInfo {
-        PageInfo {
-            has_next_page: self.0.has_next_page,
-            end_cursor: self.0.end_cursor().map(str::to_owned),
-        }
-    }
-}
-
-/// A user to create (admins only).
-#[derive(InputObject)]
-#[graphql(name = "CreateUserInput")]
-pub struct CreateUserGql {
-    /// 1-64 of letters, digits, `.`, `_`, `-`.
-    pub username: String,
-    /// The second login factor, 1-32 of letters, digits, `-`.
-    pub employee_id: String,
-    /// Name to show.
-    pub display_name: String,
-    /// For email notifications.
-    pub email: Option<String>,
-    /// E.164, for SMS notifications, e.g. `+919876543210`.
-    pub phone: Option<String>,
-    /// What the user may do.
-    pub role: Role,
 }
 
 /// A new ticket; the requester is always the caller.

@@ -288,7 +288,14 @@ where
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("config key `http.addr`: cannot listen on {addr}"))?;
-                tracing::info!(%addr, "itosm listening; portal at http://{addr}/");
+                let bound = listener.local_addr().unwrap_or(addr);
+                tracing::info!(addr = %bound, "itosm listening; portal at http://{bound}/");
+                if addr.port() == 0 {
+                    // Asked for any free port: say which, for whoever
+                    // started us (tests, supervisors) — no bind-release-
+                    // rebind race on their side.
+                    println!("itosm listening on http://{bound}");
+                }
                 crate::server::serve(listener, running.router(), server, draining).await;
             } else {
                 tracing::info!(roles = ?roles.0, "itosm running without HTTP");

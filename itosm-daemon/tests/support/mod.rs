@@ -135,7 +135,9 @@ impl App {
         extra_env: &[(&str, &str)],
         wait_ready: bool,
     ) -> App {
-        let port = free_port();
+        // A daemon waited for binds port 0 and says which port it got; one
+        // not waited for (it may never listen) gets a free port up front.
+        let port = if wait_ready { 0 } else { free_port() };
         let mut command = Command::new(program);
         command
             .args(args)
@@ -187,7 +189,7 @@ impl App {
                 }
             });
         }
-        let app = App {
+        let mut app = App {
             base: format!("http://127.0.0.1:{port}"),
             child,
             stdout,
@@ -198,6 +200,9 @@ impl App {
         };
         if !wait_ready {
             return app;
+        }
+        if port == 0 {
+            app.base = app.reported_base().await;
         }
         for _ in 0..300 {
             if let Ok(response) = app.http.get(format!("{}/readyz", app.base)).send().await
@@ -211,6 +216,35 @@ impl App {
             "itosm did not become ready on {}; its log:\n{}",
             app.base,
             app.log()
+        );
+    }
+
+    /// The address the daemon reported binding (`itosm listening on …` on
+    /// stdout, printed when asked for port 0).
+    async fn reported_base(&mut self) -> String {
+        for _ in 0..300 {
+            let said = self
+                .stdout
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(base) = said
+                .lines()
+                .find_map(|line| line.strip_prefix("itosm listening on "))
+            {
+                return base.trim().to_owned();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "itosm exited ({status}) before listening; its log:\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "itosm never said where it listens; its log:\n{}",
+            self.log()
         );
     }
 
