@@ -78,7 +78,7 @@ pub async fn run(
             match result {
                 Ok(()) => {
                     sent.push(row.id);
-                    metrics.events_published.inc();
+                    metrics.event_published();
                     tracing::debug!(ticket = %event.ticket.number, event_id = %event.event_id, "event published");
                 }
                 Err(error) => {

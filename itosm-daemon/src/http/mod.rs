@@ -7,6 +7,7 @@ mod error;
 mod graphiql;
 mod graphql;
 mod health;
+mod observe;
 pub mod oidc;
 mod rest;
 mod session;
@@ -15,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse};
@@ -155,10 +156,13 @@ pub fn router(running: &Running) -> Router {
     };
     let trust_forwarded_for = config.http.trust_forwarded_for;
     let itosm = Arc::clone(&running.itosm);
+    let metrics = Arc::clone(&running.metrics);
     app.layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(close_after_unread_body))
         .layer(axum::middleware::from_fn(
-            move |request: Request, next: Next| access_log(Arc::clone(&itosm), request, next),
+            move |request: Request, next: Next| {
+                observe::observe(Arc::clone(&itosm), Arc::clone(&metrics), request, next)
+            },
         ))
         .layer(axum::middleware::from_fn(
             move |request: Request, next: Next| client_address(trust_forwarded_for, request, next),
@@ -179,49 +183,6 @@ pub(crate) fn caller_name(caller: &Caller) -> CallerName {
         Caller::Refused(_) => "refused-token".to_owned(),
         Caller::Unavailable(_) => "unchecked".to_owned(),
     })
-}
-
-/// One line per request: method, route, status, latency, caller, address.
-async fn access_log(itosm: Arc<Itosm>, request: Request, next: Next) -> axum::response::Response {
-    let started = std::time::Instant::now();
-    let method = request.method().clone();
-    let route = request.extensions().get::<MatchedPath>().map_or_else(
-        || request.uri().path().to_owned(),
-        |p| p.as_str().to_owned(),
-    );
-    let address = request
-        .extensions()
-        .get::<ClientAddress>()
-        .map(|a| a.0.clone());
-    // Routes that do not resolve the caller themselves: name the token's
-    // subject if its signature is ours (no database round trip).
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().trim_start_matches("Bearer ").trim().to_owned());
-    let response = next.run(request).await;
-    let caller = match response.extensions().get::<CallerName>() {
-        Some(name) => name.0.clone(),
-        None => match bearer.as_deref().map(|t| itosm.token_subject(t)) {
-            Some(Some(id)) => format!("user#{}", id.0),
-            Some(None) => "refused-token".to_owned(),
-            None => "anonymous".to_owned(),
-        },
-    };
-    let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(
-        target: "itosm::access",
-        %method,
-        %route,
-        status,
-        latency_ms = %format!("{latency_ms:.1}"),
-        %caller,
-        address = %address.as_deref().unwrap_or("-"),
-        "request"
-    );
-    response
 }
 
 /// The browser-facing hardening every answer carries: no sniffing, no

@@ -43,7 +43,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::bounded::bounded;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, NotificationOutcome};
 use crate::sinks::{ConfiguredSink, RecipientSpec, notification_for};
 
 mod delivery_log;
@@ -282,6 +282,7 @@ impl Notifier {
             })
             .collect::<Vec<_>>();
         let asked = claims.len();
+        let asked_keys: Vec<DeliveryKey> = claims.iter().map(|c| c.key.clone()).collect();
         let mut won: HashMap<DeliveryKey, ClaimedDelivery> = inner
             .log
             .claim(claims, replay)
@@ -290,8 +291,10 @@ impl Notifier {
             .map(|w| (w.key.clone(), w))
             .collect();
         let count = won.len();
-        for _ in count..asked {
-            inner.metrics.notifications_deduplicated.inc();
+        for key in asked_keys.iter().filter(|key| !won.contains_key(key)) {
+            inner
+                .metrics
+                .notification(&key.sink, NotificationOutcome::Deduplicated);
         }
         if count < asked {
             tracing::debug!(
@@ -564,12 +567,19 @@ async fn attempt(
     let attempts = job.claimed.attempts.saturating_add(1);
     let record = match outcome {
         DeliveryOutcome::Delivered => {
-            inner.metrics.notifications_delivered.inc();
+            inner
+                .metrics
+                .notification(sink, NotificationOutcome::Delivered);
+            if let Ok(lag) = (Utc::now() - event.occurred_at).to_std() {
+                inner.metrics.event_lag(lag);
+            }
             tracing::debug!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, "delivered");
             record_of(&job, DeliveryStatus::Delivered, 1, None, None)
         }
         DeliveryOutcome::Retryable(error) => {
-            inner.metrics.notifications_failed.inc();
+            inner
+                .metrics
+                .notification(sink, NotificationOutcome::Failed);
             let delay = inner.settings.backoff(attempts);
             let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
             let exhausted = inner.settings.max_attempts > 0
@@ -578,6 +588,9 @@ async fn attempt(
                 tracing::error!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery kept failing past the retry horizon");
                 if !inner.dead_letter(&event, sink).await {
                     // Stopping before the DLQ took it: retry it next run.
+                    inner
+                        .metrics
+                        .notification(sink, NotificationOutcome::Retried);
                     record_of(
                         &job,
                         DeliveryStatus::Pending,
@@ -586,17 +599,28 @@ async fn attempt(
                         Some(Utc::now()),
                     )
                 } else {
+                    inner
+                        .metrics
+                        .notification(sink, NotificationOutcome::DeadLettered);
                     record_of(&job, DeliveryStatus::Failed, 1, Some(error), None)
                 }
             } else {
+                inner
+                    .metrics
+                    .notification(sink, NotificationOutcome::Retried);
                 tracing::warn!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, retry_in = ?delay, "delivery failed; will retry");
                 record_of(&job, DeliveryStatus::Pending, 1, Some(error), Some(next))
             }
         }
         DeliveryOutcome::Permanent(error) => {
-            inner.metrics.notifications_failed.inc();
+            inner
+                .metrics
+                .notification(sink, NotificationOutcome::Failed);
             tracing::error!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery refused for good");
             if inner.dead_letter(&event, sink).await {
+                inner
+                    .metrics
+                    .notification(sink, NotificationOutcome::DeadLettered);
                 record_of(&job, DeliveryStatus::Failed, 1, Some(error), None)
             } else {
                 record_of(
