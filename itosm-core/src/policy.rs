@@ -20,7 +20,7 @@ impl Actor {
         Actor {
             user: User {
                 id: crate::UserId(0),
-                username: "operator".to_owned(),
+                username: crate::Username::from_stored("operator".to_owned()),
                 employee_id: String::new(),
                 display_name: "Operator (command line)".to_owned(),
                 email: None,
@@ -182,7 +182,7 @@ mod tests {
         Actor {
             user: User {
                 id: UserId(id),
-                username: format!("user{id}"),
+                username: crate::Username::from_stored(format!("user{id}")),
                 employee_id: format!("EMP{id}"),
                 display_name: String::new(),
                 email: None,

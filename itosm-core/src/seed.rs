@@ -2,6 +2,7 @@
 //! `itosm seed` and by the embedded default, never by a migration.
 
 use crate::store::{Store, StoreError};
+use crate::{Email, Username};
 use crate::{NewUser, Role};
 
 /// The demo users: `(username, employee ID, display name, email, role)`.
@@ -37,15 +38,19 @@ pub const DEMO_SOFTWARE: &[(&str, &str)] = &[
     ("Leica Cyclone 3DR", "2024.1"),
 ];
 
+fn demo_data_invalid(error: crate::CoreError) -> StoreError {
+    StoreError::Internal(format!("demo data: {error}"))
+}
+
 /// Loads the demo data; running it twice changes nothing.
 pub async fn load_demo_data(store: &dyn Store) -> Result<(), StoreError> {
     for (username, employee_id, display_name, email, role) in DEMO_USERS {
         store
             .upsert_user(&NewUser {
-                username: (*username).to_owned(),
+                username: Username::parse(*username).map_err(demo_data_invalid)?,
                 employee_id: (*employee_id).to_owned(),
                 display_name: (*display_name).to_owned(),
-                email: Some((*email).to_owned()),
+                email: Some(Email::parse(*email).map_err(demo_data_invalid)?),
                 phone: None,
                 role: *role,
             })

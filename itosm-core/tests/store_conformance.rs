@@ -1059,11 +1059,11 @@ async fn users_are_created_listed_and_patched(s: Subject) {
     let (john, _, _) = seeded(&s).await;
     let admin = admin_of(&s).await;
     let new = NewUser {
-        username: "agent.kim".into(),
+        username: itosm_core::Username::parse("agent.kim").unwrap(),
         employee_id: "EMP777".into(),
         display_name: "Kim Agent".into(),
-        email: Some("kim@example.com".into()),
-        phone: Some("+15005550006".into()),
+        email: Some(itosm_core::Email::parse("kim@example.com").unwrap()),
+        phone: Some(itosm_core::Phone::parse("+15005550006").unwrap()),
         role: Role::Agent,
     };
     let kim = s.store.create_user(&new).await.unwrap();
@@ -1704,7 +1704,11 @@ async fn passwords_are_kept_as_hashes_and_end_sessions(s: Subject) {
             .is_none()
     );
     s.store
-        .update_profile(john.id, "Johnny Doe", Some("johnny@example.com"))
+        .update_profile(
+            john.id,
+            "Johnny Doe",
+            Some(&itosm_core::Email::parse("johnny@example.com").unwrap()),
+        )
         .await
         .unwrap();
     let profile = s.store.users_by_ids(&[john.id]).await.unwrap().remove(0);

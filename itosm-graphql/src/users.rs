@@ -61,18 +61,23 @@ impl UserMutation {
     /// Creates a user (admins only).
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserGql) -> Result<UserNode> {
         let (itosm, caller) = services(ctx)?;
+        let actor = caller.actor_opt()?;
+        // Who may create users is decided before the input is looked at.
+        itosm_core::policy::authorize(actor, itosm_core::policy::Action::ManageUsers)
+            .map_err(to_graphql_error)?;
+        let parsed = (|| {
+            Ok::<_, itosm_core::CoreError>(NewUser {
+                username: itosm_core::Username::parse(input.username)?,
+                employee_id: input.employee_id,
+                display_name: input.display_name,
+                email: itosm_core::Email::parse_optional(input.email)?,
+                phone: itosm_core::Phone::parse_optional(input.phone)?,
+                role: input.role.into(),
+            })
+        })()
+        .map_err(to_graphql_error)?;
         let user = itosm
-            .create_user(
-                caller.actor_opt()?,
-                NewUser {
-                    username: input.username,
-                    employee_id: input.employee_id,
-                    display_name: input.display_name,
-                    email: input.email,
-                    phone: input.phone,
-                    role: input.role.into(),
-                },
-            )
+            .create_user(actor, parsed)
             .await
             .map_err(to_graphql_error)?;
         Ok(UserNode::new(user))

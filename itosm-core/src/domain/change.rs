@@ -211,7 +211,7 @@ impl NewComment {
         );
         event.comment = Some(crate::event::CommentSnapshot {
             id: id.0,
-            author: self.author.username.clone(),
+            author: self.author.username.to_string(),
             author_name: self.author.display_name.clone(),
             body: self.body.clone(),
             internal: self.internal,

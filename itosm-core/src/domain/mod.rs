@@ -3,10 +3,12 @@
 
 mod attachment;
 pub mod change;
+mod names;
 mod ticket;
 mod user;
 
 pub use attachment::*;
+pub use names::{Email, Phone, Username};
 pub use ticket::*;
 pub use user::*;
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::names::{Email, Phone, Username};
+
 use super::wire_enum;
 use crate::CoreError;
 
@@ -34,15 +36,15 @@ pub struct User {
     /// Database id.
     pub id: UserId,
     /// Login name, e.g. `john.doe`.
-    pub username: String,
+    pub username: Username,
     /// Employee ID, the second login factor of the seed, e.g. `EMP123`.
     pub employee_id: String,
     /// Name to show.
     pub display_name: String,
     /// Email address for notifications.
-    pub email: Option<String>,
+    pub email: Option<Email>,
     /// E.164 phone number for SMS.
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
     /// What the user may do.
     pub role: Role,
     /// A deactivated user cannot log in and his tokens stop working.
@@ -63,15 +65,15 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
     /// See [`User::username`].
-    pub username: String,
+    pub username: Username,
     /// See [`User::employee_id`].
     pub employee_id: String,
     /// See [`User::display_name`].
     pub display_name: String,
     /// See [`User::email`].
-    pub email: Option<String>,
+    pub email: Option<Email>,
     /// See [`User::phone`].
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
     /// See [`User::role`].
     pub role: Role,
 }
@@ -118,11 +120,10 @@ pub const MAX_DISPLAY_NAME_CHARS: usize = 128;
 /// Longest accepted email address.
 pub const MAX_EMAIL_CHARS: usize = 254;
 
-/// Checks every field of a user to create: username, employee ID, a
-/// display name of 1–128 printable characters, an optional plain email
-/// address and an optional E.164 phone number.
+/// Checks the fields of a user to create that their types do not: the
+/// employee ID and a display name of 1–128 printable characters (the
+/// username, email and phone are checked when they are parsed).
 pub fn validate_new_user(user: &NewUser) -> Result<(), CoreError> {
-    validate_username(&user.username)?;
     validate_employee_id(&user.employee_id)?;
     let name = user.display_name.trim();
     if name.is_empty()
@@ -133,12 +134,6 @@ pub fn validate_new_user(user: &NewUser) -> Result<(), CoreError> {
             "displayName",
             "must be 1-128 characters, without control characters",
         ));
-    }
-    if let Some(email) = &user.email {
-        validate_email(email)?;
-    }
-    if let Some(phone) = &user.phone {
-        validate_e164(phone)?;
     }
     Ok(())
 }
@@ -296,26 +291,37 @@ mod tests {
 
     #[test]
     fn new_users_are_checked_field_by_field() {
+        fn parsed<T>(r: Result<T, CoreError>) -> T {
+            r.unwrap_or_else(|e| panic!("{e}"))
+        }
         let good = NewUser {
-            username: "jane.doe".into(),
+            username: parsed(Username::parse("jane.doe")),
             employee_id: "EMP9".into(),
             display_name: "Jane Doe".into(),
-            email: Some("jane@example.com".into()),
-            phone: Some("+919876543210".into()),
+            email: Some(parsed(Email::parse("jane@example.com"))),
+            phone: Some(parsed(Phone::parse("+919876543210"))),
             role: Role::Agent,
         };
         assert!(validate_new_user(&good).is_ok());
-        let field = |user: NewUser| match validate_new_user(&user) {
+        let field = |outcome: Result<(), CoreError>| match outcome {
             Err(CoreError::BadUserInput { field, .. }) => field,
             other => panic!("expected a bad input, got {other:?}"),
         };
         assert_eq!(
-            field(NewUser {
+            field(validate_new_user(&NewUser {
                 display_name: "  ".into(),
                 ..good.clone()
-            }),
+            })),
             "displayName"
         );
+        assert_eq!(
+            field(validate_new_user(&NewUser {
+                employee_id: "EMP 9".into(),
+                ..good.clone()
+            })),
+            "employeeId"
+        );
+        // The rest cannot even be built wrong.
         for email in [
             "jane",
             "jane@",
@@ -324,29 +330,10 @@ mod tests {
             "ja ne@example.com",
             "a@b@c.com",
         ] {
-            assert_eq!(
-                field(NewUser {
-                    email: Some(email.into()),
-                    ..good.clone()
-                }),
-                "email",
-                "{email}"
-            );
+            assert_eq!(field(Email::parse(email).map(|_| ())), "email", "{email}");
         }
-        assert_eq!(
-            field(NewUser {
-                phone: Some("12345".into()),
-                ..good.clone()
-            }),
-            "phone"
-        );
-        assert_eq!(
-            field(NewUser {
-                username: "x y".into(),
-                ..good.clone()
-            }),
-            "username"
-        );
+        assert_eq!(field(Phone::parse("12345").map(|_| ())), "phone");
+        assert_eq!(field(Username::parse("x y").map(|_| ())), "username");
     }
 
     #[test]

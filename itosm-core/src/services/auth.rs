@@ -247,8 +247,9 @@ impl Itosm {
                 "single sign-on is turned off here".to_owned(),
             ));
         }
-        validate_username(&identity.username)?;
-        let email = identity.email.filter(|e| crate::validate_email(e).is_ok());
+        let username = crate::Username::parse(identity.username)?;
+        // A provider's malformed address is dropped, not trusted.
+        let email = identity.email.and_then(|e| crate::Email::parse(e).ok());
         let display_name: String = identity
             .display_name
             .trim()
@@ -257,16 +258,16 @@ impl Itosm {
             .take(crate::MAX_DISPLAY_NAME_CHARS)
             .collect();
         let display_name = if display_name.is_empty() {
-            identity.username.clone()
+            username.to_string()
         } else {
             display_name
         };
-        let user = match self.store.find_user_by_username(&identity.username).await? {
+        let user = match self.store.find_user_by_username(&username).await? {
             None => {
                 let created = self
                     .store
                     .create_user(&NewUser {
-                        username: identity.username.clone(),
+                        username: username.clone(),
                         // No employee-ID login for them: it takes a non-empty ID.
                         employee_id: String::new(),
                         display_name,
@@ -289,7 +290,7 @@ impl Itosm {
                     existing.display_name != display_name || existing.email != email;
                 if profile_changed {
                     self.store
-                        .update_profile(existing.id, &display_name, email.as_deref())
+                        .update_profile(existing.id, &display_name, email.as_ref())
                         .await?;
                 }
                 match role {

@@ -93,14 +93,6 @@ impl Itosm {
     /// (`itosm user add`), which no network surface reaches.
     pub async fn bootstrap_user(&self, mut user: NewUser) -> Result<User, CoreError> {
         user.display_name = user.display_name.trim().to_owned();
-        user.email = user
-            .email
-            .map(|e| e.trim().to_owned())
-            .filter(|e| !e.is_empty());
-        user.phone = user
-            .phone
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty());
         validate_new_user(&user)?;
         // Every store names the clash itself: "username … is taken".
         Ok(self.store.create_user(&user).await?)

@@ -369,7 +369,7 @@ pub trait UserStore: Send + Sync {
         &self,
         id: UserId,
         display_name: &str,
-        email: Option<&str>,
+        email: Option<&crate::Email>,
     ) -> Result<(), StoreError>;
     /// A user's password hash (PHC string), if he has a password.
     async fn password_hash(&self, id: UserId) -> Result<Option<String>, StoreError>;

@@ -129,11 +129,11 @@ pub async fn user_command(itosm: &Itosm, action: UserAction) -> anyhow::Result<(
                 .create_user(
                     operator,
                     NewUser {
-                        username,
+                        username: itosm_core::Username::parse(username)?,
                         employee_id,
                         display_name: name,
-                        email,
-                        phone,
+                        email: itosm_core::Email::parse_optional(email)?,
+                        phone: itosm_core::Phone::parse_optional(phone)?,
                         role: parse_role(&role)?,
                     },
                 )

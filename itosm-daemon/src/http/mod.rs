@@ -178,7 +178,7 @@ pub struct CallerName(pub String);
 /// The access log's name for `caller`.
 pub(crate) fn caller_name(caller: &Caller) -> CallerName {
     CallerName(match caller {
-        Caller::Authenticated { actor, .. } => actor.user.username.clone(),
+        Caller::Authenticated { actor, .. } => actor.user.username.to_string(),
         Caller::Anonymous => "anonymous".to_owned(),
         Caller::Refused(_) => "refused-token".to_owned(),
         Caller::Unavailable(_) => "unchecked".to_owned(),

@@ -105,7 +105,7 @@ impl RecipientSpec {
                 .active_users_with_roles(&[Role::Admin])
                 .await?
                 .into_iter()
-                .filter_map(|admin| admin.email.map(Recipient::Email))
+                .filter_map(|admin| admin.email.map(|e| Recipient::Email(e.into_string())))
                 .collect(),
         };
         if !matches!(self, RecipientSpec::Fixed(_)) {

@@ -193,12 +193,12 @@ impl UserStore for MemoryStore {
         &self,
         id: UserId,
         display_name: &str,
-        email: Option<&str>,
+        email: Option<&crate::Email>,
     ) -> Result<(), StoreError> {
         self.with(|s| {
             if let Some(user) = s.users.iter_mut().find(|u| u.id == id) {
                 user.display_name = display_name.to_owned();
-                user.email = email.map(str::to_owned);
+                user.email = email.cloned();
             }
         });
         Ok(())

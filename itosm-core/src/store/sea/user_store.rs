@@ -8,11 +8,11 @@ pub(super) fn user_from(row: users::Model) -> Result<User, StoreError> {
     let role = if row.is_admin { Role::Admin } else { role };
     Ok(User {
         id: UserId(row.id),
-        username: row.username,
+        username: crate::Username::from_stored(row.username),
         employee_id: row.employee_id,
         display_name: row.display_name,
-        email: row.email,
-        phone: row.phone,
+        email: row.email.map(crate::Email::from_stored),
+        phone: row.phone.map(crate::Phone::from_stored),
         role,
         active: row.active,
         token_generation: row.token_generation,
@@ -26,13 +26,13 @@ pub(super) fn user_from(row: users::Model) -> Result<User, StoreError> {
 pub(super) fn user_row(user: &NewUser) -> users::ActiveModel {
     users::ActiveModel {
         id: NotSet,
-        username: Set(user.username.clone()),
+        username: Set(user.username.to_string()),
         employee_id: Set(user.employee_id.clone()),
         is_admin: Set(user.role == Role::Admin),
         role: Set(user.role.as_str().to_owned()),
         display_name: Set(user.display_name.clone()),
-        email: Set(user.email.clone()),
-        phone: Set(user.phone.clone()),
+        email: Set(user.email.as_ref().map(ToString::to_string)),
+        phone: Set(user.phone.as_ref().map(ToString::to_string)),
         active: Set(true),
         created_at: Set(Utc::now()),
         token_generation: Set(0),
@@ -195,13 +195,16 @@ impl UserStore for SeaStore {
         &self,
         id: UserId,
         display_name: &str,
-        email: Option<&str>,
+        email: Option<&crate::Email>,
     ) -> Result<(), StoreError> {
         let _guard = self.write_guard().await;
         users::Entity::update_many()
             .filter(users::Column::Id.eq(id.0))
             .col_expr(users::Column::DisplayName, Expr::value(display_name))
-            .col_expr(users::Column::Email, Expr::value(email.map(str::to_owned)))
+            .col_expr(
+                users::Column::Email,
+                Expr::value(email.map(ToString::to_string)),
+            )
             .exec(&self.db)
             .await
             .map_err(classify)?;

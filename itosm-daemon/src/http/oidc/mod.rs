@@ -633,7 +633,7 @@ async fn callback(
     }
     response
         .extensions_mut()
-        .insert(super::CallerName(session.user.username));
+        .insert(super::CallerName(session.user.username.to_string()));
     response
 }
 
