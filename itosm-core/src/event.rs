@@ -160,7 +160,7 @@ impl TicketSnapshot {
         assignee: Option<&User>,
     ) -> Self {
         TicketSnapshot {
-            number: ticket.number.clone(),
+            number: ticket.number.to_string(),
             requester: requester.username.to_string(),
             requester_name: requester.display_name.clone(),
             requester_email: requester.email.as_ref().map(ToString::to_string),

@@ -200,7 +200,7 @@ mod tests {
         Ticket {
             id: TicketId(1),
             subject: String::new(),
-            number: "INC-2026-0001".into(),
+            number: crate::TicketNumber::from_stored("INC-2026-0001".into()),
             requester: UserId(requester),
             request_type: RequestType::Other,
             software: None,

@@ -885,7 +885,7 @@ async fn listing_filters_by_priority_assignee_breach_and_plain_text(s: Subject) 
     let (_, admin, tickets) = varied_tickets(&s).await;
     let now = at(2026) + Duration::hours(30);
     let numbers = |found: &[itosm_core::Ticket]| {
-        let mut n: Vec<String> = found.iter().map(|t| t.number.clone()).collect();
+        let mut n: Vec<String> = found.iter().map(|t| t.number.to_string()).collect();
         n.sort();
         n
     };

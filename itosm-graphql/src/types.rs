@@ -335,7 +335,7 @@ impl TicketNode {
             .into_iter()
             .map(|attachment| crate::AttachmentNode {
                 attachment,
-                ticket_number: self.0.ticket.number.clone(),
+                ticket_number: self.0.ticket.number.to_string(),
             })
             .collect())
     }

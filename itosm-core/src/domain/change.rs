@@ -225,7 +225,8 @@ impl NewComment {
 pub fn new_ticket_parts(id: TicketId, number: String, new: &NewTicket) -> (Ticket, EventEnvelope) {
     let ticket = Ticket {
         id,
-        number,
+        // Rendered from the configured format: the store's own number.
+        number: crate::TicketNumber::from_stored(number),
         requester: new.requester.id,
         request_type: new.request_type,
         software: new.software.as_ref().map(|s| s.id),

@@ -8,7 +8,7 @@ mod ticket;
 mod user;
 
 pub use attachment::*;
-pub use names::{Email, Phone, Username};
+pub use names::{Email, MAX_NUMBER_CHARS, Phone, TicketNumber, Username, validate_ticket_number};
 pub use ticket::*;
 pub use user::*;
 

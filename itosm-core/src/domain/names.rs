@@ -1,4 +1,5 @@
-//! Validated text: usernames, email addresses and E.164 phone numbers. A
+//! Validated text: ticket numbers, usernames, email addresses and E.164
+//! phone numbers. A
 //! value of these types has passed its check — there is no way to build an
 //! invalid one but [`Username::from_stored`]-style constructors the stores
 //! use for rows that were checked on their way in.
@@ -9,6 +10,24 @@ use serde::{Deserialize, Serialize};
 
 use super::user::{validate_e164, validate_email, validate_username};
 use crate::CoreError;
+
+/// Longest ticket number accepted.
+pub const MAX_NUMBER_CHARS: usize = 64;
+
+/// Checks a ticket number's shape: 1–64 characters, none of them control
+/// characters (PostgreSQL refuses a NUL byte in text).
+pub fn validate_ticket_number(value: &str) -> Result<(), CoreError> {
+    if value.is_empty()
+        || value.chars().count() > MAX_NUMBER_CHARS
+        || value.chars().any(char::is_control)
+    {
+        return Err(CoreError::bad_input(
+            "number",
+            format!("at most {MAX_NUMBER_CHARS} characters, without control characters"),
+        ));
+    }
+    Ok(())
+}
 
 macro_rules! validated_text {
     ($(#[$meta:meta])* $name:ident, $check:path) => {
@@ -105,8 +124,27 @@ macro_rules! validated_text {
                 &self.0 == other
             }
         }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                self == &other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
     };
 }
+
+validated_text!(
+    /// A ticket number as people quote it, e.g. `INC-2026-0001` (its
+    /// format is configurable; the shape is checked here).
+    TicketNumber,
+    validate_ticket_number
+);
 
 validated_text!(
     /// A login name: 1–64 of `A-Z a-z 0-9 . _ -`, e.g. `john.doe`.

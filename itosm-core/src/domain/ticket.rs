@@ -221,7 +221,7 @@ pub struct Ticket {
     /// Database id.
     pub id: TicketId,
     /// The number people quote, e.g. `INC-2026-0001`.
-    pub number: String,
+    pub number: super::TicketNumber,
     /// Who asked.
     pub requester: UserId,
     /// What kind of request.
@@ -433,7 +433,7 @@ mod tests {
         Ticket {
             id: TicketId(1),
             subject: String::new(),
-            number: "INC-2026-0001".into(),
+            number: crate::TicketNumber::from_stored("INC-2026-0001".into()),
             requester: UserId(1),
             request_type: RequestType::Other,
             software: None,

@@ -2,8 +2,7 @@
 
 use super::*;
 
-/// Longest ticket number accepted as input.
-pub const MAX_NUMBER_CHARS: usize = 64;
+pub use crate::MAX_NUMBER_CHARS;
 /// Longest search text accepted as input.
 pub const MAX_SEARCH_CHARS: usize = 100;
 

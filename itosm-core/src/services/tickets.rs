@@ -196,10 +196,7 @@ impl Itosm {
     ) -> Result<TicketView, CoreError> {
         // Authenticate before looking anything up.
         policy::authorize(actor, Action::ViewCatalog)?;
-        if number.is_empty()
-            || number.chars().count() > MAX_NUMBER_CHARS
-            || number.chars().any(char::is_control)
-        {
+        let Ok(number) = crate::TicketNumber::parse(number) else {
             // No store sees it: PostgreSQL refuses a NUL byte in text.
             let shown: String = number
                 .chars()
@@ -207,12 +204,12 @@ impl Itosm {
                 .take(MAX_NUMBER_CHARS)
                 .collect();
             return Err(policy::ticket_not_found(&shown));
-        }
+        };
         let ticket = self
             .store
-            .get_ticket(number)
+            .get_ticket(&number)
             .await?
-            .ok_or_else(|| policy::ticket_not_found(number))?;
+            .ok_or_else(|| policy::ticket_not_found(&number))?;
         policy::authorize(actor, Action::ViewTicket(&ticket))?;
         let mut views = self.views(vec![ticket]).await?;
         views
@@ -250,7 +247,8 @@ impl Itosm {
             (_, Some(Cursor::Offset(offset))) => (None, offset),
         };
         if let Some(number) = &filter.number
-            && (number.chars().count() > MAX_NUMBER_CHARS || number.chars().any(char::is_control))
+            && !number.is_empty()
+            && crate::validate_ticket_number(number).is_err()
         {
             return Err(CoreError::bad_input(
                 "filter.number",

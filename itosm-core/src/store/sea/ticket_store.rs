@@ -10,7 +10,7 @@ pub(super) fn ticket_from(row: tickets::Model) -> Result<Ticket, StoreError> {
         status: parse_status(&row.status)?,
         priority: Priority::parse(&row.priority)
             .ok_or_else(|| corrupt("priority", &row.priority))?,
-        number: row.ticket_id,
+        number: crate::TicketNumber::from_stored(row.ticket_id),
         requester: UserId(row.user_id),
         software: row.software_id.map(SoftwareId),
         // Rows written by the seed's SQL (or an older release) have none.
