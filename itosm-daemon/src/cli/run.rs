@@ -122,7 +122,7 @@ fn init_tracing(config: &Config) {
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, never in log files.
         .with_ansi(std::io::stderr().is_terminal());
-    if config.log.format == "json" {
+    if config.log.format == crate::config::LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();

@@ -102,10 +102,11 @@ pub struct ShutdownConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
-    /// Listen address.
-    pub addr: String,
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
+    /// Listen address, e.g. `127.0.0.1:8080` (port 0: any free port, said
+    /// on stdout).
+    pub addr: SocketAddr,
+    /// Largest request body accepted, e.g. `64KiB` (1KiB..16MiB).
+    pub max_body_bytes: ConfigBytes,
     /// Longest a request may take, e.g. `30s`.
     pub request_timeout: ConfigDuration,
     /// Take the client address from the last `X-Forwarded-For` entry (the
@@ -174,7 +175,7 @@ pub struct TicketsConfig {
     /// Longest comment or status note, in characters.
     pub max_comment_chars: usize,
     /// Priority of a new ticket: `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`.
-    pub default_priority: String,
+    pub default_priority: itosm_core::Priority,
     /// New tickets one user may open per minute (0: no limit).
     pub max_created_per_minute: u32,
     /// Comments one user may write per minute (0: no limit).
@@ -326,12 +327,22 @@ pub struct PortalConfig {
     pub dir: PathBuf,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 /// `[log]`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     /// `text` or `json`.
-    pub format: String,
+    pub format: LogFormat,
     /// A tracing filter, e.g. `info` or `itosm=debug,info`.
     pub level: String,
 }
@@ -341,8 +352,8 @@ impl Default for Config {
         Config {
             demo_data: true,
             http: HttpConfig {
-                addr: "127.0.0.1:8080".to_owned(),
-                max_body_bytes: 64 * 1024,
+                addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                max_body_bytes: ConfigBytes::bytes(64 * 1024),
                 request_timeout: ConfigDuration::secs(30),
                 trust_forwarded_for: false,
                 header_read_timeout: ConfigDuration::secs(10),
@@ -380,7 +391,7 @@ impl Default for Config {
                 number_format: itosm_core::number::DEFAULT_FORMAT.to_owned(),
                 max_description_chars: 4000,
                 max_comment_chars: 4000,
-                default_priority: "MEDIUM".to_owned(),
+                default_priority: itosm_core::Priority::Medium,
                 max_created_per_minute: 10,
                 max_comments_per_minute: 30,
             },
@@ -421,7 +432,7 @@ impl Default for Config {
                 dir: PathBuf::from("frontend/dist"),
             },
             log: LogConfig {
-                format: "text".to_owned(),
+                format: LogFormat::Text,
                 level: "info".to_owned(),
             },
             shutdown: ShutdownConfig {
@@ -505,7 +516,7 @@ impl Config {
 
     /// `tickets.default_priority`, parsed.
     pub fn default_priority(&self) -> Result<itosm_core::Priority, ConfigError> {
-        itosm_core::Priority::parse(&self.tickets.default_priority).ok_or_else(|| {
+        itosm_core::Priority::parse(self.tickets.default_priority.as_str()).ok_or_else(|| {
             ConfigError::invalid(
                 "tickets.default_priority",
                 "must be LOW, MEDIUM, HIGH or CRITICAL",
@@ -604,12 +615,7 @@ impl Config {
 
     /// The listen address.
     pub fn http_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.http.addr.parse().map_err(|_| {
-            ConfigError::invalid(
-                "http.addr",
-                format!("{:?} is not an address like 127.0.0.1:8080", self.http.addr),
-            )
-        })
+        Ok(self.http.addr)
     }
 
     /// The built-in transport kind; an error naming `transport.kind` for

@@ -11,7 +11,7 @@ fn with(toml: &str) -> Result<Config, ConfigError> {
 #[test]
 fn defaults_are_the_embedded_default() {
     let config = with("").expect("defaults are valid");
-    assert_eq!(config.http.addr, "127.0.0.1:8080");
+    assert_eq!(config.http.addr.to_string(), "127.0.0.1:8080");
     assert!(config.is_embedded_database());
     assert_eq!(config.transport_kind().ok(), Some(TransportKind::InProcess));
     assert!(config.demo_data);

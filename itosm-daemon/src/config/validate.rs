@@ -22,7 +22,7 @@ impl Config {
     pub fn validate_with(&self, daemon: &Daemon) -> Result<(), ConfigError> {
         self.http_addr()?;
         self.attachments.validate()?;
-        if !(1024..=16 * 1024 * 1024).contains(&self.http.max_body_bytes) {
+        if !(1024..=16 * 1024 * 1024).contains(&self.http.max_body_bytes.get()) {
             return Err(ConfigError::invalid(
                 "http.max_body_bytes",
                 "must be between 1024 and 16777216",
@@ -118,9 +118,6 @@ impl Config {
                     self.log.level
                 ),
             ));
-        }
-        if !matches!(self.log.format.as_str(), "text" | "json") {
-            return Err(ConfigError::invalid("log.format", "must be text or json"));
         }
         if self.auth.token_secret.is_none()
             && self.auth.token_secret_file.is_none()
@@ -346,12 +343,6 @@ impl Config {
                     "must be 1-64 characters and unique",
                 ));
             }
-        }
-        if !matches!(self.log.format.as_str(), "text" | "json") {
-            return Err(ConfigError::invalid(
-                "log.format",
-                "must be `text` or `json`",
-            ));
         }
         Ok(())
     }

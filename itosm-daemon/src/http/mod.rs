@@ -104,6 +104,8 @@ pub struct AppState {
 /// The whole router.
 pub fn router(running: &Running) -> Router {
     let config = &running.config;
+    // Validated at load to 1KiB..16MiB.
+    let body_limit = usize::try_from(config.http.max_body_bytes.get()).unwrap_or(usize::MAX);
     let gate = Gate::new(
         running.schema.clone(),
         Arc::clone(&running.itosm),
@@ -120,7 +122,7 @@ pub fn router(running: &Running) -> Router {
         uploads: Arc::new(CallerBudgets::default()),
         limits: EdgeLimits {
             max_connections_per_user: config.graphql.max_connections_per_user,
-            max_message_bytes: config.http.max_body_bytes,
+            max_message_bytes: body_limit,
         },
         store: running.store.clone(),
         metrics: Arc::clone(&running.metrics),
@@ -139,8 +141,8 @@ pub fn router(running: &Running) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             config.http.request_timeout.get(),
         ))
-        .layer(DefaultBodyLimit::max(config.http.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
         // Attachments carry their own, larger body bound and timeout.
         .merge(attachments::router(
             config.attachments.max_bytes.get(),
