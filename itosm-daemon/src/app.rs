@@ -252,7 +252,7 @@ pub fn notifier_settings(config: &Config) -> NotifierSettings {
 /// The broker settings from config.
 pub fn amqp_settings(config: &Config) -> AmqpSettings {
     AmqpSettings {
-        url: config.transport.amqp_url.clone(),
+        url: config.transport.amqp_url.to_string(),
         exchange: config.transport.exchange.clone(),
         queue: config.transport.queue.clone(),
         prefetch: config.transport.prefetch,

@@ -11,6 +11,7 @@ mod auth;
 mod duration;
 mod env;
 mod size;
+mod url;
 mod validate;
 
 pub use attachments::{AttachmentsConfig, BlobStoreKind, S3Config};
@@ -18,6 +19,7 @@ pub use auth::{AuthConfig, AuthMethod, OidcConfig, read_secret_file};
 pub use duration::ConfigDuration;
 pub use env::{environment_warnings, redact_url};
 pub use size::ConfigBytes;
+pub use url::ConfigUrl;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -126,7 +128,7 @@ pub struct HttpConfig {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://itosm.db?mode=rwc` or `postgres://user@host/db`.
-    pub url: String,
+    pub url: ConfigUrl,
     /// Connection pool size (0: the backend's default).
     pub max_connections: u32,
     /// Run migrations at start.
@@ -143,7 +145,7 @@ pub struct TransportConfig {
     /// `in-process`, `rabbitmq`, or a kind the daemon registers.
     pub kind: String,
     /// Broker URL for `rabbitmq`.
-    pub amqp_url: String,
+    pub amqp_url: ConfigUrl,
     /// The durable topic exchange events are published to.
     pub exchange: String,
     /// The notifier's durable queue (its DLQ is `<queue>.dlq`).
@@ -360,14 +362,14 @@ impl Default for Config {
                 idle_timeout: ConfigDuration::secs(60),
             },
             database: DatabaseConfig {
-                url: "sqlite://itosm.db?mode=rwc".to_owned(),
+                url: ConfigUrl::builtin("sqlite://itosm.db?mode=rwc"),
                 max_connections: 0,
                 migrate_on_start: true,
                 acquire_timeout: ConfigDuration::secs(1),
             },
             transport: TransportConfig {
                 kind: "in-process".to_owned(),
-                amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned(),
+                amqp_url: ConfigUrl::builtin("amqp://guest:guest@127.0.0.1:5672/%2f"),
                 exchange: "ticket_exchange".to_owned(),
                 queue: "notification_queue".to_owned(),
                 prefetch: 200,
