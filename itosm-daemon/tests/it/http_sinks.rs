@@ -1,13 +1,10 @@
 //! The webhook and SMS sinks against a real local HTTP server: request
 //! shape, authentication and signature; 5xx retried, 4xx not.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::App;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -17,7 +14,6 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use support::App;
 
 /// One request the test server received.
 #[derive(Clone, Debug)]
@@ -269,8 +265,8 @@ fn decode(value: &str) -> String {
 /// it is back, with no operator: retried with backoff from the delivery log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_down_for_a_while_gets_every_event_in_process() {
+    use crate::support::receiver::{Receiver, webhook_sink};
     use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
-    use support::receiver::{Receiver, webhook_sink};
     let receiver = Receiver::start(&[200]).await;
     let (proxy, url) = ChaosProxy::for_url(&receiver.url).await;
     proxy.set(ProxyMode::Down);

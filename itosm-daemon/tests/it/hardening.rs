@@ -5,16 +5,12 @@
 //! the operations an operator needs (backup, one daemon per file, honest
 //! commands, usable logs).
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
+use crate::support::{App, Backend, error_code as code, itosm};
 use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
 use serde_json::{Value, json};
-use support::{App, Backend, error_code as code, itosm};
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef-test-secret";
 

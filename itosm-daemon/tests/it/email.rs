@@ -2,17 +2,14 @@
 //! on loopback: From/To/Subject and both bodies; a refusal is retried;
 //! the `requester` recipient is each ticket's own requester, never another.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::support;
+use crate::support::{App, free_port};
 use serde_json::{Value, json};
-use support::{App, free_port};
 
 /// A running aiosmtpd, killed on drop.
 struct SmtpServer {
@@ -25,7 +22,7 @@ impl SmtpServer {
     fn start(refuse: u32) -> SmtpServer {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/smtp_server.py");
         let mut child = Command::new("python3")
             .arg(script)
             .args(["--port", &port.to_string(), "--dir"])
@@ -358,8 +355,8 @@ async fn the_assignee_is_emailed_when_a_ticket_is_assigned_to_him() {
 /// events still arrive; once SMTP answers again, the emails follow.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_smtp_server_does_not_hold_up_webhooks() {
+    use crate::support::receiver::{Receiver, webhook_sink};
     use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
-    use support::receiver::{Receiver, webhook_sink};
     let smtp = SmtpServer::start(0);
     let proxy = ChaosProxy::start(([127, 0, 0, 1], smtp.port).into()).await;
     proxy.set(ProxyMode::Blackhole);
