@@ -10,7 +10,7 @@
 //! operation both carry (the subscription path enforces exactly what HTTP
 //! does), and subscriptions are checked by receiving (or not) a real event.
 //!
-//! Run `cargo test -p itosm-daemon --test authorization_matrix -- --nocapture`
+//! Run `cargo test -p itosm-daemon --test it authorization_matrix -- --nocapture`
 //! to see the table.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
