@@ -114,7 +114,11 @@ async fn the_webhook_is_signed_carries_the_event_id_and_retries_5xx() {
     .await;
     let number = create(&app, "Install AutoCAD").await;
     let received = server.wait_for(2).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once the delivery log has settled (DELIVERED), nothing more is sent.
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let log = app
+        .settled_notifications(&admin, &number, "sink recipient status attempts eventId")
+        .await;
     assert_eq!(
         server.received.lock().unwrap().len(),
         2,
@@ -149,10 +153,6 @@ async fn the_webhook_is_signed_carries_the_event_id_and_retries_5xx() {
     );
 
     // The delivery log says what the server saw: one delivery, two attempts.
-    let admin = app.login("admin.user", "ADMIN01").await;
-    let log = app
-        .settled_notifications(&admin, &number, "sink recipient status attempts eventId")
-        .await;
     let rows = log["data"]["ticket"]["notifications"]
         .as_array()
         .cloned()
@@ -174,9 +174,17 @@ async fn a_4xx_from_the_webhook_is_permanent() {
         server.base
     ))
     .await;
-    create(&app, "Install Revit").await;
+    let number = create(&app, "Install Revit").await;
     server.wait_for(1).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Settled (FAILED, not PENDING): no retry is coming.
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let log = app
+        .settled_notifications(&admin, &number, "status attempts")
+        .await;
+    assert_eq!(
+        log["data"]["ticket"]["notifications"][0]["status"], "FAILED",
+        "{log}"
+    );
     assert_eq!(
         server.received.lock().unwrap().len(),
         1,
