@@ -223,7 +223,10 @@ async fn routing_sends_each_event_type_to_exactly_its_recipients() {
     let app = daemon_with(&sinks).await;
     let number = create(&app, ("john.doe", "EMP123"), "Routing check").await;
     let messages = smtp.wait_for(2).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Every delivery of an event is claimed before any is sent: once the
+    // log has settled, whatever was going to be sent has been.
+    let admin = app.login("admin.user", "ADMIN01").await;
+    app.settled_notifications(&admin, &number, "status").await;
     let messages_now = smtp.wait_for(0).await;
     let mut recipients: Vec<String> = messages_now
         .iter()
@@ -278,9 +281,11 @@ async fn internal_notes_never_reach_the_requesters_inbox() {
     }
     // The public comment to John (once: both specs resolve to his address,
     // deduplicated per recipient), and both comments to the admin.
-    let messages = smtp.wait_for(3).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let messages = smtp.wait_for(messages.len()).await;
+    smtp.wait_for(3).await;
+    // Both comments' deliveries exist by now (each event's are claimed
+    // before any is sent); once they have settled, nothing more is coming.
+    app.settled_notifications(&admin, &number, "status").await;
+    let messages = smtp.wait_for(0).await;
     let to = |address: &str| -> Vec<&String> {
         messages
             .iter()
