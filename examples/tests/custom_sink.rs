@@ -5,7 +5,9 @@
 //! first (with `--test custom_sink` alone, add `--example custom_sink`).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-#[path = "../../itosm-daemon/tests/support/mod.rs"]
+// The daemon's test support, shared by path; this test uses only part of it.
+#[path = "../../itosm-daemon/tests/it/support/mod.rs"]
+#[allow(dead_code)]
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -3,16 +3,13 @@
 //! policy and always as downloads, and nothing left behind by a failed
 //! create — on the filesystem (SQLite and PostgreSQL) and in a real
 //! S3-compatible server (moto).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::support::{App, Backend, error_code, free_port};
 use serde_json::{Value, json};
-use support::{App, Backend, error_code, free_port};
 
 const PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R',

@@ -10,18 +10,15 @@
 //! operation both carry (the subscription path enforces exactly what HTTP
 //! does), and subscriptions are checked by receiving (or not) a real event.
 //!
-//! Run `cargo test -p itosm-daemon --test authorization_matrix -- --nocapture`
+//! Run `cargo test -p itosm-daemon --test it authorization_matrix -- --nocapture`
 //! to see the table.
-
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support;
+use crate::support::{App, Backend};
 use serde_json::{Value, json};
-use support::{App, Backend};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {

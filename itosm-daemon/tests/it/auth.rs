@@ -1,15 +1,11 @@
 //! Tokens through the real binary: expiry, restarts, and the generated
 //! secret of the embedded default.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
+use crate::support::{App, Backend};
 use chrono::{Duration, Utc};
 use itosm_core::token::TokenSigner;
 use itosm_core::{Role, UserId};
 use serde_json::json;
-use support::{App, Backend};
 
 const SECRET: &str = "a-known-test-secret-of-at-least-32-bytes!";
 

@@ -3,14 +3,11 @@
 //! SIGTERM drains: readiness off, the request in flight answered, open
 //! WebSockets told 1001, exit 0, no event lost.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
+use crate::support::{App, Backend};
 use serde_json::json;
-use support::{App, Backend};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -4,16 +4,13 @@
 //! staged with a chaos proxy between this daemon and the broker: the shared
 //! broker other tests use is never stopped.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::collections::HashSet;
 
+use crate::support;
+use crate::support::App;
+use crate::support::broker::{Broker, wait_lines};
 use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
 use serde_json::json;
-use support::App;
-use support::broker::{Broker, wait_lines};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_outage_loses_no_ticket_and_no_event() {

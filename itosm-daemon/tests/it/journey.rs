@@ -2,12 +2,9 @@
 //! embedded default (SQLite) and on PostgreSQL: login → createTicket → the
 //! admin lists it → a `ticketCreated` subscriber on a real WebSocket gets it;
 //! plus the REST routes' status codes and every bad input of the issue.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::{App, Backend};
 use serde_json::{Value, json};
-use support::{App, Backend};
 
 async fn journey(backend: Backend) {
     let app = App::spawn(backend).await;

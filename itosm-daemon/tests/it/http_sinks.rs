@@ -1,13 +1,10 @@
 //! The webhook and SMS sinks against a real local HTTP server: request
 //! shape, authentication and signature; 5xx retried, 4xx not.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::App;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -17,7 +14,6 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use support::App;
 
 /// One request the test server received.
 #[derive(Clone, Debug)]
@@ -118,7 +114,11 @@ async fn the_webhook_is_signed_carries_the_event_id_and_retries_5xx() {
     .await;
     let number = create(&app, "Install AutoCAD").await;
     let received = server.wait_for(2).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once the delivery log has settled (DELIVERED), nothing more is sent.
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let log = app
+        .settled_notifications(&admin, &number, "sink recipient status attempts eventId")
+        .await;
     assert_eq!(
         server.received.lock().unwrap().len(),
         2,
@@ -153,10 +153,6 @@ async fn the_webhook_is_signed_carries_the_event_id_and_retries_5xx() {
     );
 
     // The delivery log says what the server saw: one delivery, two attempts.
-    let admin = app.login("admin.user", "ADMIN01").await;
-    let log = app
-        .settled_notifications(&admin, &number, "sink recipient status attempts eventId")
-        .await;
     let rows = log["data"]["ticket"]["notifications"]
         .as_array()
         .cloned()
@@ -178,9 +174,17 @@ async fn a_4xx_from_the_webhook_is_permanent() {
         server.base
     ))
     .await;
-    create(&app, "Install Revit").await;
+    let number = create(&app, "Install Revit").await;
     server.wait_for(1).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Settled (FAILED, not PENDING): no retry is coming.
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let log = app
+        .settled_notifications(&admin, &number, "status attempts")
+        .await;
+    assert_eq!(
+        log["data"]["ticket"]["notifications"][0]["status"], "FAILED",
+        "{log}"
+    );
     assert_eq!(
         server.received.lock().unwrap().len(),
         1,
@@ -269,8 +273,8 @@ fn decode(value: &str) -> String {
 /// it is back, with no operator: retried with backoff from the delivery log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_down_for_a_while_gets_every_event_in_process() {
+    use crate::support::receiver::{Receiver, webhook_sink};
     use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
-    use support::receiver::{Receiver, webhook_sink};
     let receiver = Receiver::start(&[200]).await;
     let (proxy, url) = ChaosProxy::for_url(&receiver.url).await;
     proxy.set(ProxyMode::Down);

@@ -2,17 +2,14 @@
 //! on loopback: From/To/Subject and both bodies; a refusal is retried;
 //! the `requester` recipient is each ticket's own requester, never another.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::support;
+use crate::support::{App, free_port};
 use serde_json::{Value, json};
-use support::{App, free_port};
 
 /// A running aiosmtpd, killed on drop.
 struct SmtpServer {
@@ -25,7 +22,7 @@ impl SmtpServer {
     fn start(refuse: u32) -> SmtpServer {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/smtp_server.py");
         let mut child = Command::new("python3")
             .arg(script)
             .args(["--port", &port.to_string(), "--dir"])
@@ -226,7 +223,10 @@ async fn routing_sends_each_event_type_to_exactly_its_recipients() {
     let app = daemon_with(&sinks).await;
     let number = create(&app, ("john.doe", "EMP123"), "Routing check").await;
     let messages = smtp.wait_for(2).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Every delivery of an event is claimed before any is sent: once the
+    // log has settled, whatever was going to be sent has been.
+    let admin = app.login("admin.user", "ADMIN01").await;
+    app.settled_notifications(&admin, &number, "status").await;
     let messages_now = smtp.wait_for(0).await;
     let mut recipients: Vec<String> = messages_now
         .iter()
@@ -281,9 +281,11 @@ async fn internal_notes_never_reach_the_requesters_inbox() {
     }
     // The public comment to John (once: both specs resolve to his address,
     // deduplicated per recipient), and both comments to the admin.
-    let messages = smtp.wait_for(3).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let messages = smtp.wait_for(messages.len()).await;
+    smtp.wait_for(3).await;
+    // Both comments' deliveries exist by now (each event's are claimed
+    // before any is sent); once they have settled, nothing more is coming.
+    app.settled_notifications(&admin, &number, "status").await;
+    let messages = smtp.wait_for(0).await;
     let to = |address: &str| -> Vec<&String> {
         messages
             .iter()
@@ -358,8 +360,8 @@ async fn the_assignee_is_emailed_when_a_ticket_is_assigned_to_him() {
 /// events still arrive; once SMTP answers again, the emails follow.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_smtp_server_does_not_hold_up_webhooks() {
+    use crate::support::receiver::{Receiver, webhook_sink};
     use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
-    use support::receiver::{Receiver, webhook_sink};
     let smtp = SmtpServer::start(0);
     let proxy = ChaosProxy::start(([127, 0, 0, 1], smtp.port).into()).await;
     proxy.set(ProxyMode::Blackhole);

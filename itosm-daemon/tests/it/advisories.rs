@@ -4,14 +4,10 @@
 //! The browser half of the stored-HTML case (osTicket CVE-2019-14750) is in
 //! `frontend/e2e/journey.mjs`, which runs the portal in Chromium.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{App, Backend, error_code as code};
 use serde_json::{Value, json};
-use support::{App, Backend, error_code as code};
 
 async fn ticket_count(app: &App, admin: &str) -> usize {
     let listed = app

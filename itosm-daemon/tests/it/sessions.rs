@@ -4,13 +4,10 @@
 //! CSRF header, cross-origin WebSockets), and that it is authorized exactly
 //! like a bearer token (logout everywhere, deactivation).
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
+use crate::support;
+use crate::support::{App, Backend};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use support::{App, Backend};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 

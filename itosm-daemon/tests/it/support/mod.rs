@@ -1,6 +1,5 @@
 //! Test support: runs the real `itosm` binary on a free port against a fresh
 //! database, and talks to it over HTTP and WebSocket like a client would.
-#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 pub mod broker;
 pub mod receiver;
@@ -596,19 +595,6 @@ impl WsSession {
                 _ => return message,
             }
         }
-    }
-
-    /// Sends a raw text frame.
-    pub async fn send_raw(&mut self, text: String) {
-        self.socket
-            .send(Message::Text(text.into()))
-            .await
-            .expect("ws send");
-    }
-
-    /// The next message, or why the connection ended.
-    pub async fn next_or_close(&mut self) -> Result<Value, String> {
-        recv_or_close(&mut self.socket).await
     }
 
     /// The next message other than a complete or keep-alive within `wait`,

@@ -2,14 +2,11 @@
 //! the catalog from the shell, people log in with passwords only, the
 //! employee-ID login is off and warned about where it is unsafe, and the
 //! token secret rotates without logging anyone out.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::time::Duration;
 
+use crate::support::{App, Backend, error_code, itosm};
 use serde_json::{Value, json};
-use support::{App, Backend, error_code, itosm};
 
 fn ok(out: &std::process::Output) -> String {
     assert!(

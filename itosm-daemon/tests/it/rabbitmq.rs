@@ -4,18 +4,15 @@
 //! share the live feed through the broker. Each test uses its own exchange
 //! and queue names and deletes them afterwards.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::support;
+use crate::support::App;
+use crate::support::broker::{Broker, lines, wait_lines};
+use crate::support::receiver::{Receiver, webhook_sink};
 use itosm_testkit::proxy::{ChaosProxy, ProxyMode};
 use serde_json::json;
-use support::App;
-use support::broker::{Broker, lines, wait_lines};
-use support::receiver::{Receiver, webhook_sink};
 
 fn write_config(dir: &Path, toml: &str) -> String {
     let path = dir.join("itosm.toml");

@@ -8,10 +8,6 @@
 //! library; tampered, foreign and stale deliveries are refused; and the docs
 //! show exactly the code that is tested.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::App;
+use crate::support::broker::Broker;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -38,8 +36,6 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel};
 use serde_json::{Value, json};
-use support::App;
-use support::broker::Broker;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

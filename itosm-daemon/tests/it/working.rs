@@ -2,14 +2,10 @@
 //! priorities and SLA due times, and user administration (GraphQL and the
 //! `itosm user` CLI).
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{App, Backend, error_code as code};
 use serde_json::{Value, json};
-use support::{App, Backend, error_code as code};
 
 const COMMENT: &str = "mutation($n: String!, $b: String!, $i: Boolean!) { addComment(number: $n, body: $b, internal: $i) { id body internal author { username } } }";
 

@@ -1,12 +1,8 @@
 //! Working a ticket's status through the real binary: legal moves, illegal
 //! ones named, stale versions refused, and who may do what.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
-
+use crate::support::{App, Backend};
 use serde_json::{Value, json};
-use support::{App, Backend};
 
 const CHANGE: &str = "mutation($n: String!, $s: TicketStatus!, $v: Int!, $note: String) { \
     changeStatus(number: $n, status: $s, version: $v, note: $note) { status statusLabel version history { status notes actor { username } } } }";

@@ -3,21 +3,19 @@
 //! whole browser flow by hand (redirects followed one at a time, cookies
 //! carried explicitly), and the ID token checks on real tokens signed by
 //! the provider's real keys.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support;
+use crate::support::{App, free_port};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use itosm_daemon::http::oidc::{Refusal, verify_id_token, verify_id_token_at};
 use jsonwebtoken::jwk::JwkSet;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-use support::{App, free_port};
 
 const CLIENT_ID: &str = "itosm-portal";
 const CLIENT_SECRET: &str = "portal-secret";

@@ -1,6 +1,5 @@
 //! A real RabbitMQ for tests: per-test exchange and queue names (so tests
 //! can run side by side), a plain AMQP client, and cleanup.
-#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::Path;
 use std::time::Duration;
