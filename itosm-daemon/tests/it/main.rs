@@ -19,6 +19,7 @@ mod hardening;
 mod http_sinks;
 mod journey;
 mod lifecycle;
+mod metrics;
 mod oidc;
 mod rabbitmq;
 mod sessions;

@@ -2,13 +2,9 @@
 //! its template (REST, GraphQL, WebSocket upgrades, health, unmatched
 //! paths), and the relay's and notifier's work shows, with the names and
 //! labels of docs/METRICS.md.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::time::Duration;
 
-use support::{App, Backend};
+use crate::support::{App, Backend};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_route_is_counted_and_timed_by_its_template() {
