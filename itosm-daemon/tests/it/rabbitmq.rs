@@ -152,7 +152,17 @@ async fn a_notifier_killed_before_acking_gets_the_event_again_and_sinks_see_it_o
         healed[0].contains(&number),
         "the event was redelivered to the new notifier"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Once the delivery log holds an outcome for both sinks nothing is
+    // sent again: count then, instead of after a fixed wait.
+    let admin = api.login("admin.user", "ADMIN01").await;
+    let log = api
+        .settled_notifications(&admin, &number, "sink status")
+        .await;
+    let rows = log["data"]["ticket"]["notifications"].as_array().unwrap();
+    assert!(
+        rows.iter().all(|row| row["status"] == "DELIVERED") && rows.len() == 2,
+        "{log}"
+    );
     assert_eq!(
         lines(&audit).len(),
         1,
