@@ -432,7 +432,14 @@ async fn two_copies_of_an_event_at_once_on_two_notifiers_are_delivered_once() {
     a.unwrap().await.unwrap();
     b.unwrap().await.unwrap();
     receiver.wait_distinct(1, 30).await;
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    // Both copies are done once the delivery log holds the outcome: a
+    // second send could only have happened before that.
+    let admin = api.login("admin.user", "ADMIN01").await;
+    let log = api.settled_notifications(&admin, &number, "status").await;
+    assert_eq!(
+        log["data"]["ticket"]["notifications"][0]["status"], "DELIVERED",
+        "{log}"
+    );
     assert_eq!(
         receiver.seen.lock().unwrap().len(),
         1,
