@@ -26,6 +26,7 @@ pub mod clock;
 pub mod domain;
 mod error;
 pub mod event;
+mod hex;
 pub mod number;
 pub mod password;
 pub mod policy;

@@ -124,7 +124,7 @@ impl TicketNumberFormat {
     /// A short, stable key naming this format's counters in a store.
     pub fn scope(&self) -> String {
         let digest = Sha256::digest(self.source.as_bytes());
-        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        crate::hex::lower_hex(&digest[..8])
     }
 
     /// Renders the number for `seq` in `year`, e.g. `INC-2026-0001`.

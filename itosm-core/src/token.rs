@@ -95,11 +95,7 @@ impl SigningKey {
 /// names the key in each token without revealing anything usable.
 pub fn key_id(secret: &[u8]) -> String {
     use sha2::Digest;
-    Sha256::digest(secret)
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::lower_hex(&Sha256::digest(secret)[..4])
 }
 
 /// Signs tokens with the current secret and verifies them with it or with
@@ -250,7 +246,7 @@ pub fn generate_secret() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower_hex(&bytes)
 }
 
 #[cfg(test)]

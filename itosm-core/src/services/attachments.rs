@@ -79,7 +79,7 @@ impl Itosm {
             filename,
             content_type: sniff_content_type(&bytes),
             size,
-            sha256: hex(&Sha256::digest(&bytes)),
+            sha256: crate::hex::lower_hex(&Sha256::digest(&bytes)),
             uploaded_by: actor.user.id,
             now: self.clock.now(),
         };
@@ -275,12 +275,4 @@ async fn delete_blob(blobs: &dyn BlobStore, id: AttachmentId) {
     if let Err(error) = blobs.delete(&id.blob_key()).await {
         tracing::warn!(attachment = %id, %error, "could not delete attachment bytes");
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
