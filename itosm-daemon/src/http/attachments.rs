@@ -46,26 +46,15 @@ pub(super) fn router(max_bytes: u64, upload_timeout: std::time::Duration) -> Rou
 /// The caller of an attachment request: the `Authorization` header, or
 /// the session cookie — with the CSRF header on anything but a download.
 async fn actor(state: &AppState, headers: &HeaderMap, safe: bool) -> Result<Actor, ApiError> {
-    let authorization = match headers.get(header::AUTHORIZATION) {
-        Some(value) => value.to_str().ok().map(str::to_owned),
-        None => match super::session::session_cookie(headers) {
-            None => None,
-            Some(token) => {
-                let proven = headers
-                    .get(super::CSRF_HEADER)
-                    .is_some_and(|v| !v.as_bytes().trim_ascii().is_empty());
-                if !safe && !proven {
-                    return Err(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        ErrorCode::Forbidden,
-                        "a request authenticated by the session cookie must carry the header \
-                         `X-Itosm-Csrf: 1`",
-                    ));
-                }
-                Some(format!("Bearer {token}"))
-            }
-        },
-    };
+    // The refusal is answered in this API's REST shape, not GraphQL's.
+    let authorization = super::session::request_authorization(headers, !safe).map_err(|_| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "a request authenticated by the session cookie must carry the header \
+             `X-Itosm-Csrf: 1`",
+        )
+    })?;
     let caller = Caller::from_authorization(&state.itosm, authorization.as_deref()).await;
     Ok(caller.actor().map_err(ApiError::from)?.clone())
 }

@@ -63,6 +63,16 @@ pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
 /// without that header is refused with a 403 rather than ignored, so a
 /// client that forgot it learns why.
 pub(crate) fn graphql_authorization(headers: &HeaderMap) -> Result<Option<String>, Refused> {
+    request_authorization(headers, true)
+}
+
+/// The `Authorization` value a request runs with: its own header when it
+/// has one, else its session cookie — which, when `csrf_required` (any
+/// request that changes something), counts only beside [`CSRF_HEADER`].
+pub(crate) fn request_authorization(
+    headers: &HeaderMap,
+    csrf_required: bool,
+) -> Result<Option<String>, Refused> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         return Ok(value.to_str().ok().map(str::to_owned));
     }
@@ -72,7 +82,7 @@ pub(crate) fn graphql_authorization(headers: &HeaderMap) -> Result<Option<String
     let proven = headers
         .get(CSRF_HEADER)
         .is_some_and(|v| !v.as_bytes().trim_ascii().is_empty());
-    if !proven {
+    if csrf_required && !proven {
         return Err(Refused::CsrfHeaderMissing);
     }
     Ok(Some(format!("Bearer {token}")))
