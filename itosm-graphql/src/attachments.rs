@@ -62,17 +62,6 @@ pub fn download_path(number: &str, id: AttachmentId) -> String {
 
 /// Parses the ids of staged uploads given to a mutation.
 pub(crate) fn parse_attachment_ids(ids: Option<Vec<ID>>) -> Result<Vec<AttachmentId>> {
-    ids.unwrap_or_default()
-        .iter()
-        .map(|id| {
-            uuid::Uuid::parse_str(id.as_str())
-                .map(AttachmentId)
-                .map_err(|_| {
-                    to_graphql_error(itosm_core::CoreError::bad_input(
-                        "attachmentIds",
-                        format!("{:?} is not an attachment id", id.as_str()),
-                    ))
-                })
-        })
-        .collect()
+    let ids = ids.unwrap_or_default();
+    AttachmentId::parse_list(ids.iter().map(|id| id.as_str())).map_err(to_graphql_error)
 }

@@ -24,6 +24,29 @@ impl AttachmentId {
         AttachmentId(Uuid::new_v4())
     }
 
+    /// Reads an id as clients write it; `None` when it is not one.
+    pub fn parse(text: &str) -> Option<Self> {
+        Uuid::parse_str(text).ok().map(AttachmentId)
+    }
+
+    /// Reads the `attachmentIds` a new ticket or comment names; the first
+    /// that is not an id is a bad input naming it.
+    pub fn parse_list<'a>(
+        texts: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Self>, crate::CoreError> {
+        texts
+            .into_iter()
+            .map(|text| {
+                Self::parse(text).ok_or_else(|| {
+                    crate::CoreError::bad_input(
+                        "attachmentIds",
+                        format!("{text:?} is not an attachment id"),
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// The key its bytes are stored under in a [`crate::blob::BlobStore`].
     pub fn blob_key(&self) -> String {
         self.0.simple().to_string()

@@ -71,9 +71,8 @@ fn attachment_json(attachment: &Attachment) -> serde_json::Value {
 }
 
 fn parse_id(raw: &str) -> Result<AttachmentId, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map(AttachmentId)
-        .map_err(|_| ApiError::from(CoreError::NotFound(format!("no attachment {raw:?}"))))
+    AttachmentId::parse(raw)
+        .ok_or_else(|| ApiError::from(CoreError::NotFound(format!("no attachment {raw:?}"))))
 }
 
 #[derive(Deserialize)]

@@ -156,20 +156,8 @@ async fn create_ticket(
         ),
         Some(_) => return Err(bad_software_id()),
     };
-    let attachments = body
-        .attachment_ids
-        .iter()
-        .map(|id| {
-            uuid::Uuid::parse_str(id)
-                .map(itosm_core::AttachmentId)
-                .map_err(|_| {
-                    ApiError::from(CoreError::bad_input(
-                        "attachmentIds",
-                        format!("{id:?} is not an attachment id"),
-                    ))
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let attachments =
+        itosm_core::AttachmentId::parse_list(body.attachment_ids.iter().map(String::as_str))?;
     let view = state
         .itosm
         .create_ticket(
