@@ -282,7 +282,6 @@ impl Notifier {
             })
             .collect::<Vec<_>>();
         let asked = claims.len();
-        let asked_keys: Vec<DeliveryKey> = claims.iter().map(|c| c.key.clone()).collect();
         let mut won: HashMap<DeliveryKey, ClaimedDelivery> = inner
             .log
             .claim(claims, replay)
@@ -291,12 +290,17 @@ impl Notifier {
             .map(|w| (w.key.clone(), w))
             .collect();
         let count = won.len();
-        for key in asked_keys.iter().filter(|key| !won.contains_key(key)) {
-            inner
-                .metrics
-                .notification(&key.sink, NotificationOutcome::Deduplicated);
-        }
         if count < asked {
+            // Rare (a redelivery, a replay): only then find which were
+            // skipped, so the usual batch copies no keys for the metric.
+            for (nth, index, recipient) in &wanted {
+                if !won.contains_key(&key(*nth, *index, recipient)) {
+                    inner.metrics.notification(
+                        inner.lanes[*index].name(),
+                        NotificationOutcome::Deduplicated,
+                    );
+                }
+            }
             tracing::debug!(
                 skipped = asked - count,
                 "deliveries held by another notifier or done"
