@@ -299,22 +299,15 @@ async fn journey(backend: Backend) {
 
     // An unused upload can be taken back, once, by its owner only.
     let e = upload_ok(&app, &john, "e.txt", b"e").await;
-    let take_back = |token: String, id: String| {
-        let base = app.base.clone();
-        async move {
-            reqwest::Client::new()
-                .delete(format!("{base}/api/attachments/{id}"))
-                .header("authorization", format!("Bearer {token}"))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+    let take_back = async |token: &str, id: &str| {
+        let path = format!("/api/attachments/{id}");
+        app.rest(reqwest::Method::DELETE, Some(token), &path, None)
+            .await
+            .0
     };
-    assert_eq!(take_back(jane.clone(), e.clone()).await, 404);
-    assert_eq!(take_back(john.clone(), e.clone()).await, 204);
-    assert_eq!(take_back(john.clone(), e.clone()).await, 404);
+    assert_eq!(take_back(&jane, &e).await, 404);
+    assert_eq!(take_back(&john, &e).await, 204);
+    assert_eq!(take_back(&john, &e).await, 404);
     assert!(!files_in(&dir).contains(&key(&e)));
     app.stop().await;
 }

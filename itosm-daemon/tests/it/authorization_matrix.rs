@@ -331,19 +331,11 @@ impl World {
         (status == 201).then(|| body["id"].as_str().map(str::to_owned))?
     }
 
-    /// A REST call as the holder of `token`: its status and JSON body.
+    /// A REST call as the holder of `token` (an upload's body on POST).
     async fn rest(&self, token: Option<&str>, method: reqwest::Method, path: &str) -> (u16, Value) {
-        let mut request =
-            reqwest::Client::new().request(method.clone(), format!("{}{path}", self.app.base));
-        if method == reqwest::Method::POST {
-            request = request.body("disk full at 03:00");
-        }
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let response = request.send().await.expect("REST request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let body = (method == reqwest::Method::POST)
+            .then(|| ("application/octet-stream", b"disk full at 03:00".to_vec()));
+        self.app.rest(method, token, path, body).await
     }
 
     /// A REST-only cell: "ok" for a success, else the error's code.

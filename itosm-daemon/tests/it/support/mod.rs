@@ -430,16 +430,31 @@ impl App {
         response.json().await.expect("graphql json")
     }
 
-    pub async fn rest_get(&self, token: &str, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {token}"))
-            .send()
-            .await
-            .expect("rest get");
+    /// One REST call as the holder of `token` (or anonymously), with an
+    /// optional body and its content type: the status and the JSON answer
+    /// (`Null` when there is none).
+    pub async fn rest(
+        &self,
+        method: reqwest::Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<(&'static str, Vec<u8>)>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some((content_type, body)) = body {
+            request = request.header("content-type", content_type).body(body);
+        }
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.expect("rest request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn rest_get(&self, token: &str, path: &str) -> (u16, Value) {
+        self.rest(reqwest::Method::GET, Some(token), path, None)
+            .await
     }
 
     pub async fn rest_get_raw(&self, path: &str) -> (u16, String) {
@@ -463,17 +478,8 @@ impl App {
         path: &str,
         body: String,
     ) -> (u16, Value) {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let response = request.send().await.expect("rest post");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let body = Some(("application/json", body.into_bytes()));
+        self.rest(reqwest::Method::POST, token, path, body).await
     }
 
     /// Runs one query or mutation over graphql-transport-ws, as a browser
