@@ -25,18 +25,15 @@ const MAX_UPLOADS_PER_CALLER: usize = 3;
 
 /// The attachment routes, with their own body bound and timeout (uploads
 /// are larger and slower than API requests).
-pub(super) fn router(max_bytes: u64, upload_timeout: std::time::Duration) -> Router<AppState> {
-    let limit = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+pub(super) fn router(upload_timeout: std::time::Duration) -> Router<AppState> {
     Router::new()
         .route("/api/attachments", post(upload))
         .route("/api/attachments/{id}", delete(discard))
         .route("/api/tickets/{number}/attachments/{id}", get(download))
+        // The upload checks `attachments.max_bytes` itself (the declared
+        // length before reading, the bytes while reading), answering a
+        // 413 with its code; only the upload reads a body.
         .layer(DefaultBodyLimit::disable())
-        // A little over the file bound: the bound itself is checked below
-        // with a clear error; this only stops a body that lies about it.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            limit.saturating_add(1),
-        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             upload_timeout,

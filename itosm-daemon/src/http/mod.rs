@@ -144,10 +144,7 @@ pub fn router(running: &Running) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Attachments carry their own, larger body bound and timeout.
-        .merge(attachments::router(
-            config.attachments.max_bytes.get(),
-            config.attachments.upload_timeout.get(),
-        ));
+        .merge(attachments::router(config.attachments.upload_timeout.get()));
     let index = config.portal.dir.join("index.html");
     let app = if index.is_file() {
         // The portal is a single-page app: unknown paths get index.html.

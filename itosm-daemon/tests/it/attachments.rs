@@ -153,6 +153,9 @@ async fn journey(backend: Backend) {
     let too_big = upload(&app, Auth::Bearer(&john), "big.bin", vec![7; 64 * 1024 + 1]).await;
     assert_eq!(too_big.status, 413, "{}", too_big.body);
     assert_eq!(too_big.body["error"]["code"], "BAD_USER_INPUT");
+    let far_too_big = upload(&app, Auth::Bearer(&john), "big.bin", vec![7; 256 * 1024]).await;
+    assert_eq!(far_too_big.status, 413, "{}", far_too_big.body);
+    assert_eq!(far_too_big.body["error"]["code"], "BAD_USER_INPUT");
     let empty = upload(&app, Auth::Bearer(&john), "empty.txt", Vec::new()).await;
     assert_eq!(empty.status, 400);
     let nameless = reqwest::Client::new()
