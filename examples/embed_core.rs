@@ -41,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
                 subject: None,
                 description: "Please install AutoCAD for the new plant layout.".to_owned(),
                 attachments: Vec::new(),
+                asset_tags: Vec::new(),
             },
         )
         .await?;

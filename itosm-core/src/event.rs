@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Priority, RequestType, Software, Ticket, TicketStatus, User};
+use crate::{
+    Asset, AssetHealth, AssetKind, AssetStatus, Priority, RequestType, Software, Ticket,
+    TicketStatus, User,
+};
 
 /// The envelope's schema version; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -28,6 +31,9 @@ pub enum EventType {
     /// A ticket's priority (and so its SLA due times) changed.
     #[serde(rename = "ticket.priority_changed")]
     TicketPriorityChanged,
+    /// A device's health changed (`UP`, `DEGRADED`, `DOWN`).
+    #[serde(rename = "asset.health_changed")]
+    AssetHealthChanged,
 }
 
 impl EventType {
@@ -40,6 +46,7 @@ impl EventType {
         EventType::TicketAssigned,
         EventType::TicketCommented,
         EventType::TicketPriorityChanged,
+        EventType::AssetHealthChanged,
     ];
 
     /// The wire name and routing key, e.g. `ticket.created`.
@@ -50,6 +57,7 @@ impl EventType {
             EventType::TicketAssigned => "ticket.assigned",
             EventType::TicketCommented => "ticket.commented",
             EventType::TicketPriorityChanged => "ticket.priority_changed",
+            EventType::AssetHealthChanged => "asset.health_changed",
         }
     }
 
@@ -118,10 +126,59 @@ pub struct CommentSnapshot {
     pub internal: bool,
 }
 
-/// One event, as stored in the outbox and published to the broker.
+/// The device an `asset.*` event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetSnapshot {
+    /// e.g. `PC-000123`.
+    pub tag: String,
+    /// Its name.
+    pub name: String,
+    /// The host name its agent reported.
+    pub hostname: Option<String>,
+    /// What kind of device.
+    pub kind: AssetKind,
+    /// Where it is in its life.
+    pub status: AssetStatus,
+    /// The owner's username.
+    pub owner: Option<String>,
+    /// The owner's email, for notifications addressed to him.
+    #[serde(default)]
+    pub owner_email: Option<String>,
+    /// Health after the event.
+    pub health: AssetHealth,
+    /// Health before the event.
+    pub previous_health: AssetHealth,
+    /// Why it is not `UP`.
+    pub health_reason: Option<String>,
+    /// When its agent was last heard from.
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+impl AssetSnapshot {
+    /// The snapshot of `asset` (after the change) with its owner resolved.
+    pub fn of(asset: &Asset, owner: Option<&User>, previous_health: AssetHealth) -> Self {
+        AssetSnapshot {
+            tag: asset.tag.clone(),
+            name: asset.name.clone(),
+            hostname: asset.hostname.clone(),
+            kind: asset.kind,
+            status: asset.status,
+            owner: owner.map(|o| o.username.to_string()),
+            owner_email: owner.and_then(|o| o.email.as_ref().map(ToString::to_string)),
+            health: asset.health,
+            previous_health,
+            health_reason: asset.health_reason.clone(),
+            last_seen_at: asset.last_seen_at,
+        }
+    }
+}
+
+/// One event, as stored in the outbox and published to the broker. A
+/// `ticket.*` event carries the ticket, an `asset.*` event the asset.
 ///
 /// The seed's `TicketCreatedEvent` fields `ticketId`, `username` and
-/// `requestType` are kept at the top level for its consumers.
+/// `requestType` are kept at the top level of ticket events for its
+/// consumers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventEnvelope {
     /// Unique per event; sinks deduplicate on it.
@@ -135,20 +192,28 @@ pub struct EventEnvelope {
     pub schema_version: u32,
     /// Who did it (username), if anyone.
     pub actor: Option<String>,
-    /// The ticket after the event.
-    pub ticket: TicketSnapshot,
+    /// The ticket after the event (`ticket.*` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketSnapshot>,
     /// The comment, for `ticket.commented`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<CommentSnapshot>,
+    /// The device after the event (`asset.*` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<AssetSnapshot>,
     /// Seed compatibility: the ticket number.
-    #[serde(rename = "ticketId")]
-    pub seed_ticket_id: String,
+    #[serde(rename = "ticketId", default, skip_serializing_if = "Option::is_none")]
+    pub seed_ticket_id: Option<String>,
     /// Seed compatibility: the requester's username.
-    #[serde(rename = "username")]
-    pub seed_username: String,
+    #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
+    pub seed_username: Option<String>,
     /// Seed compatibility: the request type.
-    #[serde(rename = "requestType")]
-    pub seed_request_type: RequestType,
+    #[serde(
+        rename = "requestType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub seed_request_type: Option<RequestType>,
 }
 
 impl TicketSnapshot {
@@ -196,11 +261,45 @@ impl EventEnvelope {
             occurred_at,
             schema_version: SCHEMA_VERSION,
             actor: actor.map(|a| a.username.to_string()),
-            seed_ticket_id: snapshot.number.clone(),
-            seed_username: snapshot.requester.clone(),
-            seed_request_type: snapshot.request_type,
-            ticket: snapshot,
+            seed_ticket_id: Some(snapshot.number.clone()),
+            seed_username: Some(snapshot.requester.clone()),
+            seed_request_type: Some(snapshot.request_type),
+            ticket: Some(snapshot),
             comment: None,
+            asset: None,
+        }
+    }
+
+    /// Builds an event about the device in `snapshot`.
+    pub fn about_asset(
+        event_type: EventType,
+        event_id: Uuid,
+        occurred_at: DateTime<Utc>,
+        actor: Option<&User>,
+        snapshot: AssetSnapshot,
+    ) -> Self {
+        EventEnvelope {
+            event_id,
+            event_type,
+            occurred_at,
+            schema_version: SCHEMA_VERSION,
+            actor: actor.map(|a| a.username.to_string()),
+            ticket: None,
+            comment: None,
+            asset: Some(snapshot),
+            seed_ticket_id: None,
+            seed_username: None,
+            seed_request_type: None,
+        }
+    }
+
+    /// What the event is about, for logs, the outbox and per-subject
+    /// ordering: the ticket number, or the asset tag.
+    pub fn subject_key(&self) -> &str {
+        match (&self.ticket, &self.asset) {
+            (Some(ticket), _) => &ticket.number,
+            (None, Some(asset)) => &asset.tag,
+            (None, None) => "",
         }
     }
 
@@ -236,6 +335,7 @@ mod tests {
             EventType::TicketAssigned => 2,
             EventType::TicketCommented => 3,
             EventType::TicketPriorityChanged => 4,
+            EventType::AssetHealthChanged => 5,
         }
     }
 

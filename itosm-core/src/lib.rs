@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+pub use itosm_agent_protocol as agent_protocol;
 pub mod blob;
 pub mod clock;
 pub mod domain;
@@ -41,7 +42,8 @@ pub mod transport;
 pub use domain::*;
 pub use error::{CoreError, ErrorCode};
 pub use services::{
-    AssigneeFilter, AttachmentLimits, AuthMethods, AuthSession, CommentView, CreateTicketInput,
-    FederatedIdentity, Itosm, MAX_NUMBER_CHARS, MAX_SEARCH_CHARS, Page, ServiceConfig,
-    TicketFilterInput, TicketPage, TicketView, UserFilterInput, UserPage,
+    AgentPolicy, AgentSession, AssetFilterInput, AssetInput, AssetPage, AssigneeFilter,
+    AttachmentLimits, AuthMethods, AuthSession, CommentView, CreateTicketInput, EnrolledAgent,
+    FederatedIdentity, Itosm, MAX_NUMBER_CHARS, MAX_SAMPLES, MAX_SEARCH_CHARS, MAX_TICKET_ASSETS,
+    Page, ServiceConfig, TicketFilterInput, TicketPage, TicketView, UserFilterInput, UserPage,
 };

@@ -2,7 +2,7 @@
 //! subscriptions, REST, CLI) asks it through the services; nothing else
 //! decides who may do what.
 
-use crate::{Attachment, CoreError, Ticket, User};
+use crate::{Asset, Attachment, CoreError, Ticket, User};
 
 /// An authenticated caller, as loaded from the store at request time (so a
 /// role change or deactivation takes effect on the next request).
@@ -90,6 +90,17 @@ pub enum Action<'a> {
         /// The file asked for.
         attachment: &'a Attachment,
     },
+    /// Read one asset, its history, samples and tickets: staff any, a
+    /// requester only his own devices. Refusals are `NotFound`.
+    ViewAsset(&'a Asset),
+    /// List every asset, not just one's own (staff).
+    ListAllAssets,
+    /// Create and edit assets, link and unlink them to tickets (staff).
+    ManageAssets,
+    /// Merge two assets into one (admins).
+    MergeAssets,
+    /// Create and revoke enrolment tokens, revoke agents (admins).
+    ManageAgents,
 }
 
 /// Decides whether `actor` may do `action`. `None` is an anonymous caller.
@@ -123,6 +134,15 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
             true
         }
         Action::ListAllTickets | Action::SubscribeAllTickets | Action::ViewInternalNotes => staff,
+        Action::ViewAsset(asset) => {
+            if staff || asset.owner == Some(actor.user.id) {
+                true
+            } else {
+                return Err(asset_not_found(&asset.tag));
+            }
+        }
+        Action::ListAllAssets | Action::ManageAssets => staff,
+        Action::MergeAssets | Action::ManageAgents => actor.user.role == crate::Role::Admin,
         Action::ViewDeliveries => actor.user.role == crate::Role::Admin,
         Action::Assign | Action::ChangePriority => staff,
         Action::ManageUsers | Action::ManageCatalog => actor.user.role == crate::Role::Admin,
@@ -163,6 +183,12 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), CoreEr
 /// one message for both.
 pub fn ticket_not_found(number: &str) -> CoreError {
     CoreError::NotFound(format!("no ticket {number}"))
+}
+
+/// The error for an asset that does not exist or that the caller may not
+/// see: one message for both.
+pub fn asset_not_found(tag: &str) -> CoreError {
+    CoreError::NotFound(format!("no asset {tag}"))
 }
 
 /// The error for an attachment that does not exist or that the caller may

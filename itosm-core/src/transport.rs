@@ -169,7 +169,7 @@ mod tests {
             other => panic!("expected a lag notice, got {other:?}"),
         }
         match stream.next().await {
-            Some(FeedItem::Event(e)) => assert_eq!(e.ticket.number, "INC-2026-0004"),
+            Some(FeedItem::Event(e)) => assert_eq!(e.subject_key(), "INC-2026-0004"),
             other => panic!("expected an event, got {other:?}"),
         }
     }

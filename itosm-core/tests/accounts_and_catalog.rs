@@ -271,6 +271,7 @@ async fn the_catalog_is_administered_by_admins_and_retired_titles_leave_the_form
         subject: None,
         description: "Please install it\nfor the 3D course".into(),
         attachments: Vec::new(),
+        asset_tags: Vec::new(),
     };
     let before = itosm
         .create_ticket(Some(&john), request(blender.id))
@@ -340,6 +341,7 @@ async fn subjects_are_given_or_derived_and_bounded() {
         subject: subject.map(str::to_owned),
         description: description.to_owned(),
         attachments: Vec::new(),
+        asset_tags: Vec::new(),
     };
     let given = itosm
         .create_ticket(Some(&john), ticket(Some("  New mouse  "), "Mine broke."))

@@ -62,6 +62,7 @@ fn request(description: &str, attachments: Vec<AttachmentId>) -> CreateTicketInp
         subject: None,
         description: description.to_owned(),
         attachments,
+        asset_tags: Vec::new(),
     }
 }
 

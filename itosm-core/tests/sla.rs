@@ -22,6 +22,7 @@ fn request(description: &str) -> CreateTicketInput {
         subject: None,
         description: description.to_owned(),
         attachments: Vec::new(),
+        asset_tags: Vec::new(),
     }
 }
 

@@ -107,6 +107,7 @@ impl TicketMutation {
                     subject: input.subject,
                     description: input.description,
                     attachments,
+                    asset_tags: Vec::new(),
                 },
             )
             .await

@@ -37,6 +37,9 @@ pub struct NewTicket {
     /// same transaction (the store refuses the whole ticket if one is no
     /// longer staged by him).
     pub attachments: Vec<crate::AttachmentId>,
+    /// Devices the ticket concerns, already authorized, linked in the same
+    /// transaction.
+    pub assets: Vec<crate::AssetId>,
 }
 
 /// What a [`TicketChange`] changes.
@@ -261,6 +264,13 @@ pub const ATTACHMENT_GONE: &str =
 
 /// The message of the `Conflict` for a stale version.
 pub const STALE_VERSION: &str = "the ticket changed since you loaded it; reload and try again";
+
+/// The message of the `Conflict` for a stale asset version.
+pub const STALE_ASSET: &str = "the asset changed since you loaded it; reload and try again";
+
+/// The message of the `Conflict` when a change names an asset that no
+/// longer exists.
+pub const ASSET_GONE: &str = "an asset named no longer exists";
 
 /// The note on every ticket's first history row.
 pub const CREATED_NOTE: &str = "Ticket created";

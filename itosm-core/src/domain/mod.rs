@@ -1,12 +1,14 @@
 //! The ticket domain: users, software, tickets, statuses and their history,
 //! the SLA clock, and the rules of changing a ticket ([`change`]).
 
+mod asset;
 mod attachment;
 pub mod change;
 mod names;
 mod ticket;
 mod user;
 
+pub use asset::*;
 pub use attachment::*;
 pub use names::{Email, MAX_NUMBER_CHARS, Phone, TicketNumber, Username, validate_ticket_number};
 pub use ticket::*;

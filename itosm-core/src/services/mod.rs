@@ -3,6 +3,8 @@
 //! itself: it takes the caller as an [`Actor`] (from [`Itosm::authenticate`])
 //! and asks [`policy::authorize`] before touching anything.
 
+mod agents;
+mod assets;
 mod attachments;
 mod auth;
 mod catalog;
@@ -12,6 +14,8 @@ mod text;
 mod tickets;
 mod users;
 
+pub use agents::{AgentPolicy, AgentSession, EnrolledAgent};
+pub use assets::{AssetFilterInput, AssetInput, AssetPage, MAX_SAMPLES, MAX_TICKET_ASSETS};
 pub use attachments::AttachmentLimits;
 pub use auth::{AuthMethods, AuthSession, FederatedIdentity};
 pub use comments::CommentView;
@@ -79,6 +83,8 @@ pub struct ServiceConfig {
     pub max_comments_per_minute: u32,
     /// Bounds on attachments.
     pub attachments: AttachmentLimits,
+    /// What agents are told and how their health is judged.
+    pub agents: AgentPolicy,
 }
 
 impl ServiceConfig {
@@ -100,6 +106,7 @@ impl ServiceConfig {
             max_tickets_per_minute: 10,
             max_comments_per_minute: 30,
             attachments: AttachmentLimits::default(),
+            agents: AgentPolicy::default(),
         }
     }
 }

@@ -30,6 +30,7 @@ pub(super) enum Cursor {
     Before(TicketId),
     Offset(u64),
     User(UserId),
+    Asset(crate::AssetId),
 }
 
 pub(super) fn encode_cursor(cursor: &Cursor) -> String {
@@ -37,6 +38,7 @@ pub(super) fn encode_cursor(cursor: &Cursor) -> String {
         Cursor::Before(id) => format!("t:{}", id.0),
         Cursor::Offset(n) => format!("o:{n}"),
         Cursor::User(id) => format!("u:{}", id.0),
+        Cursor::Asset(id) => format!("a:{}", id.0),
     };
     URL_SAFE_NO_PAD.encode(text)
 }
@@ -53,6 +55,7 @@ pub(super) fn decode_cursor(cursor: &str) -> Result<Cursor, CoreError> {
     match kind {
         "t" if value > 0 => Ok(Cursor::Before(TicketId(value))),
         "u" if value > 0 => Ok(Cursor::User(UserId(value))),
+        "a" if value > 0 => Ok(Cursor::Asset(crate::AssetId(value))),
         "o" if value > 0 && value.unsigned_abs() <= MAX_OFFSET => {
             Ok(Cursor::Offset(value.unsigned_abs()))
         }
@@ -69,6 +72,7 @@ mod tests {
             Cursor::Before(TicketId(42)),
             Cursor::Offset(40),
             Cursor::User(UserId(7)),
+            Cursor::Asset(crate::AssetId(9)),
         ] {
             assert_eq!(decode_cursor(&encode_cursor(&cursor)).ok(), Some(cursor));
         }

@@ -19,6 +19,9 @@ pub struct CreateTicketInput {
     /// Files the caller uploaded for this ticket
     /// ([`Itosm::upload_attachment`]); discarded if the ticket fails.
     pub attachments: Vec<crate::AttachmentId>,
+    /// Tags of the devices the ticket concerns; a requester may name only
+    /// his own.
+    pub asset_tags: Vec<String>,
 }
 
 /// Filters for [`Itosm::list_tickets`].
@@ -142,6 +145,7 @@ impl Itosm {
             }
             None => crate::derive_subject(&input.description),
         };
+        let assets = self.assets_for_new_ticket(actor, &input.asset_tags).await?;
         let priority = self.config.default_priority;
         let (first_response_due_at, resolution_due_at) = self.config.sla.due_times(priority, now);
         let new = NewTicket {
@@ -156,6 +160,7 @@ impl Itosm {
             now,
             event_id: Uuid::now_v7(),
             attachments: input.attachments,
+            assets,
         };
         let new_attachments = new.attachments.len();
         let (ticket, event) = self
@@ -238,7 +243,7 @@ impl Itosm {
             (TicketSort::Newest, Some(Cursor::Before(id))) => (Some(id), 0),
             (TicketSort::Newest, Some(Cursor::Offset(_)))
             | (_, Some(Cursor::Before(_)))
-            | (_, Some(Cursor::User(_))) => {
+            | (_, Some(Cursor::User(_) | Cursor::Asset(_))) => {
                 return Err(CoreError::bad_input(
                     "after",
                     "this cursor belongs to a list in another order",
@@ -518,7 +523,10 @@ impl Itosm {
         if event.is_internal() && policy::authorize(actor, Action::ViewInternalNotes).is_err() {
             return Ok(None);
         }
-        match self.get_ticket(actor, &event.ticket.number).await {
+        let Some(ticket) = &event.ticket else {
+            return Ok(None);
+        };
+        match self.get_ticket(actor, &ticket.number).await {
             Ok(view) => Ok(Some(view)),
             Err(CoreError::NotFound(_)) => Ok(None),
             Err(other) => Err(other),

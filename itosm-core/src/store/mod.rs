@@ -15,6 +15,7 @@ use crate::{
     Role, Software, SoftwareId, Ticket, TicketId, TicketStatus, User, UserId,
 };
 
+mod assets;
 pub mod memory;
 pub mod prelude;
 #[cfg(feature = "sea-orm")]
@@ -35,8 +36,12 @@ pub enum StoreError {
 }
 
 pub use crate::domain::change::{
-    ATTACHMENT_GONE, CREATED_NOTE, NewComment, NewTicket, STALE_VERSION, TicketChange,
-    TicketUpdate, new_ticket_parts,
+    ASSET_GONE, ATTACHMENT_GONE, CREATED_NOTE, NewComment, NewTicket, STALE_ASSET, STALE_VERSION,
+    TicketChange, TicketUpdate, new_ticket_parts,
+};
+
+pub use assets::{
+    AssetQuery, AssetSave, AssetStore, EnrollAgent, Enrolled, HealthChange, Heartbeat, NewAsset,
 };
 
 /// Whose tickets, by assignee.
@@ -321,6 +326,7 @@ pub trait Store:
     + DeliveryStore
     + SettingsStore
     + AttachmentStore
+    + AssetStore
     + 'static
 {
 }
@@ -334,6 +340,7 @@ impl<T> Store for T where
         + DeliveryStore
         + SettingsStore
         + AttachmentStore
+        + AssetStore
         + 'static
 {
 }

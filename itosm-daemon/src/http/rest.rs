@@ -168,6 +168,7 @@ async fn create_ticket(
                 subject: body.subject,
                 description: body.description,
                 attachments,
+                asset_tags: Vec::new(),
             },
         )
         .await?;

@@ -1,5 +1,6 @@
 //! An in-memory store for tests and embedders that need no database.
 
+mod assets;
 mod attachments;
 mod deliveries;
 
@@ -45,6 +46,7 @@ struct State {
     deliveries: Vec<deliveries::DeliveryRow>,
     password_hashes: std::collections::HashMap<UserId, String>,
     attachments: Vec<Attachment>,
+    assets: assets::AssetTables,
 }
 
 impl State {
@@ -54,7 +56,7 @@ impl State {
                 id: self.outbox.len() as i64 + 1,
                 event_id: event.event_id,
                 event_type: event.event_type.as_str().to_owned(),
-                ticket_number: event.ticket.number.clone(),
+                ticket_number: event.subject_key().to_owned(),
                 payload: event.to_json(),
                 attempts: 0,
             },
@@ -348,6 +350,7 @@ impl TicketStore for MemoryStore {
                 return Err(StoreError::Internal("requester does not exist".to_owned()));
             }
             s.check_attachments(&new.attachments, new.requester.id)?;
+            s.assets.check_exist(&new.assets)?;
             if let Some(software) = &new.software
                 && !s.software.iter().any(|x| x.id == software.id)
             {
@@ -373,6 +376,8 @@ impl TicketStore for MemoryStore {
             s.push_outbox(&event);
             s.tickets.push(ticket.clone());
             s.link_attachments(&new.attachments, id, None, false);
+            s.assets
+                .link(&ticket, &new.assets, Some(new.requester.id), new.now)?;
             Ok((ticket, event))
         })
     }

@@ -172,3 +172,144 @@ pub mod attachments {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod assets {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "assets")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tag: String,
+        pub name: String,
+        pub hostname: Option<String>,
+        pub kind: String,
+        pub serial: Option<String>,
+        pub manufacturer: Option<String>,
+        pub model: Option<String>,
+        pub os: Option<String>,
+        pub owner_id: Option<i64>,
+        pub location: Option<String>,
+        pub status: String,
+        pub purchased_on: Option<Date>,
+        pub warranty_until: Option<Date>,
+        pub inventory: Option<String>,
+        pub machine_id: Option<String>,
+        pub macs: String,
+        pub last_seen_at: Option<DateTimeUtc>,
+        pub health: String,
+        pub health_reason: Option<String>,
+        pub latest_sample: Option<String>,
+        pub merged_into: Option<i64>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod asset_history {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "asset_history")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub asset_id: i64,
+        pub actor_id: Option<i64>,
+        pub agent_id: Option<Uuid>,
+        pub change: String,
+        pub at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ticket_assets {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ticket_assets")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub ticket_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub asset_id: i64,
+        pub linked_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod agents {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agents")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub asset_id: i64,
+        pub credential_hash: String,
+        pub enrolled_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod enrollment_tokens {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "enrollment_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub token_hash: String,
+        pub created_by: i64,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub used_at: Option<DateTimeUtc>,
+        pub revoked_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod asset_samples {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "asset_samples")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub asset_id: i64,
+        pub at: DateTimeUtc,
+        pub sample: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

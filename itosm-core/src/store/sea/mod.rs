@@ -6,6 +6,7 @@
 //! and from a sequence per (format, year) on PostgreSQL, so no row lock is
 //! held across concurrent ticket transactions there.
 
+mod assets;
 mod attachments;
 mod catalog;
 mod deliveries;
@@ -322,7 +323,7 @@ impl SeaStore {
             id: NotSet,
             event_id: Set(event.event_id),
             event_type: Set(event.event_type.as_str().to_owned()),
-            ticket_number: Set(event.ticket.number.clone()),
+            ticket_number: Set(event.subject_key().to_owned()),
             payload: Set(event.to_json()),
             created_at: Set(now),
             claimed_until: Set(None),

@@ -167,6 +167,8 @@ impl TicketStore for SeaStore {
             false,
         )
         .await?;
+        self.link_assets_in(&txn, &ticket, &new.assets, Some(new.requester.id), new.now)
+            .await?;
 
         ticket_history::ActiveModel {
             id: NotSet,

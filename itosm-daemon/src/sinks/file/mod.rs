@@ -140,6 +140,7 @@ mod tests {
                     subject: None,
                     description: "a mouse".into(),
                     attachments: Vec::new(),
+                    asset_tags: Vec::new(),
                 },
             )
             .await

@@ -1,0 +1,541 @@
+//! Agents: enrolment tokens, enrolment, the agent's own requests
+//! (inventory, heartbeats, problem reports), and health.
+//!
+//! An agent is never an [`Actor`]: it is authenticated by its credential
+//! on every request ([`Itosm::authenticate_agent`], checked against the
+//! store each time, so a revocation takes effect at once) and can only
+//! ever write the one asset its session names.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::text::validate_text;
+use super::*;
+use crate::agent_protocol::{AgentSettings, DeviceHints, HealthSample, Inventory, limits};
+use crate::store::{AssetSave, EnrollAgent, HealthChange, Heartbeat, NewAsset};
+use crate::{
+    Agent, AgentId, Asset, AssetKind, AssetStatus, EnrollmentToken, HealthThresholds, MatchRule,
+};
+
+/// Prefix of enrolment tokens, so a leaked one is recognisable.
+const TOKEN_PREFIX: &str = "itosm-enroll-";
+/// Prefix of agent credentials.
+const CREDENTIAL_PREFIX: &str = "itosm-agent.";
+/// Longest credential or token accepted as input.
+const MAX_SECRET_CHARS: usize = 128;
+
+/// What agents are told, and how the server judges their health.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentPolicy {
+    /// Time between heartbeats.
+    pub heartbeat_interval: Duration,
+    /// Time between full inventories.
+    pub inventory_interval: Duration,
+    /// `host:port` targets each sample probes.
+    pub reachability_targets: Vec<String>,
+    /// When a device counts as `DEGRADED`.
+    pub thresholds: HealthThresholds,
+    /// Heartbeats missed before a device counts as `DOWN`.
+    pub missed_heartbeats: u32,
+    /// How long stored samples are kept.
+    pub sample_retention: Duration,
+    /// Longest lifetime of an enrolment token.
+    pub max_token_lifetime: Duration,
+}
+
+impl Default for AgentPolicy {
+    fn default() -> Self {
+        AgentPolicy {
+            heartbeat_interval: Duration::minutes(1),
+            inventory_interval: Duration::days(1),
+            reachability_targets: Vec::new(),
+            thresholds: HealthThresholds::default(),
+            missed_heartbeats: 3,
+            sample_retention: Duration::hours(6),
+            max_token_lifetime: Duration::days(90),
+        }
+    }
+}
+
+impl AgentPolicy {
+    /// The settings every answer to an agent carries.
+    pub fn settings(&self) -> AgentSettings {
+        let seconds = |d: Duration| d.num_seconds().max(1).unsigned_abs();
+        AgentSettings {
+            heartbeat_interval_seconds: seconds(self.heartbeat_interval),
+            inventory_interval_seconds: seconds(self.inventory_interval),
+            reachability_targets: self.reachability_targets.clone(),
+        }
+    }
+
+    /// A device last seen before this is `DOWN`.
+    pub fn silence_cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.heartbeat_interval * i32::try_from(self.missed_heartbeats.max(1)).unwrap_or(3)
+    }
+}
+
+/// An agent authenticated for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSession {
+    /// The agent.
+    pub agent: Agent,
+}
+
+/// An enrolment carried out, as the agent is told.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrolledAgent {
+    /// The new agent.
+    pub agent: Agent,
+    /// Its credential, shown once.
+    pub credential: String,
+    /// The asset it reports on.
+    pub asset: Asset,
+    /// How an existing asset was recognised; `None` for a new one.
+    pub matched: Option<MatchRule>,
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn sha256_hex(text: &str) -> String {
+    crate::hex::lower_hex(&Sha256::digest(text.as_bytes()))
+}
+
+fn protocol_error(error: crate::agent_protocol::ProtocolError) -> CoreError {
+    // The protocol names fields by JSON path; the code's field is static.
+    CoreError::bad_input("agent payload", error.to_string())
+}
+
+fn agent_refused() -> CoreError {
+    CoreError::Unauthenticated(
+        "this agent was revoked or is unknown: enrol again with `itosm-agent enroll`".to_owned(),
+    )
+}
+
+impl Itosm {
+    /// Creates a one-time enrolment token valid for `expires_in` (admins).
+    /// Returns the token, shown once (only its hash is stored).
+    pub async fn create_enrollment_token(
+        &self,
+        actor: Option<&Actor>,
+        expires_in: Duration,
+    ) -> Result<(String, EnrollmentToken), CoreError> {
+        policy::authorize(actor, Action::ManageAgents)?;
+        let max = self.config.agents.max_token_lifetime;
+        if expires_in < Duration::minutes(1) || expires_in > max {
+            return Err(CoreError::bad_input(
+                "expiresIn",
+                format!("must be between 1 minute and {} days", max.num_days()),
+            ));
+        }
+        let token = format!("{TOKEN_PREFIX}{}", random_secret());
+        let now = self.clock.now();
+        let created_by = actor.map_or(UserId(0), |a| a.user.id);
+        let stored = self
+            .store
+            .create_enrollment_token(&sha256_hex(&token), created_by, now, now + expires_in)
+            .await?;
+        tracing::info!(token_id = stored.id, expires_at = %stored.expires_at, "enrolment token created");
+        Ok((token, stored))
+    }
+
+    /// Enrolment tokens, newest first: usable ones, or all (admins).
+    pub async fn enrollment_tokens(
+        &self,
+        actor: Option<&Actor>,
+        all: bool,
+    ) -> Result<Vec<EnrollmentToken>, CoreError> {
+        policy::authorize(actor, Action::ManageAgents)?;
+        Ok(self
+            .store
+            .list_enrollment_tokens(all, self.clock.now())
+            .await?)
+    }
+
+    /// Revokes an unused enrolment token (admins).
+    pub async fn revoke_enrollment_token(
+        &self,
+        actor: Option<&Actor>,
+        id: i64,
+    ) -> Result<EnrollmentToken, CoreError> {
+        policy::authorize(actor, Action::ManageAgents)?;
+        self.store
+            .revoke_enrollment_token(id, self.clock.now())
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("no enrolment token {id}")))
+    }
+
+    /// Revokes an agent (admins): its next request is refused, and it has
+    /// to enrol again.
+    pub async fn revoke_agent(&self, actor: Option<&Actor>, id: &str) -> Result<Agent, CoreError> {
+        policy::authorize(actor, Action::ManageAgents)?;
+        let not_found = || CoreError::NotFound(format!("no agent {id}"));
+        let id = AgentId::parse(id).ok_or_else(not_found)?;
+        let agent = self
+            .store
+            .revoke_agent(id, self.clock.now())
+            .await?
+            .ok_or_else(not_found)?;
+        tracing::info!(agent_id = %agent.id, "agent revoked");
+        Ok(agent)
+    }
+
+    /// The agents of an asset, newest first (staff).
+    pub async fn asset_agents(
+        &self,
+        actor: Option<&Actor>,
+        asset: &Asset,
+    ) -> Result<Vec<Agent>, CoreError> {
+        policy::authorize(actor, Action::ManageAssets)?;
+        Ok(self.store.asset_agents(asset.id).await?)
+    }
+
+    /// Enrols an agent with a one-time token: recognises the asset the
+    /// device already is, or creates one.
+    pub async fn enroll_agent(
+        &self,
+        token: &str,
+        hints: &DeviceHints,
+        inventory: &Inventory,
+    ) -> Result<EnrolledAgent, CoreError> {
+        let refused = || {
+            CoreError::Unauthenticated(
+                "this enrolment token is unknown, used, revoked or expired: ask IT for a new one"
+                    .to_owned(),
+            )
+        };
+        if token.len() > MAX_SECRET_CHARS || !token.starts_with(TOKEN_PREFIX) {
+            return Err(refused());
+        }
+        hints.check().map_err(protocol_error)?;
+        inventory.check().map_err(protocol_error)?;
+        let secret = random_secret();
+        let agent_id = AgentId::random();
+        let credential = format!("{CREDENTIAL_PREFIX}{}.{secret}", agent_id.0.simple());
+        let now = self.clock.now();
+        let name = if inventory.hostname.trim().is_empty() {
+            hints.hostname.trim().to_owned()
+        } else {
+            inventory.hostname.trim().to_owned()
+        };
+        let blank = Asset {
+            id: crate::AssetId(0),
+            tag: String::new(),
+            name: name.clone(),
+            hostname: None,
+            kind: AssetKind::Desktop,
+            serial: None,
+            manufacturer: None,
+            model: None,
+            os: None,
+            owner: None,
+            location: None,
+            status: AssetStatus::InUse,
+            purchased_on: None,
+            warranty_until: None,
+            inventory: None,
+            machine_id: None,
+            macs: Vec::new(),
+            last_seen_at: None,
+            health: crate::AssetHealth::Unknown,
+            health_reason: None,
+            latest_sample: None,
+            merged_into: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let (seen, _) = blank.with_inventory(inventory, Some(hints));
+        let new_asset = NewAsset {
+            tag: None,
+            name: if name.is_empty() {
+                "Unnamed device".to_owned()
+            } else {
+                name
+            },
+            hostname: seen.hostname,
+            kind: AssetKind::Desktop,
+            serial: seen.serial,
+            manufacturer: seen.manufacturer,
+            model: seen.model,
+            os: seen.os,
+            owner: None,
+            location: None,
+            status: AssetStatus::InUse,
+            purchased_on: None,
+            warranty_until: None,
+            inventory: Some(inventory.clone()),
+            machine_id: seen.machine_id,
+            macs: seen.macs,
+            actor: None,
+            now,
+        };
+        let enrolled = self
+            .store
+            .enroll_agent(&EnrollAgent {
+                token_hash: sha256_hex(token),
+                hints: hints.clone(),
+                new_asset,
+                agent_id,
+                credential_hash: sha256_hex(&secret),
+                now,
+            })
+            .await?
+            .ok_or_else(refused)?;
+        tracing::info!(
+            agent_id = %enrolled.agent.id,
+            asset = %enrolled.asset.tag,
+            matched = ?enrolled.matched,
+            replaced = enrolled.replaced.len(),
+            "agent enrolled"
+        );
+        Ok(EnrolledAgent {
+            agent: enrolled.agent,
+            credential,
+            asset: enrolled.asset,
+            matched: enrolled.matched,
+        })
+    }
+
+    /// Authenticates an agent's credential against the store, now: a
+    /// revoked or unknown agent is `UNAUTHENTICATED`; a store failure is
+    /// `UNAVAILABLE`, never a refusal.
+    pub async fn authenticate_agent(&self, credential: &str) -> Result<AgentSession, CoreError> {
+        let parsed = credential
+            .strip_prefix(CREDENTIAL_PREFIX)
+            .filter(|_| credential.len() <= MAX_SECRET_CHARS)
+            .and_then(|rest| rest.split_once('.'))
+            .and_then(|(id, secret)| AgentId::parse(id).map(|id| (id, secret)));
+        let Some((id, secret)) = parsed else {
+            return Err(agent_refused());
+        };
+        let agent = self.store.get_agent(id).await?.ok_or_else(agent_refused)?;
+        // Both sides are SHA-256 digests of a 256-bit secret: comparing
+        // them leaks nothing an attacker could use to build a credential.
+        if agent.revoked_at.is_some() || agent.credential_hash != sha256_hex(secret) {
+            return Err(agent_refused());
+        }
+        Ok(AgentSession { agent })
+    }
+
+    async fn session_asset(&self, session: &AgentSession) -> Result<Asset, CoreError> {
+        self.store
+            .get_asset(session.agent.asset)
+            .await?
+            .ok_or_else(agent_refused)
+    }
+
+    /// Takes in an agent's full inventory for its own asset.
+    pub async fn agent_inventory(
+        &self,
+        session: &AgentSession,
+        inventory: &Inventory,
+    ) -> Result<Asset, CoreError> {
+        inventory.check().map_err(protocol_error)?;
+        // One retry: an admin's edit between read and save is a stale
+        // version, not the agent's fault.
+        for _ in 0..2 {
+            let asset = self.session_asset(session).await?;
+            let (next, changes) = asset.with_inventory(inventory, None);
+            let saved = self
+                .store
+                .save_asset(&AssetSave {
+                    asset: next,
+                    expected_version: asset.version,
+                    changes,
+                    actor: None,
+                    agent: Some(session.agent.id),
+                    now: self.clock.now(),
+                })
+                .await;
+            match saved {
+                Err(crate::store::StoreError::Conflict(_)) => continue,
+                other => return Ok(other?),
+            }
+        }
+        Err(CoreError::Conflict(crate::store::STALE_ASSET.to_owned()))
+    }
+
+    /// Checks a heartbeat's sample and makes the record to store (in a
+    /// batch, by [`Itosm::record_heartbeats`]).
+    pub fn agent_heartbeat(
+        &self,
+        session: &AgentSession,
+        sample: HealthSample,
+    ) -> Result<Heartbeat, CoreError> {
+        sample.check().map_err(protocol_error)?;
+        Ok(Heartbeat {
+            asset: session.agent.asset,
+            at: self.clock.now(),
+            sample,
+            event_id: Uuid::now_v7(),
+        })
+    }
+
+    /// Stores a batch of heartbeats in one transaction; returns the health
+    /// changes (their events are in the outbox).
+    pub async fn record_heartbeats(
+        &self,
+        beats: &[Heartbeat],
+    ) -> Result<Vec<HealthChange>, CoreError> {
+        let changes = self
+            .store
+            .record_heartbeats(beats, &self.config.agents.thresholds)
+            .await?;
+        self.note_health_changes(&changes);
+        Ok(changes)
+    }
+
+    /// Marks `DOWN` the devices whose heartbeats stopped; returns the
+    /// changes (their events are in the outbox).
+    pub async fn sweep_silent_assets(&self) -> Result<Vec<HealthChange>, CoreError> {
+        let now = self.clock.now();
+        let changes = self
+            .store
+            .mark_silent_assets_down(self.config.agents.silence_cutoff(now), now)
+            .await?;
+        self.note_health_changes(&changes);
+        Ok(changes)
+    }
+
+    /// Deletes samples older than the retention; returns how many.
+    pub async fn prune_samples(&self) -> Result<u64, CoreError> {
+        let before = self.clock.now() - self.config.agents.sample_retention;
+        Ok(self.store.prune_samples(before).await?)
+    }
+
+    fn note_health_changes(&self, changes: &[HealthChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        self.outbox_wakeup.notify_one();
+        for change in changes {
+            tracing::info!(
+                asset = %change.asset.tag,
+                event_id = %change.event.event_id,
+                from = %change.from,
+                to = %change.asset.health,
+                reason = change.asset.health_reason.as_deref().unwrap_or(""),
+                "asset health changed"
+            );
+        }
+    }
+
+    /// Opens a ticket from the device, for its owner, linked to it, with
+    /// its latest samples as an internal note.
+    pub async fn agent_report(
+        &self,
+        session: &AgentSession,
+        description: &str,
+    ) -> Result<TicketView, CoreError> {
+        let description = description.trim();
+        validate_text("description", description, limits::MAX_REPORT_CHARS)?;
+        let asset = self.session_asset(session).await?;
+        let owner = match asset.owner {
+            Some(owner) => self.store.users_by_ids(&[owner]).await?.pop(),
+            None => None,
+        };
+        let Some(owner) = owner.filter(|o| o.active) else {
+            return Err(CoreError::bad_input(
+                "owner",
+                format!(
+                    "{} has no active owner in itosm: ask IT to set one, or open the ticket in the portal",
+                    asset.tag
+                ),
+            ));
+        };
+        let actor = Actor { user: owner };
+        let view = self
+            .create_ticket(
+                Some(&actor),
+                CreateTicketInput {
+                    request_type: RequestType::Other,
+                    software_id: None,
+                    subject: None,
+                    description: description.to_owned(),
+                    attachments: Vec::new(),
+                    asset_tags: vec![asset.tag.clone()],
+                },
+            )
+            .await?;
+        let samples = self
+            .store
+            .asset_samples(asset.id, self.clock.now() - Duration::hours(1), 5)
+            .await?;
+        let note = device_note(&asset, &samples);
+        let now = self.clock.now();
+        let (_, ticket, event) = self
+            .store
+            .add_comment(NewComment {
+                ticket: view.ticket.clone(),
+                body: note,
+                internal: true,
+                author: actor.user.clone(),
+                requester: view.requester.clone(),
+                software: view.software.clone(),
+                assignee: view.assignee.clone(),
+                now,
+                event_id: Uuid::now_v7(),
+                attachments: Vec::new(),
+            })
+            .await?;
+        self.outbox_wakeup.notify_one();
+        tracing::info!(ticket = %ticket.number, event_id = %event.event_id, asset = %asset.tag, "ticket reported from a device");
+        Ok(TicketView { ticket, ..view })
+    }
+}
+
+/// The internal note a device report carries: the device and its latest
+/// samples, for the staff.
+fn device_note(asset: &Asset, samples: &[crate::AssetSample]) -> String {
+    use std::fmt::Write;
+    let mut note = format!(
+        "Reported by the itosm agent on {} ({}), health {}",
+        asset.tag,
+        asset.hostname.as_deref().unwrap_or("unknown host"),
+        asset.health
+    );
+    if let Some(reason) = &asset.health_reason {
+        let _ = write!(note, ": {reason}");
+    }
+    if let Some(os) = &asset.os {
+        let _ = write!(note, "\nOS: {os}");
+    }
+    if samples.is_empty() {
+        note.push_str("\nNo health samples in the last hour.");
+    }
+    for s in samples {
+        let _ = write!(
+            note,
+            "\n{}: CPU {:.0}%, memory {:.0}%, load {:.2}/{:.2}/{:.2}, up {} h",
+            s.at.format("%H:%M:%S UTC"),
+            s.sample.cpu_percent,
+            s.sample.memory_percent(),
+            s.sample.load[0],
+            s.sample.load[1],
+            s.sample.load[2],
+            s.sample.uptime_seconds / 3600
+        );
+        for disk in &s.sample.disks {
+            let _ = write!(note, "; {} {:.0}%", disk.mount, disk.used_percent());
+        }
+        for probe in &s.sample.reachability {
+            match probe.latency_ms {
+                Some(ms) => {
+                    let _ = write!(
+                        note,
+                        "; {} {ms:.0} ms, {:.0}% loss",
+                        probe.target, probe.loss_percent
+                    );
+                }
+                None => {
+                    let _ = write!(note, "; {} unreachable", probe.target);
+                }
+            }
+        }
+    }
+    note
+}
