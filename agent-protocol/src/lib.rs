@@ -64,10 +64,7 @@ fn refuse(field: impl Into<String>, message: impl Into<String>) -> ProtocolError
 
 fn check_text(field: &str, value: &str) -> Result<(), ProtocolError> {
     if value.len() > limits::MAX_TEXT {
-        return Err(refuse(
-            field,
-            format!("at most {} bytes", limits::MAX_TEXT),
-        ));
+        return Err(refuse(field, format!("at most {} bytes", limits::MAX_TEXT)));
     }
     if value.chars().any(char::is_control) {
         return Err(refuse(field, "control characters are not allowed"));

@@ -56,7 +56,10 @@ pub enum ApiError {
 impl ApiError {
     /// Whether the same request may succeed later (outages heal).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Transport(_) | Self::Unavailable { .. } | Self::Decode(_))
+        matches!(
+            self,
+            Self::Transport(_) | Self::Unavailable { .. } | Self::Decode(_)
+        )
     }
 }
 
@@ -172,14 +175,19 @@ mod tests {
         assert!(matches!(&error, ApiError::Refused { code, .. } if code == "BAD_USER_INPUT"));
         assert!(!error.is_transient());
         let error = classify(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>");
-        assert!(matches!(&error, ApiError::Unavailable { status: 502, code, .. } if code == "Bad Gateway"));
+        assert!(
+            matches!(&error, ApiError::Unavailable { status: 502, code, .. } if code == "Bad Gateway")
+        );
         assert!(error.is_transient());
         assert!(classify(StatusCode::TOO_MANY_REQUESTS, b"").is_transient());
     }
 
     #[test]
     fn server_urls_are_checked_and_normalised() -> Result<(), ClientError> {
-        assert!(matches!(Client::new("itosm.example.org", None), Err(ClientError::BadUrl(_))));
+        assert!(matches!(
+            Client::new("itosm.example.org", None),
+            Err(ClientError::BadUrl(_))
+        ));
         let client = Client::new(" https://itosm.example.org/ ", None)?;
         assert_eq!(client.server(), "https://itosm.example.org");
         Ok(())

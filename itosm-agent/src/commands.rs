@@ -98,20 +98,36 @@ mod tests {
 
     #[test]
     fn empty_and_overlong_reports_are_refused_locally() {
-        assert!(matches!(validate_report(""), Err(CommandError::InvalidReport(_))));
-        assert!(matches!(validate_report("  \n "), Err(CommandError::InvalidReport(_))));
+        assert!(matches!(
+            validate_report(""),
+            Err(CommandError::InvalidReport(_))
+        ));
+        assert!(matches!(
+            validate_report("  \n "),
+            Err(CommandError::InvalidReport(_))
+        ));
         let long = "é".repeat(limits::MAX_REPORT_CHARS + 1);
-        assert!(matches!(validate_report(&long), Err(CommandError::InvalidReport(_))));
+        assert!(matches!(
+            validate_report(&long),
+            Err(CommandError::InvalidReport(_))
+        ));
         // The bound is in characters, not bytes.
         let longest = "é".repeat(limits::MAX_REPORT_CHARS);
         assert_eq!(validate_report(&longest).ok(), Some(longest));
-        assert_eq!(validate_report(" printer jams\n").ok().as_deref(), Some("printer jams"));
+        assert_eq!(
+            validate_report(" printer jams\n").ok().as_deref(),
+            Some("printer jams")
+        );
     }
 
     #[tokio::test]
     async fn reporting_before_enrolling_says_to_enrol() {
-        let path = std::env::temp_dir().join(format!("itosm-agent-none-{}/s.json", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("itosm-agent-none-{}/s.json", std::process::id()));
         let error = report(&path, "it broke").await.err();
-        assert!(matches!(error, Some(CommandError::State(StateError::NotEnrolled { .. }))));
+        assert!(matches!(
+            error,
+            Some(CommandError::State(StateError::NotEnrolled { .. }))
+        ));
     }
 }

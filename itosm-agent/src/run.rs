@@ -78,7 +78,10 @@ pub async fn run(state_path: &Path, state: State) -> Result<RunExit, ClientError
         info!("stopping after the request in flight");
         let _ = stop_tx.send(true);
     });
-    Agent::new(state_path, state, stop_rx)?.run().instrument(span).await
+    Agent::new(state_path, state, stop_rx)?
+        .run()
+        .instrument(span)
+        .await
 }
 
 struct Agent<'a> {
@@ -97,7 +100,7 @@ struct Agent<'a> {
 
 /// What one step did, for the schedule.
 enum Step {
-    Inventory(Inventory),
+    Inventory(Box<Inventory>),
     Heartbeat,
 }
 
@@ -146,7 +149,9 @@ impl<'a> Agent<'a> {
             let (heartbeat_every, inventory_every) = intervals(&self.state.settings);
             let now = Instant::now();
             let heartbeat_due = self.last_heartbeat.map_or(now, |t| t + heartbeat_every);
-            let inventory_due = self.last_full_inventory.map_or(now, |t| t + inventory_every);
+            let inventory_due = self
+                .last_full_inventory
+                .map_or(now, |t| t + inventory_every);
             let inventory_now = inventory_due <= now || self.changed.is_some();
             let due = retry_at.unwrap_or(if inventory_now {
                 now
@@ -164,7 +169,7 @@ impl<'a> Agent<'a> {
                     None => self.collect_inventory(),
                 };
                 let result = self.send_inventory(&inventory).await;
-                (Step::Inventory(inventory), result)
+                (Step::Inventory(Box::new(inventory)), result)
             } else {
                 (Step::Heartbeat, self.send_heartbeat().await)
             };
@@ -185,7 +190,7 @@ impl<'a> Agent<'a> {
                         // Only a changed inventory needs keeping; a full one
                         // is collected afresh when it is retried.
                         if self.last_full_inventory.is_some() {
-                            self.changed = Some(inventory);
+                            self.changed = Some(*inventory);
                         }
                     }
                     retry_at = Some(Instant::now() + delay);
@@ -206,7 +211,7 @@ impl<'a> Agent<'a> {
         match step {
             Step::Inventory(inventory) => {
                 self.last_full_inventory = Some(at);
-                self.last_sent = Some(inventory);
+                self.last_sent = Some(*inventory);
             }
             Step::Heartbeat => {
                 self.last_heartbeat = Some(at);

@@ -113,7 +113,10 @@ impl State {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]
@@ -194,7 +197,10 @@ mod tests {
         let error = State::load(&path).err();
         assert!(matches!(error, Some(StateError::NotEnrolled { .. })));
         let message = error.map(|e| e.to_string()).unwrap_or_default();
-        assert!(message.contains("run `itosm-agent enroll` first"), "{message}");
+        assert!(
+            message.contains("run `itosm-agent enroll` first"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -203,7 +209,10 @@ mod tests {
         fs::create_dir_all(&dir)?;
         let path = dir.join("state.json");
         fs::write(&path, b"{not json")?;
-        assert!(matches!(State::load(&path), Err(StateError::Invalid { .. })));
+        assert!(matches!(
+            State::load(&path),
+            Err(StateError::Invalid { .. })
+        ));
         fs::remove_dir_all(&dir)
     }
 }

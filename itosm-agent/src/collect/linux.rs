@@ -30,9 +30,14 @@ impl LinuxCollector {
 fn read_trimmed(path: &Path) -> Option<String> {
     let value = std::fs::read_to_string(path).ok()?;
     let value = value.trim();
-    let placeholder = ["", "To Be Filled By O.E.M.", "Default string", "System Serial Number"]
-        .iter()
-        .any(|p| value.eq_ignore_ascii_case(p));
+    let placeholder = [
+        "",
+        "To Be Filled By O.E.M.",
+        "Default string",
+        "System Serial Number",
+    ]
+    .iter()
+    .any(|p| value.eq_ignore_ascii_case(p));
     (!placeholder).then(|| value.to_owned())
 }
 
@@ -159,7 +164,10 @@ mod tests {
                     Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n\n\
                     Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9\nDescription: x\n multi\n";
         let packages = parse_dpkg_status(text);
-        let names: Vec<_> = packages.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
+        let names: Vec<_> = packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
         assert_eq!(names, [("bash", "5.2-1"), ("libc6", "2.36-9")]);
     }
 
@@ -177,7 +185,11 @@ mod tests {
         assert!(!inventory.hostname.is_empty());
         assert!(inventory.memory_bytes > 0);
         assert!(inventory.cpu.cores > 0);
-        assert!(inventory.disks.iter().any(|d| d.mount == "/"), "{:?}", inventory.disks);
+        assert!(
+            inventory.disks.iter().any(|d| d.mount == "/"),
+            "{:?}",
+            inventory.disks
+        );
         assert!(inventory.interfaces.iter().all(|i| i.name != "lo"));
         if Path::new(DPKG_STATUS).exists() {
             assert!(!inventory.software.is_empty());
@@ -196,7 +208,12 @@ mod tests {
         let mut hints = LinuxCollector::new().hints();
         super::super::fit_hints(&mut hints);
         assert!(!hints.hostname.is_empty());
-        assert!(hints.macs.iter().all(|m| m != "00:00:00:00:00:00" && *m == m.to_lowercase()));
+        assert!(
+            hints
+                .macs
+                .iter()
+                .all(|m| m != "00:00:00:00:00:00" && *m == m.to_lowercase())
+        );
         assert_eq!(hints.check(), Ok(()));
     }
 
@@ -205,11 +222,20 @@ mod tests {
         let mut collector = LinuxCollector::new();
         for _ in 0..2 {
             let sample = collector.sample(&[]).await;
-            assert!((0.0..=100.0).contains(&sample.cpu_percent), "{}", sample.cpu_percent);
+            assert!(
+                (0.0..=100.0).contains(&sample.cpu_percent),
+                "{}",
+                sample.cpu_percent
+            );
             assert!(sample.memory_total_bytes > 0);
             assert!(sample.memory_used_bytes <= sample.memory_total_bytes);
             assert!(sample.uptime_seconds > 0);
-            assert!(sample.disks.iter().any(|d| d.mount == "/" && d.total_bytes > 0));
+            assert!(
+                sample
+                    .disks
+                    .iter()
+                    .any(|d| d.mount == "/" && d.total_bytes > 0)
+            );
             assert_eq!(sample.check(), Ok(()));
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }

@@ -117,13 +117,16 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let target = listener.local_addr()?.to_string();
         // Accept in the background so the backlog never fills.
-        let accept = tokio::spawn(async move {
-            while let Ok((_socket, _)) = listener.accept().await {}
-        });
+        let accept =
+            tokio::spawn(async move { while let Ok((_socket, _)) = listener.accept().await {} });
         let result = probe(target.clone()).await;
         accept.abort();
         assert_eq!(result.target, target);
-        assert!(result.latency_ms.is_some_and(|l| l >= 0.0 && l < 1000.0));
+        assert!(
+            result
+                .latency_ms
+                .is_some_and(|l| (0.0..1000.0).contains(&l))
+        );
         assert!(result.loss_percent.abs() < f64::EPSILON);
         Ok(())
     }
@@ -143,7 +146,10 @@ mod tests {
     async fn targets_are_probed_concurrently_and_in_order() -> std::io::Result<()> {
         let open = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let targets = vec![open.local_addr()?.to_string(), closed.local_addr()?.to_string()];
+        let targets = vec![
+            open.local_addr()?.to_string(),
+            closed.local_addr()?.to_string(),
+        ];
         drop(closed);
         let results = probe_all(&targets).await;
         assert_eq!(results.len(), 2);

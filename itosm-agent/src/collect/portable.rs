@@ -163,8 +163,10 @@ impl Machine {
     pub async fn sample(&mut self) -> HealthSample {
         if !self.cpu_measured {
             self.system.refresh_cpu_usage();
-            tokio::time::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL.max(Duration::from_millis(200)))
-                .await;
+            tokio::time::sleep(
+                sysinfo::MINIMUM_CPU_UPDATE_INTERVAL.max(Duration::from_millis(200)),
+            )
+            .await;
             self.cpu_measured = true;
         }
         self.system.refresh_cpu_usage();
@@ -189,10 +191,15 @@ impl Machine {
             .collect();
         HealthSample {
             // NaN or rounding above 100 must not make the whole sample refused.
-            cpu_percent: if cpu.is_finite() { cpu.clamp(0.0, 100.0) } else { 0.0 },
+            cpu_percent: if cpu.is_finite() {
+                cpu.clamp(0.0, 100.0)
+            } else {
+                0.0
+            },
             memory_used_bytes: self.system.used_memory(),
             memory_total_bytes: self.system.total_memory(),
-            load: [load.one, load.five, load.fifteen].map(|l| if l.is_finite() { l.max(0.0) } else { 0.0 }),
+            load: [load.one, load.five, load.fifteen]
+                .map(|l| if l.is_finite() { l.max(0.0) } else { 0.0 }),
             uptime_seconds: System::uptime(),
             disks,
             reachability: Vec::new(),
