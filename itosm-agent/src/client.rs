@@ -17,7 +17,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// No answer: DNS, connection, TLS or timeout. Worth retrying.
-    #[error("cannot reach the server: {0}")]
+    #[error("cannot reach the server: {}", error_chain(.0))]
     Transport(#[source] reqwest::Error),
     /// The server failed (5xx) or asked to slow down (429). Worth retrying.
     #[error("server error {status}: {code}: {message}")]
@@ -51,6 +51,20 @@ pub enum ApiError {
     /// A success whose body is not what the protocol says.
     #[error("unexpected answer from the server: {0}")]
     Decode(String),
+}
+
+/// reqwest's own message hides the cause ("error sending request"); the
+/// cause ("connection refused", "certificate expired") is what an operator
+/// can act on.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 impl ApiError {

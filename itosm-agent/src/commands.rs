@@ -30,6 +30,9 @@ pub enum CommandError {
     /// The report text is refused before anything is sent.
     #[error("{0}")]
     InvalidReport(&'static str),
+    /// The output could not be written.
+    #[error("cannot write the output: {0}")]
+    Output(String),
 }
 
 /// Checks a problem report locally, so that the user hears about an empty
@@ -79,6 +82,23 @@ pub async fn enroll(
     }
     .save(state_path)?;
     Ok(response)
+}
+
+/// What the agent would send, as pretty JSON: hints, the fitted inventory
+/// and one health sample (no reachability targets). Lets an admin see
+/// exactly what is collected before enrolling.
+pub async fn show() -> Result<String, CommandError> {
+    let mut collector = PlatformCollector::new();
+    let mut hints = collector.hints();
+    fit_hints(&mut hints);
+    hints.check()?;
+    let mut inventory = collector.inventory();
+    inventory.fit_to_limits();
+    inventory.check()?;
+    let sample = collector.sample(&[]).await;
+    sample.check()?;
+    let json = serde_json::json!({ "hints": hints, "inventory": inventory, "sample": sample });
+    serde_json::to_string_pretty(&json).map_err(|e| CommandError::Output(e.to_string()))
 }
 
 /// Opens a ticket from this device; returns the ticket number.

@@ -49,6 +49,9 @@ enum Command {
         /// What is wrong, in your own words.
         text: String,
     },
+    /// Prints what would be sent (hints, inventory, one health sample) as
+    /// JSON, without sending anything.
+    Inventory,
 }
 
 fn init_logging(format: LogFormat) {
@@ -56,7 +59,9 @@ fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes would litter the journal and log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -108,6 +113,13 @@ async fn main() -> ExitCode {
             }
             Err(e) => fail(&e, true),
         },
+        Command::Inventory => match commands::show().await {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, false),
+        },
         Command::Run => {
             let state = match State::load(&cli.state) {
                 Ok(state) => state,
@@ -151,6 +163,8 @@ mod tests {
         assert!(matches!(cli.log_format, LogFormat::Json));
         let cli = Cli::try_parse_from(["itosm-agent", "report", "printer jams"])?;
         assert!(matches!(cli.command, Command::Report { ref text } if text == "printer jams"));
+        let cli = Cli::try_parse_from(["itosm-agent", "inventory"])?;
+        assert!(matches!(cli.command, Command::Inventory));
         assert!(Cli::try_parse_from(["itosm-agent", "--log-format", "xml", "run"]).is_err());
         assert!(Cli::try_parse_from(["itosm-agent", "enroll", "--server", "x"]).is_err());
         Ok(())

@@ -185,7 +185,7 @@ impl<'a> Agent<'a> {
                 }
                 Err(e) if e.is_transient() => {
                     let delay = self.backoff.next_delay();
-                    warn!(error = %e, retry_in_ms = delay.as_millis(), "request failed; retrying");
+                    warn!(error = %e, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "request failed; retrying");
                     if let Step::Inventory(inventory) = step {
                         // Only a changed inventory needs keeping; a full one
                         // is collected afresh when it is retried.
