@@ -29,7 +29,7 @@ pub enum CommandError {
     Collected(#[from] ProtocolError),
     /// The report text is refused before anything is sent.
     #[error("{0}")]
-    InvalidReport(&'static str),
+    InvalidReport(String),
     /// The output could not be written.
     #[error("cannot write the output: {0}")]
     Output(String),
@@ -41,13 +41,16 @@ pub fn validate_report(text: &str) -> Result<String, CommandError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(CommandError::InvalidReport(
-            "the report is empty: describe the problem, e.g. itosm-agent report \"the printer jams\"",
+            "the report is empty: describe the problem, e.g. itosm-agent report \"the printer jams\""
+                .to_owned(),
         ));
     }
     if text.chars().count() > limits::MAX_REPORT_CHARS {
-        return Err(CommandError::InvalidReport(
-            "the report is too long: at most 4000 characters",
-        ));
+        return Err(CommandError::InvalidReport(format!(
+            "the report is too long ({} characters): at most {}",
+            text.chars().count(),
+            limits::MAX_REPORT_CHARS
+        )));
     }
     Ok(text.to_owned())
 }
@@ -60,12 +63,16 @@ pub async fn enroll(
     state_path: &Path,
 ) -> Result<EnrollResponse, CommandError> {
     let client = Client::new(server, None)?;
+    if client.server().starts_with("http://") {
+        // Allowed for a lab, but the credential would then travel in clear.
+        tracing::warn!("the server URL is http://: the agent's credential will not be encrypted");
+    }
     let mut collector = PlatformCollector::new();
     let mut hints = collector.hints();
     fit_hints(&mut hints);
     hints.check()?;
     let mut inventory = collector.inventory();
-    inventory.fit_to_limits();
+    crate::collect::fit_inventory(&mut inventory);
     inventory.check()?;
     let request = EnrollRequest {
         token: token.trim().to_owned(),
@@ -93,7 +100,7 @@ pub async fn show() -> Result<String, CommandError> {
     fit_hints(&mut hints);
     hints.check()?;
     let mut inventory = collector.inventory();
-    inventory.fit_to_limits();
+    crate::collect::fit_inventory(&mut inventory);
     inventory.check()?;
     let sample = collector.sample(&[]).await;
     sample.check()?;

@@ -230,7 +230,7 @@ impl<'a> Agent<'a> {
 
     fn collect_inventory(&mut self) -> Inventory {
         let mut inventory = self.collector.inventory();
-        inventory.fit_to_limits();
+        crate::collect::fit_inventory(&mut inventory);
         inventory
     }
 

@@ -59,6 +59,29 @@ pub fn fit_hints(hints: &mut DeviceHints) {
     }
 }
 
+/// Room kept in a request body for what wraps the inventory (the
+/// enrolment token and hints, the JSON envelope).
+pub const BODY_MARGIN: usize = 16 * 1024;
+
+/// Fits an inventory to the protocol's bounds and to the request body
+/// limit: the per-field bounds alone allow 5,000 packages of 256-byte
+/// names, far over [`limits::MAX_BODY_BYTES`], which the server would
+/// refuse whole. Software is what gives way, from the end of the list.
+pub fn fit_inventory(inventory: &mut Inventory) {
+    inventory.fit_to_limits();
+    let budget = limits::MAX_BODY_BYTES - BODY_MARGIN;
+    loop {
+        let size = serde_json::to_vec(inventory).map_or(usize::MAX, |json| json.len());
+        if size <= budget || inventory.software.is_empty() {
+            return;
+        }
+        // Cut in proportion, and by at least one entry so that it ends.
+        let keep = inventory.software.len().saturating_mul(budget) / size;
+        let keep = keep.min(inventory.software.len() - 1);
+        inventory.software.truncate(keep);
+    }
+}
+
 /// How many TCP connects each reachability target gets.
 pub const PROBES_PER_TARGET: u32 = 3;
 /// How long one connect may take before it counts as lost.
@@ -75,7 +98,7 @@ pub async fn probe_all(targets: &[String]) -> Vec<Reachability> {
     for (handle, target) in probes.collect::<Vec<_>>().into_iter().zip(targets) {
         // A panicking probe is a bug, but it must not stop the heartbeat.
         results.push(handle.await.unwrap_or_else(|_| Reachability {
-            target: target.clone(),
+            target: fit_text(target, limits::MAX_TEXT),
             latency_ms: None,
             loss_percent: 100.0,
         }));
@@ -84,11 +107,20 @@ pub async fn probe_all(targets: &[String]) -> Vec<Reachability> {
 }
 
 /// Measures one `host:port` target with [`PROBES_PER_TARGET`] connects.
+/// The name is resolved once, beforehand, so that the latency is the
+/// network's round trip and not the resolver's; a name that does not
+/// resolve counts as every probe lost.
 pub async fn probe(target: String) -> Reachability {
     let mut successes = Vec::new();
+    let address = tokio::time::timeout(PROBE_TIMEOUT, tokio::net::lookup_host(target.as_str()))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|mut addresses| addresses.next());
     for _ in 0..PROBES_PER_TARGET {
+        let Some(address) = address else { break };
         let started = Instant::now();
-        let connect = tokio::net::TcpStream::connect(target.as_str());
+        let connect = tokio::net::TcpStream::connect(address);
         if let Ok(Ok(_stream)) = tokio::time::timeout(PROBE_TIMEOUT, connect).await {
             successes.push(started.elapsed().as_secs_f64() * 1000.0);
         }
@@ -111,6 +143,7 @@ pub async fn probe(target: String) -> Reachability {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use itosm_agent_protocol::SoftwarePackage;
 
     #[tokio::test]
     async fn a_listening_port_is_reachable() -> std::io::Result<()> {
@@ -157,6 +190,42 @@ mod tests {
         assert!(results[0].latency_ms.is_some());
         assert_eq!(results[1].latency_ms, None);
         Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_is_unreachable() {
+        let result = probe("no-such-host.invalid:443".to_owned()).await;
+        assert_eq!(result.latency_ms, None);
+        assert!((result.loss_percent - 100.0).abs() < f64::EPSILON);
+        let result = probe("not a target".to_owned()).await;
+        assert!((result.loss_percent - 100.0).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn a_huge_inventory_is_cut_to_fit_the_request_body() {
+        let mut inventory = Inventory {
+            hostname: "pc".into(),
+            software: (0..limits::MAX_SOFTWARE + 100)
+                .map(|i| SoftwarePackage {
+                    name: format!("{i:05}{}", "n".repeat(300)),
+                    version: "v".repeat(300),
+                })
+                .collect(),
+            ..Inventory::default()
+        };
+        fit_inventory(&mut inventory);
+        assert_eq!(inventory.check(), Ok(()));
+        let size = serde_json::to_vec(&inventory).map_or(usize::MAX, |j| j.len());
+        assert!(size <= limits::MAX_BODY_BYTES - BODY_MARGIN, "{size}");
+        assert!(inventory.software.len() > 500, "only what is needed is cut");
+        assert!(inventory.software[0].name.starts_with("00000"));
+        // A normal inventory is left whole.
+        let mut small = Inventory {
+            software: vec![SoftwarePackage::default(); 10],
+            ..Inventory::default()
+        };
+        fit_inventory(&mut small);
+        assert_eq!(small.software.len(), 10);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use itosm_agent_protocol::{CpuInfo, DiskInfo, DiskUsage, HealthSample, NetworkInterface, OsInfo};
+use itosm_agent_protocol::{
+    CpuInfo, DiskInfo, DiskUsage, HealthSample, NetworkInterface, OsInfo, fit_text, limits,
+};
 use sysinfo::{CpuRefreshKind, Disks, MemoryRefreshKind, Networks, RefreshKind, System};
 
 /// File systems that are not disks: kernel interfaces, memory-backed
@@ -183,11 +185,12 @@ impl Machine {
                     .iter()
                     .find(|x| x.mount_point().to_string_lossy() == d.mount)?;
                 Some(DiskUsage {
-                    mount: d.mount,
+                    mount: fit_text(&d.mount, limits::MAX_TEXT),
                     used_bytes: disk.total_space().saturating_sub(disk.available_space()),
                     total_bytes: disk.total_space(),
                 })
             })
+            .take(limits::MAX_DISKS)
             .collect();
         HealthSample {
             // NaN or rounding above 100 must not make the whole sample refused.
