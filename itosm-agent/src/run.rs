@@ -187,11 +187,9 @@ impl<'a> Agent<'a> {
                     let delay = self.backoff.next_delay();
                     warn!(error = %e, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "request failed; retrying");
                     if let Step::Inventory(inventory) = step {
-                        // Only a changed inventory needs keeping; a full one
-                        // is collected afresh when it is retried.
-                        if self.last_full_inventory.is_some() {
-                            self.changed = Some(*inventory);
-                        }
+                        // Kept so that a change is not forgotten by the retry;
+                        // anything newer is caught by the next change check.
+                        self.changed = Some(*inventory);
                     }
                     retry_at = Some(Instant::now() + delay);
                 }
