@@ -54,8 +54,11 @@ impl NotificationSink for ChatSink {
     }
 
     async fn deliver(&self, notification: &Notification) -> DeliveryOutcome {
-        let (subject, ticket) = (&notification.subject, &notification.event.ticket);
-        let mut text = format!("{subject} ({})", ticket.requester);
+        let subject = &notification.subject;
+        let mut text = match &notification.event.ticket {
+            Some(ticket) => format!("{subject} ({})", ticket.requester),
+            None => subject.clone(),
+        };
         if let Some(channel) = &self.1.channel {
             text = format!("[{channel}] {text}");
         }

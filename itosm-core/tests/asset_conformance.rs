@@ -134,7 +134,7 @@ async fn assets_are_created_listed_and_filtered(s: Subject) {
             })
             .await
         ),
-        [printer.tag.clone()]
+        [printer.tag.as_str()]
     );
     assert_eq!(
         tags(
@@ -144,7 +144,7 @@ async fn assets_are_created_listed_and_filtered(s: Subject) {
             })
             .await
         ),
-        [printer.tag.clone()]
+        [printer.tag.as_str()]
     );
     // Plain text: `%` and `_` match only themselves; case is ignored.
     assert_eq!(
@@ -155,7 +155,7 @@ async fn assets_are_created_listed_and_filtered(s: Subject) {
             })
             .await
         ),
-        [printer.tag.clone()]
+        [printer.tag.as_str()]
     );
     assert_eq!(
         tags(
@@ -191,7 +191,7 @@ async fn assets_are_created_listed_and_filtered(s: Subject) {
         ..Default::default()
     })
     .await;
-    assert_eq!(tags(rest), [janes.tag.clone()]);
+    assert_eq!(tags(rest), [janes.tag.as_str()]);
     assert_eq!(
         s.store
             .get_asset_by_tag("PC-JANE")

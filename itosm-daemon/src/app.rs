@@ -149,6 +149,7 @@ pub async fn services(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<
         staged_for: chrono::Duration::from_std(config.attachments.staged_for.get())
             .context("config key `attachments.staged_for`")?,
     };
+    service_config.agents = config.agents.policy()?;
     let blobs = crate::attachments::blob_store(&config.attachments);
     Ok(Arc::new(
         Itosm::new(store, service_config)?.with_blobs(blobs),
@@ -177,6 +178,8 @@ pub struct Running {
     pub notifier: Option<Arc<Notifier>>,
     /// Single sign-on, when `auth.methods` has `oidc`.
     pub oidc: Option<Arc<crate::http::oidc::Oidc>>,
+    /// Where the agent API queues heartbeats (the api role).
+    pub heartbeats: Option<crate::agents::HeartbeatQueue>,
     /// Fires first on shutdown: readiness off, HTTP drains, WebSockets close.
     draining: CancellationToken,
     /// Fires next: the relay finishes its batch, consumers stop taking.
@@ -346,10 +349,24 @@ pub async fn start(config: Config, roles: &Roles, daemon: &Daemon) -> anyhow::Re
         )));
     }
 
+    let mut heartbeats = None;
     if roles.has(Role::Api) {
         tasks.push(tokio::spawn(purge_abandoned_uploads(
             Arc::clone(&itosm),
             config.attachments.staged_for.get(),
+            shutdown.clone(),
+        )));
+        let (queue, writer) = crate::agents::start_heartbeat_writer(
+            Arc::clone(&itosm),
+            config.agents.max_pending_heartbeats,
+            config.agents.flush_interval.get(),
+            shutdown.clone(),
+        );
+        tasks.push(writer);
+        heartbeats = Some(queue);
+        tasks.push(tokio::spawn(crate::agents::watch_silence(
+            Arc::clone(&itosm),
+            config.agents.heartbeat_interval.get(),
             shutdown.clone(),
         )));
     }
@@ -376,6 +393,7 @@ pub async fn start(config: Config, roles: &Roles, daemon: &Daemon) -> anyhow::Re
     Ok(Running {
         config,
         oidc,
+        heartbeats,
         itosm,
         store,
         feed,

@@ -620,7 +620,7 @@ async fn insert_outbox(
         values.extend([
             event.event_id.into(),
             event.event_type.as_str().into(),
-            event.ticket.number.clone().into(),
+            event.subject_key().to_owned().into(),
             event.to_json().into(),
         ]);
     }

@@ -38,6 +38,7 @@
 //! `examples/custom_sink.rs` is a complete one: a chat sink posting to a
 //! chat webhook.
 
+pub mod agents;
 pub mod app;
 pub mod attachments;
 pub mod backoff;

@@ -79,11 +79,11 @@ pub async fn run(
                 Ok(()) => {
                     sent.push(row.id);
                     metrics.event_published();
-                    tracing::debug!(ticket = %event.ticket.number, event_id = %event.event_id, "event published");
+                    tracing::debug!(ticket = %event.subject_key(), event_id = %event.event_id, "event published");
                 }
                 Err(error) => {
                     failed = true;
-                    tracing::warn!(%error, ticket = %event.ticket.number, event_id = %event.event_id, attempts = row.attempts, "publish failed; will retry");
+                    tracing::warn!(%error, ticket = %event.subject_key(), event_id = %event.event_id, attempts = row.attempts, "publish failed; will retry");
                     let _ = bounded(store.release_outbox(row.id, &error.to_string())).await;
                 }
             }

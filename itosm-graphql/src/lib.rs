@@ -6,6 +6,7 @@
 //! request (from the `Authorization` header, or from the WebSocket's
 //! `connection_init` payload).
 
+mod assets;
 mod attachments;
 mod auth;
 mod caller;
@@ -24,6 +25,7 @@ use async_graphql::{Context, ID, MergedObject, Result, Schema};
 use itosm_core::Itosm;
 use itosm_core::transport::LiveFeed;
 
+pub use assets::AssetNode;
 pub use attachments::{AttachmentNode, download_path};
 pub use caller::{Caller, ClientAddress};
 pub use errors::{ErrorCodes, to_graphql_error};
@@ -107,6 +109,7 @@ pub struct QueryRoot(
     tickets::TicketQuery,
     users::UserQuery,
     catalog::CatalogQuery,
+    assets::AssetQuery,
 );
 
 /// Write operations.
@@ -116,6 +119,7 @@ pub struct MutationRoot(
     tickets::TicketMutation,
     users::UserMutation,
     catalog::CatalogMutation,
+    assets::AssetMutation,
 );
 
 /// What a page can fetch: its size (20 when not given) times what each item

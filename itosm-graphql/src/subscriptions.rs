@@ -20,11 +20,6 @@ pub struct SubscriptionRoot;
 type EventFilter = Box<dyn Fn(&EventEnvelope) -> bool + Send + Sync>;
 
 /// The tickets behind the feed's events, as the caller may see them now.
-///
-/// The caller is checked again (token expiry, deactivation, role change)
-/// before each event and every `recheck` while idle: if that fails the
-/// stream yields the error and ends, so a subscription enforces exactly
-/// what a fresh HTTP request would.
 fn live_tickets(
     itosm: Arc<Itosm>,
     caller: Caller,
@@ -32,6 +27,48 @@ fn live_tickets(
     recheck: std::time::Duration,
     wanted: EventFilter,
 ) -> impl Stream<Item = Result<TicketNode>> + use<> {
+    live(
+        itosm,
+        caller,
+        feed,
+        recheck,
+        wanted,
+        |itosm, actor, event| {
+            Box::pin(async move {
+                Ok(itosm
+                    .ticket_for_event(Some(&actor), &event)
+                    .await?
+                    .map(TicketNode))
+            })
+        },
+    )
+}
+
+/// What a live stream makes of an event the caller passed for: the node
+/// he may see now, or `None` to skip it.
+type Resolve<T> = fn(
+    Arc<Itosm>,
+    itosm_core::policy::Actor,
+    Arc<EventEnvelope>,
+) -> futures::future::BoxFuture<
+    'static,
+    std::result::Result<Option<T>, itosm_core::CoreError>,
+>;
+
+/// The feed's events, resolved for the caller as he may see them now.
+///
+/// The caller is checked again (token expiry, deactivation, role change)
+/// before each event and every `recheck` while idle: if that fails the
+/// stream yields the error and ends, so a subscription enforces exactly
+/// what a fresh HTTP request would.
+fn live<T: Send + 'static>(
+    itosm: Arc<Itosm>,
+    caller: Caller,
+    feed: &Arc<dyn LiveFeed>,
+    recheck: std::time::Duration,
+    wanted: EventFilter,
+    resolve: Resolve<T>,
+) -> impl Stream<Item = Result<T>> + use<T> {
     let stream = feed.subscribe();
     let next_check = tokio::time::Instant::now() + recheck;
     futures::stream::unfold(
@@ -68,8 +105,8 @@ fn live_tickets(
                             }
                             Err(error) => return Some((Err(to_graphql_error(error)), None)),
                         };
-                        match itosm.ticket_for_event(Some(&actor), &event).await {
-                            Ok(Some(view)) => Ok(TicketNode(view)),
+                        match resolve(Arc::clone(&itosm), actor, Arc::clone(&event)).await {
+                            Ok(Some(node)) => Ok(node),
                             Ok(None) => continue,
                             Err(error) => Err(to_graphql_error(error)),
                         }
@@ -137,8 +174,37 @@ impl SubscriptionRoot {
             recheck_every(ctx),
             Box::new(move |event| {
                 event.event_type != EventType::TicketCreated
-                    && number.as_ref().is_none_or(|n| *n == event.ticket.number)
+                    && event
+                        .ticket
+                        .as_ref()
+                        .is_some_and(|ticket| number.as_ref().is_none_or(|n| *n == ticket.number))
             }),
+        ))
+    }
+
+    /// Devices whose health changed (`UP`, `DEGRADED`, `DOWN`): agents and
+    /// admins see every device, a requester his own.
+    async fn asset_health_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<crate::AssetNode>> + use<>> {
+        let (itosm, caller) = services(ctx)?;
+        caller.actor().map_err(to_graphql_error)?;
+        let feed = ctx.data::<Arc<dyn LiveFeed>>()?;
+        Ok(live(
+            Arc::clone(itosm),
+            caller.clone(),
+            feed,
+            recheck_every(ctx),
+            Box::new(|event| event.event_type == EventType::AssetHealthChanged),
+            |itosm, actor, event| {
+                Box::pin(async move {
+                    Ok(itosm
+                        .asset_for_event(Some(&actor), &event)
+                        .await?
+                        .map(crate::AssetNode))
+                })
+            },
         ))
     }
 }

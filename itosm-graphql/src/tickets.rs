@@ -107,7 +107,7 @@ impl TicketMutation {
                     subject: input.subject,
                     description: input.description,
                     attachments,
-                    asset_tags: Vec::new(),
+                    asset_tags: input.asset_tags.unwrap_or_default(),
                 },
             )
             .await

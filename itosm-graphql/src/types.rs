@@ -339,6 +339,17 @@ impl TicketNode {
             })
             .collect())
     }
+    /// The devices the ticket is about (a requester sees those that are
+    /// his).
+    #[graphql(complexity = "PER_TICKET_LIST_COST * child_complexity")]
+    async fn assets(&self, ctx: &Context<'_>) -> Result<Vec<crate::AssetNode>> {
+        let (itosm, caller) = services(ctx)?;
+        let assets = itosm
+            .ticket_assets(caller.actor_opt()?, &self.0.ticket)
+            .await
+            .map_err(to_graphql_error)?;
+        Ok(assets.into_iter().map(crate::AssetNode).collect())
+    }
     /// The status moves the caller may make now.
     async fn allowed_statuses(&self, ctx: &Context<'_>) -> Result<Vec<TicketStatus>> {
         let (itosm, caller) = services(ctx)?;
@@ -568,6 +579,9 @@ pub struct CreateTicketGql {
     /// Your uploads (`POST /api/attachments`) to attach; at most
     /// `limits.maxAttachments`. If the ticket is refused they are discarded.
     pub attachment_ids: Option<Vec<ID>>,
+    /// Tags of the devices the ticket is about (at most 10); a requester
+    /// may name only his own devices.
+    pub asset_tags: Option<Vec<String>>,
 }
 
 /// How one may log in here (anyone may ask).

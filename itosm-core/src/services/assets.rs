@@ -181,6 +181,23 @@ impl Itosm {
         Ok(asset)
     }
 
+    /// The device an `asset.*` event is about, as `actor` may see it now;
+    /// `None` when he may not (so a feed skips it silently).
+    pub async fn asset_for_event(
+        &self,
+        actor: Option<&Actor>,
+        event: &EventEnvelope,
+    ) -> Result<Option<Asset>, CoreError> {
+        let Some(snapshot) = &event.asset else {
+            return Ok(None);
+        };
+        match self.get_asset(actor, &snapshot.tag).await {
+            Ok(asset) => Ok(Some(asset)),
+            Err(CoreError::NotFound(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
     /// Creates an asset (staff).
     pub async fn create_asset(
         &self,

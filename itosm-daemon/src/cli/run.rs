@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         action: CatalogAction,
     },
+    /// Manages agent enrolment tokens and agents.
+    Agent {
+        #[command(subcommand)]
+        action: crate::cli::agent::AgentAction,
+    },
 }
 
 async fn manage_store(config: &Config) -> anyhow::Result<std::sync::Arc<itosm_core::Itosm>> {
@@ -356,7 +361,7 @@ where
                                 "{}\t{}\t{}\t{}",
                                 event.event_id,
                                 event.event_type.as_str(),
-                                event.ticket.number,
+                                event.subject_key(),
                                 event.occurred_at.to_rfc3339()
                             ),
                             None => println!("(unreadable)\t{} bytes", letter.body.len()),
@@ -384,6 +389,10 @@ where
         Command::Catalog { action } => {
             let itosm = manage_store(&config).await?;
             manage::catalog_command(&itosm, action).await
+        }
+        Command::Agent { action } => {
+            let itosm = manage_store(&config).await?;
+            crate::cli::agent::agent_command(&itosm, action).await
         }
         Command::Backup { file } => backup(&config, &file).await,
         Command::Schema => Ok(()),

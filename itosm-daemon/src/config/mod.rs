@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod agents;
 mod attachments;
 mod auth;
 mod duration;
@@ -14,6 +15,7 @@ mod size;
 mod url;
 mod validate;
 
+pub use agents::{AgentsConfig, ThresholdsConfig};
 pub use attachments::{AttachmentsConfig, BlobStoreKind, S3Config};
 pub use auth::{AuthConfig, AuthMethod, OidcConfig, read_secret_file};
 pub use duration::ConfigDuration;
@@ -89,6 +91,8 @@ pub struct Config {
     pub shutdown: ShutdownConfig,
     /// Files attached to tickets and comments.
     pub attachments: AttachmentsConfig,
+    /// Enrolled agents and their devices' health.
+    pub agents: AgentsConfig,
 }
 
 /// `[shutdown]`
@@ -441,6 +445,7 @@ impl Default for Config {
                 grace: ConfigDuration::secs(30),
             },
             attachments: AttachmentsConfig::default(),
+            agents: AgentsConfig::default(),
         }
     }
 }

@@ -22,6 +22,7 @@ impl Config {
     pub fn validate_with(&self, daemon: &Daemon) -> Result<(), ConfigError> {
         self.http_addr()?;
         self.attachments.validate()?;
+        self.agents.validate()?;
         if !(1024..=16 * 1024 * 1024).contains(&self.http.max_body_bytes.get()) {
             return Err(ConfigError::invalid(
                 "http.max_body_bytes",

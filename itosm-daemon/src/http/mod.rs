@@ -1,6 +1,7 @@
 //! The HTTP surface, on one port: GraphQL (+ GraphiQL, graphql-ws), the
 //! seed's REST routes, health, metrics and the portal's static files.
 
+mod agent;
 mod attachments;
 mod drain;
 mod error;
@@ -99,6 +100,8 @@ pub struct AppState {
     pub draining: tokio_util::sync::CancellationToken,
     /// Single sign-on, when `auth.methods` has `oidc`.
     pub oidc: Option<Arc<oidc::Oidc>>,
+    /// Where agents' heartbeats are queued.
+    pub heartbeats: Option<crate::agents::HeartbeatQueue>,
 }
 
 /// The whole router.
@@ -129,6 +132,7 @@ pub fn router(running: &Running) -> Router {
         broker: running.broker.clone(),
         draining: running.draining_token(),
         oidc: running.oidc.clone(),
+        heartbeats: running.heartbeats.clone(),
     };
     let api = Router::new()
         .merge(graphql::router())
@@ -143,8 +147,13 @@ pub fn router(running: &Running) -> Router {
         ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
-        // Attachments carry their own, larger body bound and timeout.
-        .merge(attachments::router(config.attachments.upload_timeout.get()));
+        // Attachments carry their own, larger body bound and timeout; the
+        // agent API its own bound (an inventory is larger than a request).
+        .merge(attachments::router(config.attachments.upload_timeout.get()))
+        .merge(agent::router().layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.http.request_timeout.get(),
+        )));
     let index = config.portal.dir.join("index.html");
     let app = if index.is_file() {
         // The portal is a single-page app: unknown paths get index.html.

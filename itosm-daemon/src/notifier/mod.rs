@@ -278,7 +278,7 @@ impl Notifier {
             .map(|(nth, index, recipient)| DeliveryClaim {
                 key: key(*nth, *index, recipient),
                 event_type: events[*nth].event_type.as_str().to_owned(),
-                ticket_number: events[*nth].ticket.number.clone(),
+                ticket_number: events[*nth].subject_key().to_owned(),
             })
             .collect::<Vec<_>>();
         let asked = claims.len();
@@ -334,7 +334,7 @@ impl Notifier {
                 Ok(_) => return true,
                 Err(error) => {
                     let first = &events[0];
-                    tracing::warn!(%error, ticket = %first.ticket.number, event_id = %first.event_id, events = events.len(), retry_in = ?delay, "cannot claim deliveries; waiting for the database");
+                    tracing::warn!(%error, ticket = %first.subject_key(), event_id = %first.event_id, events = events.len(), retry_in = ?delay, "cannot claim deliveries; waiting for the database");
                 }
             }
             tokio::select! {
@@ -433,11 +433,11 @@ impl Inner {
         loop {
             match dead_letters.dead_letter(event).await {
                 Ok(()) => {
-                    tracing::error!(ticket = %event.ticket.number, event_id = %event.event_id, sink, "event dead-lettered; `itosm dlq replay` retries it");
+                    tracing::error!(ticket = %event.subject_key(), event_id = %event.event_id, sink, "event dead-lettered; `itosm dlq replay` retries it");
                     return true;
                 }
                 Err(error) => {
-                    tracing::warn!(%error, ticket = %event.ticket.number, event_id = %event.event_id, sink, "cannot dead-letter the event; retrying");
+                    tracing::warn!(%error, ticket = %event.subject_key(), event_id = %event.event_id, sink, "cannot dead-letter the event; retrying");
                 }
             }
             tokio::select! {
@@ -459,7 +459,7 @@ fn record_of(
     DeliveryRecord {
         event_id: job.event.event_id,
         event_type: job.event.event_type.as_str().to_owned(),
-        ticket_number: job.event.ticket.number.clone(),
+        ticket_number: job.event.subject_key().to_owned(),
         sink: job.claimed.key.sink.clone(),
         recipient: job.claimed.key.recipient.clone(),
         status,
@@ -495,13 +495,13 @@ async fn run_lane(inner: Arc<Inner>, index: usize, mut queue: mpsc::Receiver<Job
             }
             job = queue.recv() => match job {
                 Some(job) => {
-                    match busy.get_mut(&job.event.ticket.number) {
+                    match busy.get_mut(job.event.subject_key()) {
                         Some(waiting) => {
                             waiting.push_back(job);
                             continue;
                         }
                         None => {
-                            busy.insert(job.event.ticket.number.clone(), Default::default());
+                            busy.insert(job.event.subject_key().to_owned(), Default::default());
                             job
                         }
                     }
@@ -527,7 +527,7 @@ async fn run_lane(inner: Arc<Inner>, index: usize, mut queue: mpsc::Receiver<Job
         let inner = Arc::clone(&inner);
         let finished = finished.clone();
         tokio::spawn(async move {
-            let ticket = job.event.ticket.number.clone();
+            let ticket = job.event.subject_key().to_owned();
             attempt(&inner, index, job, sink_permit).await;
             drop(flight_permit);
             let _ = finished.send(ticket);
@@ -577,7 +577,7 @@ async fn attempt(
             if let Ok(lag) = (Utc::now() - event.occurred_at).to_std() {
                 inner.metrics.event_lag(lag);
             }
-            tracing::debug!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, "delivered");
+            tracing::debug!(sink, ticket = %event.subject_key(), event_id = %event.event_id, attempts, "delivered");
             record_of(&job, DeliveryStatus::Delivered, 1, None, None)
         }
         DeliveryOutcome::Retryable(error) => {
@@ -589,7 +589,7 @@ async fn attempt(
             let exhausted = inner.settings.max_attempts > 0
                 && u32::try_from(attempts).unwrap_or(u32::MAX) >= inner.settings.max_attempts;
             if exhausted || next > job.claimed.retry_until {
-                tracing::error!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery kept failing past the retry horizon");
+                tracing::error!(sink, ticket = %event.subject_key(), event_id = %event.event_id, attempts, %error, "delivery kept failing past the retry horizon");
                 if !inner.dead_letter(&event, sink).await {
                     // Stopping before the DLQ took it: retry it next run.
                     inner
@@ -612,7 +612,7 @@ async fn attempt(
                 inner
                     .metrics
                     .notification(sink, NotificationOutcome::Retried);
-                tracing::warn!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, retry_in = ?delay, "delivery failed; will retry");
+                tracing::warn!(sink, ticket = %event.subject_key(), event_id = %event.event_id, attempts, %error, retry_in = ?delay, "delivery failed; will retry");
                 record_of(&job, DeliveryStatus::Pending, 1, Some(error), Some(next))
             }
         }
@@ -620,7 +620,7 @@ async fn attempt(
             inner
                 .metrics
                 .notification(sink, NotificationOutcome::Failed);
-            tracing::error!(sink, ticket = %event.ticket.number, event_id = %event.event_id, attempts, %error, "delivery refused for good");
+            tracing::error!(sink, ticket = %event.subject_key(), event_id = %event.event_id, attempts, %error, "delivery refused for good");
             if inner.dead_letter(&event, sink).await {
                 inner
                     .metrics

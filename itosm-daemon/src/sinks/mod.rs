@@ -87,17 +87,19 @@ impl RecipientSpec {
         }
         let mut recipients = match self {
             RecipientSpec::Fixed(recipient) => vec![recipient.clone()],
+            // Events about a device have no requester or assignee: they go
+            // to admins and fixed recipients only.
             RecipientSpec::Requester => event
                 .ticket
-                .requester_email
-                .clone()
+                .as_ref()
+                .and_then(|t| t.requester_email.clone())
                 .map(Recipient::Email)
                 .into_iter()
                 .collect(),
             RecipientSpec::Assignee => event
                 .ticket
-                .assignee_email
-                .clone()
+                .as_ref()
+                .and_then(|t| t.assignee_email.clone())
                 .map(Recipient::Email)
                 .into_iter()
                 .collect(),
@@ -116,7 +118,7 @@ impl RecipientSpec {
                 Recipient::Email(address) => {
                     let plain = itosm_core::validate_email(address).is_ok();
                     if !plain {
-                        tracing::warn!(ticket = %event.ticket.number, event_id = %event.event_id, "skipping a user's email address that is not one plain address");
+                        tracing::warn!(ticket = %event.subject_key(), event_id = %event.event_id, "skipping a user's email address that is not one plain address");
                     }
                     plain
                 }
@@ -124,7 +126,10 @@ impl RecipientSpec {
             });
         }
         if internal {
-            let requester = event.ticket.requester_email.as_deref();
+            let requester = event
+                .ticket
+                .as_ref()
+                .and_then(|t| t.requester_email.as_deref());
             recipients.retain(|recipient| match (recipient, requester) {
                 (Recipient::Email(address), Some(requester)) => {
                     !requester.eq_ignore_ascii_case(address)
@@ -194,9 +199,41 @@ pub async fn reachable(url: &str, timeout: std::time::Duration) -> Result<(), St
     }
 }
 
+/// One line about a device's health change, e.g. `Device PC-000123
+/// (pc-jane) is DOWN (was UP): no heartbeat since …`.
+pub fn asset_summary(asset: &itosm_core::event::AssetSnapshot) -> String {
+    let host = asset
+        .hostname
+        .as_deref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    let reason = asset
+        .health_reason
+        .as_deref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    format!(
+        "Device {}{host} is {} (was {}){reason}",
+        asset.tag, asset.health, asset.previous_health
+    )
+}
+
 /// The notification `recipient` gets for `event`.
 pub fn notification_for(event: Arc<EventEnvelope>, recipient: Recipient) -> Notification {
-    let ticket = &event.ticket;
+    let Some(ticket) = &event.ticket else {
+        let subject = event.asset.as_ref().map(asset_summary).unwrap_or_default();
+        let mut notification = Notification {
+            text_body: subject.clone(),
+            subject,
+            html_body: None,
+            recipient,
+            event,
+        };
+        if matches!(notification.recipient, Recipient::Phone(_)) {
+            notification.text_body = sms::sms_text(&notification);
+        }
+        return notification;
+    };
     let subject = match event.event_type {
         EventType::TicketCreated => format!("New Ticket Created: {}", ticket.number),
         EventType::TicketStatusChanged => {
@@ -214,6 +251,7 @@ pub fn notification_for(event: Arc<EventEnvelope>, recipient: Recipient) -> Noti
             "Ticket {} priority is now {}",
             ticket.number, ticket.priority
         ),
+        EventType::AssetHealthChanged => format!("Ticket {}", ticket.number),
     };
     let mut notification = Notification {
         text_body: subject.clone(),

@@ -54,7 +54,14 @@ impl ConsoleSink {
 /// The seed's block for one event.
 pub fn render_block(notification: &Notification) -> String {
     let event = &notification.event;
-    let ticket = &event.ticket;
+    let Some(ticket) = &event.ticket else {
+        return format!(
+            "--- Device Health Notification ---\n{}\nEvent: {} {}\n",
+            notification.subject,
+            event.event_type.as_str(),
+            event.event_id
+        );
+    };
     let heading = match event.event_type {
         EventType::TicketCreated => "--- New Ticket Notification ---",
         _ => "--- Ticket Update Notification ---",

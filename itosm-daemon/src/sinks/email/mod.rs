@@ -231,13 +231,39 @@ impl EmailTemplates {
         portal_url: &str,
     ) -> Result<RenderedEmail, String> {
         let event = &notification.event;
+        let portal = portal_url.trim_end_matches('/');
+        let Some(ticket) = &event.ticket else {
+            // Device events are plain: one line and a link to the device.
+            let tag = event
+                .asset
+                .as_ref()
+                .map(|a| a.tag.as_str())
+                .unwrap_or_default();
+            let link = format!("{portal}/assets/{tag}");
+            let escape = |text: &str| {
+                text.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('"', "&quot;")
+            };
+            return Ok(RenderedEmail {
+                subject: notification.subject.replace(|c: char| c.is_control(), " "),
+                text: format!("{}\n\n{link}\n", notification.subject),
+                html: format!(
+                    "<p>{}</p><p><a href=\"{}\">{}</a></p>",
+                    escape(&notification.subject),
+                    escape(&link),
+                    escape(&link)
+                ),
+            });
+        };
         let context = minijinja::context! {
             event_type => event.event_type.as_str(),
-            ticket => &event.ticket,
-            status_label => event.ticket.status.label(),
+            ticket => ticket,
+            status_label => ticket.status.label(),
             actor => &event.actor,
             comment => &event.comment,
-            link => format!("{}/tickets/{}", portal_url.trim_end_matches('/'), event.ticket.number),
+            link => format!("{portal}/tickets/{}", ticket.number),
         };
         let render = |name: &str| {
             self.env

@@ -88,7 +88,9 @@ pub const MAX_SMS_CHARS: usize = 160;
 /// The default SMS text: `New Ticket: INC-2026-0001 …`, at most 160 characters.
 pub fn sms_text(notification: &Notification) -> String {
     let event = &notification.event;
-    let ticket = &event.ticket;
+    let Some(ticket) = &event.ticket else {
+        return clean_sms(&notification.subject);
+    };
     let what = ticket
         .software
         .clone()
@@ -105,7 +107,12 @@ pub fn sms_text(notification: &Notification) -> String {
             what
         ),
     };
-    // Control characters (CR/LF included) never reach the gateway.
+    clean_sms(&text)
+}
+
+/// `text` without control characters (CR/LF included: they never reach the
+/// gateway), cut to one segment.
+fn clean_sms(text: &str) -> String {
     let clean: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -57,7 +57,7 @@ pub async fn dlq_replay(settings: &AmqpSettings) -> Result<usize, TransportError
                     .ack(BasicAckOptions::default())
                     .await
                     .map_err(unavailable)?;
-                tracing::info!(ticket = %event.ticket.number, event_id = %event.event_id, "replayed from the DLQ");
+                tracing::info!(ticket = %event.subject_key(), event_id = %event.event_id, "replayed from the DLQ");
                 replayed += 1;
             }
             Err(error) => {
