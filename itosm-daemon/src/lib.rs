@@ -134,7 +134,14 @@ impl Daemon {
             .enable_all()
             .build()
         {
-            Ok(runtime) => runtime.block_on(self.run_cli_with(std::env::args_os())),
+            Ok(runtime) => {
+                let code = runtime.block_on(self.run_cli_with(std::env::args_os()));
+                // Bounded: a background task that never yields (seen in the
+                // SQL pool's idle-connection reaper) must not keep a finished
+                // command from exiting, as dropping the runtime would.
+                runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+                code
+            }
             Err(error) => {
                 eprintln!("itosm: cannot start the async runtime: {error}");
                 ExitCode::FAILURE

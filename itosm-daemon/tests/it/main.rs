@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod advisories;
+mod agents;
 mod attachments;
 mod auth;
 mod authorization_matrix;
