@@ -103,6 +103,15 @@ enum Op {
     TicketCreated,
     TicketUpdatedOne,
     TicketUpdatedAll,
+    Asset,
+    Assets,
+    CreateTicketWithAsset,
+    CreateAsset,
+    UpdateAsset,
+    LinkAsset,
+    MergeAssets,
+    EnrollmentTokens,
+    CreateEnrollmentToken,
 }
 
 const UNAUTH: &str = "UNAUTHENTICATED";
@@ -152,6 +161,12 @@ fn expected_six(op: Op) -> [&'static str; 6] {
             [UNAUTH, FORBIDDEN, NOT_FOUND, "ok", "ok", UNAUTH]
         }
         TicketCreated => [UNAUTH, FORBIDDEN, FORBIDDEN, "ok", "ok", UNAUTH],
+        Asset | CreateTicketWithAsset => [UNAUTH, "ok", NOT_FOUND, "ok", "ok", UNAUTH],
+        Assets => [UNAUTH, "own only", "own only", "all", "all", UNAUTH],
+        CreateAsset | UpdateAsset | LinkAsset => [UNAUTH, FORBIDDEN, FORBIDDEN, "ok", "ok", UNAUTH],
+        MergeAssets | EnrollmentTokens | CreateEnrollmentToken => {
+            [UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, "ok", UNAUTH]
+        }
     }
 }
 
@@ -212,6 +227,15 @@ fn name(op: Op) -> &'static str {
         TicketCreated => "subscription ticketCreated",
         TicketUpdatedOne => "subscription ticketUpdated(number)",
         TicketUpdatedAll => "subscription ticketUpdated",
+        Asset => "query asset(tag) with history, tickets",
+        Assets => "query assets",
+        CreateTicketWithAsset => "mutation createTicket(assetTags)",
+        CreateAsset => "mutation createAsset",
+        UpdateAsset => "mutation updateAsset",
+        LinkAsset => "mutation linkAsset",
+        MergeAssets => "mutation mergeAssets",
+        EnrollmentTokens => "query enrollmentTokens",
+        CreateEnrollmentToken => "mutation createEnrollmentToken",
     }
 }
 
@@ -232,6 +256,9 @@ struct World {
     /// file, by ticket number (John's and Jane's tickets have both).
     files: std::collections::HashMap<String, (String, String)>,
     counter: AtomicUsize,
+    /// John's and Jane's devices.
+    johns_device: String,
+    janes_device: String,
     /// A WebSocket opened by a user who was deactivated afterwards.
     gone_socket: tokio::sync::Mutex<Option<support::WsSession>>,
 }
@@ -257,6 +284,8 @@ impl World {
             files: std::collections::HashMap::new(),
             counter: AtomicUsize::new(0),
             gone_socket: tokio::sync::Mutex::new(None),
+            johns_device: String::new(),
+            janes_device: String::new(),
             app,
             admin,
             john,
@@ -280,6 +309,8 @@ impl World {
             .await;
         assert_eq!(deactivated["data"]["deactivateUser"]["active"], false);
 
+        world.johns_device = world.fresh_asset(Some("john.doe")).await;
+        world.janes_device = world.fresh_asset(Some("jane.smith")).await;
         world.johns = world.new_ticket(&world.john.clone()).await;
         world.janes = world.new_ticket(&world.jane.clone()).await;
         world
@@ -543,6 +574,30 @@ impl World {
         (username, password)
     }
 
+    /// A device entered by the admin, owned by `owner`: its tag.
+    async fn fresh_asset(&self, owner: Option<&str>) -> String {
+        let created = self
+            .as_admin(
+                "mutation($o: String) { createAsset(input: { name: \"Laptop\", owner: $o }) { tag } }",
+                json!({ "o": owner }),
+            )
+            .await;
+        created["data"]["createAsset"]["tag"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createAsset failed: {created}"))
+            .to_owned()
+    }
+
+    /// The device a cell looks at: John's, or Jane's for the "other's"
+    /// column.
+    fn target_device(&self, who: Who) -> &str {
+        if who == Who::RequesterOther {
+            &self.janes_device
+        } else {
+            &self.johns_device
+        }
+    }
+
     /// A catalog title added by the admin (and retired, when asked): its id.
     async fn fresh_software(&self, retired: bool) -> String {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
@@ -761,6 +816,39 @@ impl World {
             TicketCreated | TicketUpdatedOne | TicketUpdatedAll => {
                 return self.subscription_cell(op, who).await;
             }
+            Asset => (
+                "query($t: String!) { asset(tag: $t) { tag history { change } tickets { number } } }".into(),
+                json!({ "t": self.target_device(who) }),
+            ),
+            Assets => (
+                "{ assets(first: 100) { edges { node { owner { username } } } } }".into(),
+                json!({}),
+            ),
+            CreateTicketWithAsset => (
+                "mutation($t: [String!]) { createTicket(input: { requestType: HARDWARE, description: \"Fan noise\", assetTags: $t }) { number } }".into(),
+                json!({ "t": [self.target_device(who)] }),
+            ),
+            CreateAsset => (
+                "mutation { createAsset(input: { name: \"Spare laptop\" }) { tag } }".into(),
+                json!({}),
+            ),
+            UpdateAsset => (
+                "mutation($t: String!) { updateAsset(tag: $t, input: { location: \"Room 2\" }) { location } }".into(),
+                json!({ "t": self.fresh_asset(Some(if who == Who::RequesterOther { "jane.smith" } else { "john.doe" })).await }),
+            ),
+            LinkAsset => (
+                "mutation($n: String!, $t: String!) { linkAsset(number: $n, tag: $t) { number } }".into(),
+                json!({ "n": self.fresh_target(who).await, "t": self.target_device(who) }),
+            ),
+            MergeAssets => (
+                "mutation($k: String!, $a: String!) { mergeAssets(keep: $k, absorb: $a) { tag } }".into(),
+                json!({ "k": self.fresh_asset(None).await, "a": self.fresh_asset(None).await }),
+            ),
+            EnrollmentTokens => ("{ enrollmentTokens { id } }".into(), json!({})),
+            CreateEnrollmentToken => (
+                "mutation { createEnrollmentToken(expiresIn: \"1h\") { token } }".into(),
+                json!({}),
+            ),
             UploadFile | DownloadFile | DownloadInternalFile | DiscardUpload => {
                 return self.rest_cell(op, who).await;
             }
@@ -775,6 +863,22 @@ impl World {
                 if data["ticket"].is_null() =>
             {
                 NOT_FOUND.to_owned()
+            }
+            Asset if data["asset"].is_null() => NOT_FOUND.to_owned(),
+            Assets => {
+                let owners: Vec<&str> = data["assets"]["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["node"]["owner"]["username"].as_str().unwrap_or("nobody"))
+                    .collect();
+                if owners.contains(&"jane.smith") && owners.contains(&"john.doe") {
+                    "all".into()
+                } else if !owners.is_empty() && owners.iter().all(|o| *o == "john.doe") {
+                    "own only".into()
+                } else {
+                    format!("unexpected {owners:?}")
+                }
             }
             Comments | Attachments => {
                 let field = if matches!(op, Comments) {
@@ -917,7 +1021,7 @@ fn rest_only(op: Op) -> bool {
     )
 }
 
-const OPS: [Op; 44] = [
+const OPS: [Op; 53] = [
     Op::Me,
     Op::SoftwareCatalog,
     Op::Ticket,
@@ -962,6 +1066,15 @@ const OPS: [Op; 44] = [
     Op::TicketCreated,
     Op::TicketUpdatedOne,
     Op::TicketUpdatedAll,
+    Op::Asset,
+    Op::Assets,
+    Op::CreateTicketWithAsset,
+    Op::CreateAsset,
+    Op::UpdateAsset,
+    Op::LinkAsset,
+    Op::MergeAssets,
+    Op::EnrollmentTokens,
+    Op::CreateEnrollmentToken,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
