@@ -45,5 +45,6 @@ pub use services::{
     AgentPolicy, AgentSession, AssetFilterInput, AssetInput, AssetPage, AssigneeFilter,
     AttachmentLimits, AuthMethods, AuthSession, CommentView, CreateTicketInput, EnrolledAgent,
     FederatedIdentity, Itosm, MAX_NUMBER_CHARS, MAX_SAMPLES, MAX_SEARCH_CHARS, MAX_TICKET_ASSETS,
-    Page, ServiceConfig, TicketFilterInput, TicketPage, TicketView, UserFilterInput, UserPage,
+    MONITOR_USERNAME, Page, ServiceConfig, TicketFilterInput, TicketPage, TicketView,
+    UserFilterInput, UserPage,
 };

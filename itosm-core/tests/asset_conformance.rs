@@ -693,7 +693,65 @@ async fn merging_moves_tickets_and_agents(s: Subject) {
     );
 }
 
+async fn one_incident_is_open_per_condition(s: Subject) {
+    let (john, _, _) = seeded(&s).await;
+    let format = TicketNumberFormat::default();
+    let (ticket, _) = s
+        .store
+        .create_ticket(&format, ticket_for(&john, Vec::new()))
+        .await
+        .unwrap();
+    let key = "asset:PC-1:DOWN";
+    assert_eq!(s.store.open_incident(key).await.unwrap(), None);
+    let opened = s.store.insert_incident(key, &ticket, t0()).await.unwrap();
+    assert_eq!(opened.ticket_number, ticket.number.to_string());
+    assert!(matches!(
+        s.store.insert_incident(key, &ticket, t0()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let later = t0() + Duration::minutes(1);
+    s.store
+        .set_incident_recovered(opened.id, Some(later))
+        .await
+        .unwrap();
+    assert!(
+        s.store
+            .recovered_incidents(later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = s
+        .store
+        .recovered_incidents(later + Duration::seconds(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(due.iter().map(|i| i.id).collect::<Vec<_>>(), [opened.id]);
+    // Flapping clears the recovery.
+    s.store
+        .set_incident_recovered(opened.id, None)
+        .await
+        .unwrap();
+    assert!(
+        s.store
+            .recovered_incidents(later + Duration::hours(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.store.close_incident(opened.id, later).await.unwrap();
+    assert_eq!(s.store.open_incident(key).await.unwrap(), None);
+    // Closed, the condition may open a new incident.
+    let again = s.store.insert_incident(key, &ticket, later).await.unwrap();
+    assert_ne!(again.id, opened.id);
+    assert_eq!(
+        s.store.open_incident(key).await.unwrap().map(|i| i.id),
+        Some(again.id)
+    );
+}
+
 conformance!(
+    one_incident_is_open_per_condition,
     assets_are_created_listed_and_filtered,
     asset_details_are_versioned_with_history,
     tickets_link_to_assets_in_their_transaction,

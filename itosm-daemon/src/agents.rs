@@ -136,6 +136,11 @@ pub async fn watch_silence(
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot check for silent devices; will retry"),
         }
+        match itosm.resolve_recovered_incidents().await {
+            Ok(0) => {}
+            Ok(resolved) => tracing::info!(resolved, "incident tickets resolved after recovery"),
+            Err(error) => tracing::warn!(%error, "cannot resolve recovered incidents; will retry"),
+        }
         if last_prune.elapsed() > Duration::from_secs(600) {
             match itosm.prune_samples().await {
                 Ok(0) => {}

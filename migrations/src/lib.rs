@@ -15,6 +15,7 @@ mod m20261201_000004_delivery_queue;
 mod m20261202_000001_accounts_catalog_subjects;
 mod m20261206_000001_attachments;
 mod m20261208_000001_assets_and_agents;
+mod m20261208_000002_incidents;
 
 /// The ordered list of itosm's migrations.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_accounts_catalog_subjects::Migration),
             Box::new(m20261206_000001_attachments::Migration),
             Box::new(m20261208_000001_assets_and_agents::Migration),
+            Box::new(m20261208_000002_incidents::Migration),
         ]
     }
 }

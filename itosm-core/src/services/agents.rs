@@ -41,6 +41,12 @@ pub struct AgentPolicy {
     pub sample_retention: Duration,
     /// Longest lifetime of an enrolment token.
     pub max_token_lifetime: Duration,
+    /// Open an incident ticket per device and condition (`DOWN`,
+    /// `DEGRADED`), comment on a repeat, resolve it after recovery.
+    pub incidents: bool,
+    /// How long a device must stay recovered before its incident ticket is
+    /// resolved (against flapping).
+    pub incident_hold_down: Duration,
 }
 
 impl Default for AgentPolicy {
@@ -53,6 +59,8 @@ impl Default for AgentPolicy {
             missed_heartbeats: 3,
             sample_retention: Duration::hours(6),
             max_token_lifetime: Duration::days(90),
+            incidents: false,
+            incident_hold_down: Duration::minutes(5),
         }
     }
 }
@@ -385,7 +393,7 @@ impl Itosm {
             .store
             .record_heartbeats(beats, &self.config.agents.thresholds)
             .await?;
-        self.note_health_changes(&changes);
+        self.after_health_changes(&changes).await;
         Ok(changes)
     }
 
@@ -397,7 +405,7 @@ impl Itosm {
             .store
             .mark_silent_assets_down(self.config.agents.silence_cutoff(now), now)
             .await?;
-        self.note_health_changes(&changes);
+        self.after_health_changes(&changes).await;
         Ok(changes)
     }
 
@@ -405,6 +413,20 @@ impl Itosm {
     pub async fn prune_samples(&self) -> Result<u64, CoreError> {
         let before = self.clock.now() - self.config.agents.sample_retention;
         Ok(self.store.prune_samples(before).await?)
+    }
+
+    async fn after_health_changes(&self, changes: &[HealthChange]) {
+        self.note_health_changes(changes);
+        if !self.config.agents.incidents {
+            return;
+        }
+        for change in changes {
+            // The health and its event are committed: a failure here is
+            // logged, and the next change or sweep tries again.
+            if let Err(error) = self.follow_incident(change).await {
+                tracing::warn!(%error, asset = %change.asset.tag, "cannot update the device's incident ticket");
+            }
+        }
     }
 
     fn note_health_changes(&self, changes: &[HealthChange]) {
@@ -485,6 +507,220 @@ impl Itosm {
         self.outbox_wakeup.notify_one();
         tracing::info!(ticket = %ticket.number, event_id = %event.event_id, asset = %asset.tag, "ticket reported from a device");
         Ok(TicketView { ticket, ..view })
+    }
+}
+
+/// The service account incident tickets are opened and worked by: staff,
+/// so the same policy as for people applies to what it does.
+pub const MONITOR_USERNAME: &str = "itosm.monitor";
+
+impl Itosm {
+    /// The monitoring account, created on first use with an employee ID
+    /// nobody knows (32 random characters): it never logs in.
+    async fn monitor(&self) -> Result<Actor, CoreError> {
+        if let Some(user) = self.store.find_user_by_username(MONITOR_USERNAME).await? {
+            return Ok(Actor { user });
+        }
+        let employee_id: String = random_secret()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(32)
+            .collect();
+        let user = self
+            .store
+            .upsert_user(&crate::NewUser {
+                username: crate::Username::from_stored(MONITOR_USERNAME.to_owned()),
+                employee_id,
+                display_name: "itosm monitoring".to_owned(),
+                email: None,
+                phone: None,
+                role: crate::Role::Agent,
+            })
+            .await?;
+        Ok(Actor { user })
+    }
+
+    /// A note by the monitoring account on `view`'s ticket (not rate
+    /// limited: monitoring speaks for a fleet).
+    async fn monitor_note(
+        &self,
+        monitor: &Actor,
+        view: &TicketView,
+        body: String,
+    ) -> Result<(), CoreError> {
+        policy::authorize(
+            Some(monitor),
+            Action::Comment {
+                ticket: &view.ticket,
+                internal: false,
+            },
+        )?;
+        self.store
+            .add_comment(NewComment {
+                ticket: view.ticket.clone(),
+                body,
+                internal: false,
+                author: monitor.user.clone(),
+                requester: view.requester.clone(),
+                software: view.software.clone(),
+                assignee: view.assignee.clone(),
+                now: self.clock.now(),
+                event_id: Uuid::now_v7(),
+                attachments: Vec::new(),
+            })
+            .await?;
+        self.outbox_wakeup.notify_one();
+        Ok(())
+    }
+
+    /// Opens, comments on or marks recovered the incident of one health
+    /// change: one open ticket per device and condition.
+    async fn follow_incident(&self, change: &HealthChange) -> Result<(), CoreError> {
+        let asset = &change.asset;
+        let now = self.clock.now();
+        let reason = asset.health_reason.clone().unwrap_or_default();
+        let monitor = self.monitor().await?;
+        match asset.health {
+            crate::AssetHealth::Down | crate::AssetHealth::Degraded => {
+                let key = format!("asset:{}:{}", asset.tag, asset.health);
+                if let Some(incident) = self.store.open_incident(&key).await? {
+                    let view = self
+                        .get_ticket(Some(&monitor), &incident.ticket_number)
+                        .await?;
+                    if view.ticket.status.is_open() {
+                        if incident.recovered_at.is_some() {
+                            self.store.set_incident_recovered(incident.id, None).await?;
+                        }
+                        return self
+                            .monitor_note(
+                                &monitor,
+                                &view,
+                                format!("{} is {} again: {reason}", asset.tag, asset.health),
+                            )
+                            .await;
+                    }
+                    // Someone closed it meanwhile: a new occurrence, a new ticket.
+                    self.store.close_incident(incident.id, now).await?;
+                }
+                let view = self
+                    .store_new_ticket(
+                        &monitor,
+                        CreateTicketInput {
+                            request_type: RequestType::Incident,
+                            software_id: None,
+                            subject: Some(format!("{} ({}) is {}", asset.tag, asset.name, asset.health)),
+                            description: format!(
+                                "{} ({}) is {}: {reason}\nOpened by itosm monitoring; it is resolved once the device stays {} for the hold-down.",
+                                asset.tag,
+                                asset.hostname.as_deref().unwrap_or("unknown host"),
+                                asset.health,
+                                crate::AssetHealth::Up
+                            ),
+                            attachments: Vec::new(),
+                            asset_tags: vec![asset.tag.clone()],
+                        },
+                        now,
+                    )
+                    .await?;
+                match self.store.insert_incident(&key, &view.ticket, now).await {
+                    Ok(_) | Err(crate::store::StoreError::Conflict(_)) => Ok(()),
+                    Err(other) => Err(other.into()),
+                }
+            }
+            crate::AssetHealth::Up => {
+                for condition in [crate::AssetHealth::Down, crate::AssetHealth::Degraded] {
+                    let key = format!("asset:{}:{condition}", asset.tag);
+                    let Some(incident) = self.store.open_incident(&key).await? else {
+                        continue;
+                    };
+                    if incident.recovered_at.is_none() {
+                        self.store
+                            .set_incident_recovered(incident.id, Some(now))
+                            .await?;
+                        let view = self
+                            .get_ticket(Some(&monitor), &incident.ticket_number)
+                            .await?;
+                        if view.ticket.status.is_open() {
+                            self.monitor_note(
+                                &monitor,
+                                &view,
+                                format!(
+                                    "{} is UP again; the ticket is resolved if it stays up for {}",
+                                    asset.tag,
+                                    human_duration(self.config.agents.incident_hold_down)
+                                ),
+                            )
+                            .await?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            crate::AssetHealth::Unknown => Ok(()),
+        }
+    }
+
+    /// Resolves the incident tickets of devices that stayed recovered for
+    /// the hold-down; returns how many were closed.
+    pub async fn resolve_recovered_incidents(&self) -> Result<usize, CoreError> {
+        if !self.config.agents.incidents {
+            return Ok(0);
+        }
+        let now = self.clock.now();
+        let due = self
+            .store
+            .recovered_incidents(now - self.config.agents.incident_hold_down, 100)
+            .await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let monitor = self.monitor().await?;
+        for incident in &due {
+            let view = self
+                .get_ticket(Some(&monitor), &incident.ticket_number)
+                .await?;
+            let note = Some(
+                "The device recovered and stayed up: resolved by itosm monitoring.".to_owned(),
+            );
+            let mut ticket = view.ticket.clone();
+            if ticket.status == TicketStatus::Start {
+                ticket = self
+                    .change_status(
+                        Some(&monitor),
+                        &ticket.number,
+                        TicketStatus::InProgress,
+                        None,
+                        ticket.version,
+                    )
+                    .await?
+                    .ticket;
+            }
+            if ticket.status.can_move_to(TicketStatus::Resolved) {
+                self.change_status(
+                    Some(&monitor),
+                    &ticket.number,
+                    TicketStatus::Resolved,
+                    note,
+                    ticket.version,
+                )
+                .await?;
+            }
+            self.store.close_incident(incident.id, now).await?;
+            tracing::info!(ticket = %ticket.number, incident = %incident.key, "incident resolved after recovery");
+        }
+        Ok(due.len())
+    }
+}
+
+/// `90 s`, `5 min`, `2 h`: how long a hold-down is, for people.
+fn human_duration(duration: Duration) -> String {
+    let seconds = duration.num_seconds();
+    if seconds < 120 {
+        format!("{seconds} s")
+    } else if seconds < 7200 {
+        format!("{} min", seconds / 60)
+    } else {
+        format!("{} h", seconds / 3600)
     }
 }
 

@@ -14,7 +14,7 @@ mod text;
 mod tickets;
 mod users;
 
-pub use agents::{AgentPolicy, AgentSession, EnrolledAgent};
+pub use agents::{AgentPolicy, AgentSession, EnrolledAgent, MONITOR_USERNAME};
 pub use assets::{AssetFilterInput, AssetInput, AssetPage, MAX_SAMPLES, MAX_TICKET_ASSETS};
 pub use attachments::AttachmentLimits;
 pub use auth::{AuthMethods, AuthSession, FederatedIdentity};

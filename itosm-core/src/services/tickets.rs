@@ -96,7 +96,7 @@ impl Itosm {
         .await
     }
 
-    async fn store_new_ticket(
+    pub(super) async fn store_new_ticket(
         &self,
         actor: &Actor,
         input: CreateTicketInput,

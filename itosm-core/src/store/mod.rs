@@ -16,6 +16,7 @@ use crate::{
 };
 
 mod assets;
+mod incidents;
 pub mod memory;
 pub mod prelude;
 #[cfg(feature = "sea-orm")]
@@ -43,6 +44,7 @@ pub use crate::domain::change::{
 pub use assets::{
     AssetQuery, AssetSave, AssetStore, EnrollAgent, Enrolled, HealthChange, Heartbeat, NewAsset,
 };
+pub use incidents::{Incident, IncidentStore};
 
 /// Whose tickets, by assignee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,6 +329,7 @@ pub trait Store:
     + SettingsStore
     + AttachmentStore
     + AssetStore
+    + IncidentStore
     + 'static
 {
 }
@@ -341,6 +344,7 @@ impl<T> Store for T where
         + SettingsStore
         + AttachmentStore
         + AssetStore
+        + IncidentStore
         + 'static
 {
 }

@@ -27,6 +27,12 @@ pub struct AgentsConfig {
     pub max_pending_heartbeats: usize,
     /// Longest lifetime of an enrolment token, e.g. `90d`.
     pub max_token_lifetime: ConfigDuration,
+    /// Open an incident ticket per device and condition (`DOWN`,
+    /// `DEGRADED`), comment on a repeat, resolve it after recovery.
+    pub incidents: bool,
+    /// How long a device must stay recovered before its incident ticket is
+    /// resolved, e.g. `5m` (against flapping).
+    pub incident_hold_down: ConfigDuration,
     /// When a device counts as `DEGRADED`.
     pub thresholds: ThresholdsConfig,
 }
@@ -59,6 +65,8 @@ impl Default for AgentsConfig {
             flush_interval: ConfigDuration::secs(1),
             max_pending_heartbeats: 100_000,
             max_token_lifetime: ConfigDuration::days(90),
+            incidents: false,
+            incident_hold_down: ConfigDuration::mins(5),
             thresholds: ThresholdsConfig::default(),
         }
     }
@@ -187,6 +195,8 @@ impl AgentsConfig {
             missed_heartbeats: self.missed_heartbeats,
             sample_retention: duration("agents.sample_retention", self.sample_retention)?,
             max_token_lifetime: duration("agents.max_token_lifetime", self.max_token_lifetime)?,
+            incidents: self.incidents,
+            incident_hold_down: duration("agents.incident_hold_down", self.incident_hold_down)?,
         })
     }
 }

@@ -430,3 +430,114 @@ fn the_cli_creates_enrolment_tokens() {
     );
     assert!(!junk.status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_down_opens_one_incident_that_flapping_does_not_churn_and_recovery_resolves() {
+    let app = App::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("ITOSM_AGENTS__HEARTBEAT_INTERVAL", "5s"),
+            ("ITOSM_AGENTS__MISSED_HEARTBEATS", "2"),
+            ("ITOSM_AGENTS__FLUSH_INTERVAL", "50ms"),
+            ("ITOSM_AGENTS__INCIDENTS", "true"),
+            // Longer than a flap (killed → DOWN takes about 12 s here).
+            ("ITOSM_AGENTS__INCIDENT_HOLD_DOWN", "20s"),
+        ],
+    )
+    .await;
+    let admin = app.login("admin.user", "ADMIN01").await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let token = enrollment_token(&app, &admin).await;
+    let enrolled = agent(&[
+        "enroll",
+        "--server",
+        &app.base,
+        "--token",
+        &token,
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    let tag = String::from_utf8_lossy(&enrolled.stdout).trim().to_owned();
+    let tickets_query = "query($tag: String!) { asset(tag: $tag) { tickets { number status subject comments { body } } } }";
+
+    let mut running = run_agent(&state);
+    wait_health(&app, &admin, &tag, "UP").await;
+    assert_eq!(
+        asset(&app, &admin, &tag).await["tickets"],
+        json!([]),
+        "no incident while UP"
+    );
+
+    // Down: one incident ticket, linked to the device.
+    running.kill().unwrap();
+    running.wait().unwrap();
+    wait_health(&app, &admin, &tag, "DOWN").await;
+    let found = app
+        .graphql(&admin, tickets_query, json!({ "tag": tag }))
+        .await;
+    let opened = &found["data"]["asset"]["tickets"];
+    assert_eq!(opened.as_array().map(Vec::len), Some(1), "{found}");
+    assert!(
+        opened[0]["subject"]
+            .as_str()
+            .unwrap_or("")
+            .contains("is DOWN"),
+        "{found}"
+    );
+    let number = opened[0]["number"].as_str().unwrap().to_owned();
+
+    // Flapping: back up and down again within the hold-down comments on the
+    // same ticket instead of resolving it and opening another.
+    let mut running = run_agent(&state);
+    wait_health(&app, &admin, &tag, "UP").await;
+    running.kill().unwrap();
+    running.wait().unwrap();
+    wait_health(&app, &admin, &tag, "DOWN").await;
+    let found = app
+        .graphql(&admin, tickets_query, json!({ "tag": tag }))
+        .await;
+    let tickets = found["data"]["asset"]["tickets"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(tickets.len(), 1, "flapping opened another ticket: {found}");
+    assert_eq!(tickets[0]["status"], "START", "{found}");
+    let bodies: Vec<&str> = tickets[0]["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["body"].as_str())
+        .collect();
+    assert!(bodies.iter().any(|b| b.contains("UP again")), "{bodies:?}");
+    assert!(
+        bodies.iter().any(|b| b.contains("DOWN again")),
+        "{bodies:?}"
+    );
+
+    // Recovered for the hold-down: resolved.
+    let mut running = run_agent(&state);
+    wait_health(&app, &admin, &tag, "UP").await;
+    let mut status = Value::Null;
+    for _ in 0..200 {
+        let found = app
+            .graphql(&admin, tickets_query, json!({ "tag": tag }))
+            .await;
+        status = found["data"]["asset"]["tickets"][0]["status"].clone();
+        if status == "RESOLVED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        status, "RESOLVED",
+        "{number} was not resolved after the hold-down"
+    );
+    running.kill().unwrap();
+    running.wait().unwrap();
+}

@@ -110,19 +110,25 @@ fn the_schema_has_one_definition_per_event_type_and_the_domains_enums() {
         assert_eq!(definition["properties"]["type"]["const"], name);
         assert_eq!(definition["additionalProperties"], false, "{name}");
         let required = strings(&definition["required"]);
-        for field in [
-            "event_id",
-            "type",
-            "occurred_at",
-            "schema_version",
-            "actor",
-            "ticket",
-            "ticketId",
-            "username",
-            "requestType",
-        ] {
+        let about_ticket = name.starts_with("ticket.");
+        for field in ["event_id", "type", "occurred_at", "schema_version", "actor"] {
             assert!(required.contains(field), "{name} requires {field}");
         }
+        // A ticket event carries the ticket and the seed's fields; a device
+        // event carries the asset and none of those.
+        for field in ["ticket", "ticketId", "username", "requestType"] {
+            assert_eq!(required.contains(field), about_ticket, "{name} and {field}");
+            assert_eq!(
+                definition["properties"].get(field).is_some(),
+                about_ticket,
+                "{name} and {field}"
+            );
+        }
+        assert_eq!(
+            required.contains("asset"),
+            !about_ticket,
+            "{name} and asset"
+        );
         assert_eq!(
             required.contains("comment"),
             name == EventType::TicketCommented.as_str(),
@@ -166,7 +172,7 @@ fn the_schema_has_one_definition_per_event_type_and_the_domains_enums() {
     assert_eq!(defs["event_id"]["format"], "uuid");
     assert_eq!(defs["occurred_at"]["format"], "date-time");
     // Strict where the envelope is ours, and the policy said out loud.
-    for object in ["ticket", "comment"] {
+    for object in ["ticket", "comment", "asset"] {
         assert_eq!(defs[object]["additionalProperties"], false, "{object}");
     }
     let description = schema["description"].as_str().unwrap_or_default();
@@ -207,6 +213,28 @@ fn snapshot(full: bool) -> TicketSnapshot {
 
 /// An envelope of `event_type` as the core builds it.
 fn sample(event_type: EventType, full: bool) -> Value {
+    if event_type == EventType::AssetHealthChanged {
+        let event = EventEnvelope::about_asset(
+            event_type,
+            uuid::Uuid::new_v4(),
+            Utc::now(),
+            None,
+            itosm_core::event::AssetSnapshot {
+                tag: "PC-000042".into(),
+                name: "Jane's laptop".into(),
+                hostname: full.then(|| "pc-jane".into()),
+                kind: itosm_core::AssetKind::Laptop,
+                status: itosm_core::AssetStatus::InUse,
+                owner: full.then(|| "jane.smith".into()),
+                owner_email: full.then(|| "jane.smith@example.com".into()),
+                health: itosm_core::AssetHealth::Down,
+                previous_health: itosm_core::AssetHealth::Up,
+                health_reason: full.then(|| "no heartbeat since 09:00".into()),
+                last_seen_at: full.then(Utc::now),
+            },
+        );
+        return serde_json::from_str(&event.to_json()).expect("JSON");
+    }
     let mut event = EventEnvelope::new(
         event_type,
         uuid::Uuid::new_v4(),
@@ -486,7 +514,42 @@ async fn every_kind_of_message_the_broker_carries_matches_the_schema() {
     )
     .await;
 
-    let received = take(&channel, &everything, 8).await;
+    // A device's first heartbeat: UNKNOWN → UP, through the same outbox.
+    let token = app
+        .graphql(
+            &admin,
+            "mutation { createEnrollmentToken { token } }",
+            json!({}),
+        )
+        .await["data"]["createEnrollmentToken"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let inventory = json!({ "hostname": "pc-1", "os": { "name": "Debian", "version": "12", "kernel": "6.1" },
+        "cpu": { "model": "x", "cores": 4 }, "memory_bytes": 8589934592u64 });
+    let (status, enrolled) = app
+        .rest_post(
+            None,
+            "/api/agent/enroll",
+            json!({ "token": token, "hints": { "hostname": "pc-1" }, "inventory": inventory }),
+        )
+        .await;
+    assert_eq!(status, 201, "{enrolled}");
+    let credential = enrolled["credential"]
+        .as_str()
+        .expect("a credential")
+        .to_owned();
+    let (status, _) = app
+        .rest_post(
+            Some(&credential),
+            "/api/agent/heartbeat",
+            json!({ "sample": { "cpu_percent": 5.0, "memory_used_bytes": 1, "memory_total_bytes": 4,
+                "load": [0.1, 0.1, 0.1], "uptime_seconds": 60 } }),
+        )
+        .await;
+    assert_eq!(status, 202);
+
+    let received = take(&channel, &everything, 9).await;
     let validator = validator();
     let mut seen = BTreeSet::new();
     let mut versions: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
@@ -501,6 +564,12 @@ async fn every_kind_of_message_the_broker_carries_matches_the_schema() {
             "the AMQP message_id is the event id"
         );
         assert_eq!(message.content_type.as_deref(), Some("application/json"));
+        if kind == EventType::AssetHealthChanged.as_str() {
+            assert_eq!(event["asset"]["health"], "UP", "{event}");
+            assert_eq!(event["asset"]["previous_health"], "UNKNOWN");
+            seen.insert(kind);
+            continue;
+        }
         assert_eq!(event["ticketId"], event["ticket"]["number"]);
         assert_eq!(event["username"], event["ticket"]["requester"]);
         assert_eq!(event["requestType"], event["ticket"]["request_type"]);

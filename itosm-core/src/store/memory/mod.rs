@@ -3,6 +3,7 @@
 mod assets;
 mod attachments;
 mod deliveries;
+mod incidents;
 
 use std::sync::Mutex;
 
@@ -47,6 +48,7 @@ struct State {
     password_hashes: std::collections::HashMap<UserId, String>,
     attachments: Vec<Attachment>,
     assets: assets::AssetTables,
+    incidents: Vec<incidents::IncidentRow>,
 }
 
 impl State {

@@ -313,3 +313,26 @@ pub mod asset_samples {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod incidents {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "incidents")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub key: String,
+        pub open_key: Option<String>,
+        pub ticket_id: i64,
+        pub ticket_number: String,
+        pub opened_at: DateTimeUtc,
+        pub recovered_at: Option<DateTimeUtc>,
+        pub closed_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

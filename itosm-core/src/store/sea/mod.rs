@@ -11,6 +11,7 @@ mod attachments;
 mod catalog;
 mod deliveries;
 mod entity;
+mod incidents;
 mod outbox_store;
 pub mod sqlite_file;
 mod ticket_store;
