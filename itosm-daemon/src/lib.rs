@@ -43,6 +43,7 @@ pub mod app;
 pub mod attachments;
 pub mod backoff;
 pub mod bench;
+pub mod bench_agents;
 pub mod bounded;
 pub mod cli;
 pub mod config;

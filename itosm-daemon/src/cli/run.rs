@@ -102,6 +102,23 @@ enum BenchKind {
         #[arg(long)]
         rate: Option<u32>,
     },
+    /// Simulates a fleet of agents over HTTP against a running daemon:
+    /// heartbeats/s, latency and database commits per heartbeat.
+    Agents {
+        /// The daemon's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Agents to enrol and run.
+        #[arg(long, default_value_t = 1000)]
+        agents: usize,
+        /// Seconds between one agent's heartbeats (60 in production;
+        /// less compresses the load).
+        #[arg(long, default_value_t = 60)]
+        interval: u64,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// Times a notifier (no-op sink) draining a pre-filled queue.
     Notifier {
         /// Events to pre-fill.
@@ -334,6 +351,27 @@ where
                 };
                 crate::bench::tickets(&config, &url, load, std::time::Duration::from_secs(seconds))
                     .await
+            }
+            BenchKind::Agents {
+                url,
+                agents,
+                interval,
+                seconds,
+            } => {
+                if !(1..=200_000).contains(&agents)
+                    || !(1..=3600).contains(&interval)
+                    || !(1..=3600).contains(&seconds)
+                {
+                    anyhow::bail!("--agents must be 1-200000, --interval and --seconds 1-3600");
+                }
+                crate::bench_agents::agents(
+                    &config,
+                    &url,
+                    agents,
+                    std::time::Duration::from_secs(interval),
+                    std::time::Duration::from_secs(seconds),
+                )
+                .await
             }
             BenchKind::Notifier { events } => {
                 if !(1..=10_000_000).contains(&events) {
