@@ -5,7 +5,10 @@ import { paths } from '@/config/paths';
 import { RequireAuth } from '@/lib/auth';
 import { AdminRoute } from './routes/admin';
 import { AdminCatalogRoute } from './routes/admin-catalog';
+import { AdminEnrolmentRoute } from './routes/admin-enrolment';
 import { AdminUsersRoute } from './routes/admin-users';
+import { AssetRoute } from './routes/asset';
+import { AssetsRoute } from './routes/assets';
 import { ChangePasswordRoute } from './routes/change-password';
 import { HomeRoute } from './routes/home';
 import { LoginRoute } from './routes/login';
@@ -30,6 +33,9 @@ export const routes: RouteObject[] = [
       { path: paths.admin, element: <AdminRoute /> },
       { path: paths.adminUsers, element: <AdminUsersRoute /> },
       { path: paths.adminCatalog, element: <AdminCatalogRoute /> },
+      { path: paths.adminEnrolment, element: <AdminEnrolmentRoute /> },
+      { path: paths.assets, element: <AssetsRoute /> },
+      { path: paths.assetPattern, element: <AssetRoute /> },
       { path: paths.changePassword, element: <ChangePasswordRoute /> },
       { path: '*', element: <NotFoundRoute /> },
     ],
