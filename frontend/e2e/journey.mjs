@@ -1111,7 +1111,7 @@ async function main() {
         const command = ((await page.getByTestId('token-command').textContent()) ?? '').trim();
         assert(command === `itosm-agent enroll --server ${BASE} --token ${token}`, `the command is ${command}`);
         await page.locator('[data-testid="tokens-table"] tr[data-state="usable"]').first().waitFor();
-        await shot(page, '40-enrolment-token');
+        await shot(page, '60-enrolment-token');
         devices.token = token;
       });
 
@@ -1154,7 +1154,7 @@ async function main() {
         }
         await page.getByLabel('Health').selectOption('UP');
         await upRow.waitFor();
-        await shot(page, '41-devices-up');
+        await shot(page, '61-devices-up');
       });
 
       await check('the admin gives the device to john.doe in the edit form; the page shows its inventory', async () => {
@@ -1168,7 +1168,7 @@ async function main() {
         await page.getByLabel('Owner (username)').fill('john.doe');
         await page.getByTestId('asset-save').click();
         await page.getByTestId('asset-owner').filter({ hasText: /John|john\.doe/ }).waitFor();
-        await shot(page, '42-device-page');
+        await shot(page, '62-device-page');
         devices.owned = true;
       });
 
@@ -1194,7 +1194,7 @@ async function main() {
         const href = await device.locator('a').getAttribute('href');
         assert(href === `/assets/${tag}`, `the device links to ${href}`);
         await device.locator('[data-testid="health-badge"]').waitFor();
-        await shot(page, '43-ticket-devices');
+        await shot(page, '63-ticket-devices');
       });
 
       await check('jane.smith does not see john’s device in Devices, nor at its address', async () => {
