@@ -131,6 +131,22 @@ describe('/assets/:tag', () => {
     expect(screen.queryByText('Merge into…')).not.toBeInTheDocument();
   });
 
+  it('lets staff link the device to a ticket', async () => {
+    const user = userEvent.setup();
+    const { calls } = renderApp({
+      path: '/assets/PC-000001',
+      session: sessions.agent,
+      handlers: {
+        AssetDetails: () => ({ data: { asset: assetDetail() } }),
+        LinkAsset: () => gqlError('NOT_FOUND'),
+      },
+    });
+    await user.type(await screen.findByLabelText('Ticket number'), 'inc-2026-0042');
+    await user.click(screen.getByTestId('link-ticket-submit'));
+    expect(await screen.findByTestId('link-ticket-error')).toHaveTextContent('Not found. (NOT_FOUND)');
+    expect(calls.find((c) => c.name === 'LinkAsset')?.variables).toEqual({ number: 'INC-2026-0042', tag: 'PC-000001' });
+  });
+
   it('lets admins merge, after a confirm step', async () => {
     const user = userEvent.setup();
     const { calls } = renderApp({
