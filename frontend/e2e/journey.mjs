@@ -5,18 +5,26 @@
 //
 //   ITOSM_E2E_BASE_URL=http://127.0.0.1:18080 npm run e2e
 //
+// ITOSM_E2E_AGENT: the itosm-agent binary (the devices section enrols one).
 // Optional: ITOSM_E2E_CHROMIUM (default /usr/bin/chromium),
 //           ITOSM_E2E_TIMEOUT_MS (default 15000), ITOSM_E2E_HEADED=1.
 // Screenshots go to frontend/e2e-screenshots/. The last line printed is
 // "N passed, M failed"; the exit code is non-zero on any failure.
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const BASE = (process.env.ITOSM_E2E_BASE_URL ?? '').replace(/\/+$/, '');
 const CHROMIUM = process.env.ITOSM_E2E_CHROMIUM ?? '/usr/bin/chromium';
 const TIMEOUT = Number(process.env.ITOSM_E2E_TIMEOUT_MS ?? 15000);
+// The itosm-agent binary, for the devices section (a real agent enrols and runs).
+const AGENT_BIN = process.env.ITOSM_E2E_AGENT ?? '';
+const execFileAsync = promisify(execFile);
 const SHOTS = fileURLToPath(new URL('../e2e-screenshots/', import.meta.url));
 
 const XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
@@ -1083,6 +1091,144 @@ async function main() {
       assert(!options.includes(renamed), `a retired title is offered: ${options.join(', ')}`);
       assert(options.includes('Autodesk AutoCAD 2025'), `the form lost the others: ${options.join(', ')}`);
     });
+
+    // Devices: an admin enrols a real agent with a token made in the UI, gives
+    // the device to john, who names it in a request; jane never sees it.
+    const devices = {};
+    try {
+      await check('the admin creates an enrolment token in the UI and is shown the enrol command once', async () => {
+        const page = await newPage('admin-devices', { viewport: { width: 1280, height: 900 } });
+        devices.admin = page;
+        await login(page, 'admin.user', 'ADMIN01');
+        await page.getByTestId('nav-enrolment').click();
+        await page.waitForURL((url) => url.pathname === '/admin/enrolment');
+        await page.getByLabel('Valid for').selectOption('1h');
+        await page.getByTestId('token-create').click();
+        const value = page.getByTestId('token-value');
+        await value.waitFor();
+        const token = ((await value.textContent()) ?? '').trim();
+        assert(token.length > 10, `token is "${token}"`);
+        const command = ((await page.getByTestId('token-command').textContent()) ?? '').trim();
+        assert(command === `itosm-agent enroll --server ${BASE} --token ${token}`, `the command is ${command}`);
+        await page.locator('[data-testid="tokens-table"] tr[data-state="usable"]').first().waitFor();
+        await shot(page, '60-enrolment-token');
+        devices.token = token;
+      });
+
+      await check('a real agent enrols with the token and keeps running; the token is then used', async () => {
+        const token = devices.token;
+        assert(token, 'skipped: no token was created');
+        assert(AGENT_BIN, 'ITOSM_E2E_AGENT (the itosm-agent binary) is not set');
+        devices.dir = await mkdtemp(join(tmpdir(), 'itosm-e2e-agent-'));
+        const stateFile = join(devices.dir, 'state.json');
+        const { stdout } = await execFileAsync(AGENT_BIN, ['enroll', '--server', BASE, '--token', token, '--state', stateFile], {
+          timeout: 60000,
+        });
+        const tag = stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .find((l) => /^[A-Z]+-\d+$/.test(l));
+        assert(tag, `no device tag in the agent's output: ${stdout.slice(0, 300)}`);
+        devices.tag = tag;
+        devices.agent = spawn(AGENT_BIN, ['run', '--state', stateFile], { stdio: 'ignore' });
+        const page = devices.admin;
+        await page.reload();
+        await page.locator('[data-testid="tokens-table"] tr[data-state="used"]').first().waitFor();
+      });
+
+      await check('the device shows up in Devices with health UP', async () => {
+        const tag = devices.tag;
+        assert(tag, 'skipped: the agent did not enrol');
+        const page = devices.admin;
+        await page.getByTestId('nav-devices').click();
+        await page.waitForURL((url) => url.pathname === '/assets');
+        // UP once a heartbeat is under the thresholds: a busy machine's first
+        // sample may be DEGRADED (CPU), so wait for later ones (scripts/test
+        // runs the daemon with a 5 s heartbeat).
+        const deadline = Date.now() + 60000;
+        const upRow = page.locator(`[data-testid="device-row-${tag}"] [data-health="UP"]`);
+        for (;;) {
+          await page.getByTestId('device-search').fill(tag);
+          await page.locator(`[data-testid="device-row-${tag}"]`).waitFor();
+          if (await upRow.count()) break;
+          assert(Date.now() < deadline, 'the device did not come UP within 60 s');
+          await page.waitForTimeout(1000);
+          await page.reload();
+        }
+        await page.getByLabel('Health').selectOption('UP');
+        await upRow.waitFor();
+        await shot(page, '61-devices-up');
+      });
+
+      await check('the admin gives the device to john.doe in the edit form; the page shows its inventory', async () => {
+        const tag = devices.tag;
+        assert(tag, 'skipped: the agent did not enrol');
+        const page = devices.admin;
+        await page.locator(`[data-testid="device-row-${tag}"] a`).first().click();
+        await page.waitForURL((url) => url.pathname === `/assets/${tag}`);
+        assert(((await page.getByTestId('asset-tag').textContent()) ?? '') === tag, 'another device is shown');
+        await page.getByTestId('asset-software').waitFor();
+        await page.getByLabel('Owner (username)').fill('john.doe');
+        await page.getByTestId('asset-save').click();
+        await page.getByTestId('asset-owner').filter({ hasText: /John|john\.doe/ }).waitFor();
+        await shot(page, '62-device-page');
+        devices.owned = true;
+      });
+
+      await check('john picks the device under "My devices" in a new request; the ticket lists it', async () => {
+        const tag = devices.tag;
+        assert(devices.owned, 'skipped: the device was not given to john');
+        const page = await newPage('john-devices', { viewport: { width: 1024, height: 800 } });
+        devices.john = page;
+        await login(page, 'john.doe', 'EMP123');
+        await page.goto(`${BASE}/new-request`);
+        await page.getByLabel('Request type').selectOption('HARDWARE');
+        await page.getByTestId(`my-device-${tag}`).check();
+        await page.getByLabel('Subject').fill('My laptop is slow');
+        await page.getByLabel('Description').fill('It takes ages to boot since yesterday.');
+        await page.getByRole('button', { name: 'Submit request' }).click();
+        const created = page.getByTestId('created-ticket-number');
+        await created.waitFor();
+        const number = ((await created.textContent()) ?? '').trim();
+        assert(NUMBER_RE.test(number), `created ${number}`);
+        await page.goto(`${BASE}/tickets/${number}`);
+        const device = page.getByTestId(`ticket-device-${tag}`);
+        await device.waitFor();
+        const href = await device.locator('a').getAttribute('href');
+        assert(href === `/assets/${tag}`, `the device links to ${href}`);
+        await device.locator('[data-testid="health-badge"]').waitFor();
+        await shot(page, '63-ticket-devices');
+      });
+
+      await check('jane.smith does not see john’s device in Devices, nor at its address', async () => {
+        const tag = devices.tag;
+        assert(tag, 'skipped: the agent did not enrol');
+        const page = await newPage('jane-devices', { viewport: { width: 1024, height: 800 } });
+        devices.jane = page;
+        await login(page, 'jane.smith', 'EMP124');
+        await page.getByTestId('nav-devices').click();
+        await page.waitForURL((url) => url.pathname === '/assets');
+        await page.locator('[data-testid="devices-table"], [data-testid="empty"]').first().waitFor();
+        assert((await page.locator(`[data-testid="device-row-${tag}"]`).count()) === 0, 'jane sees the device');
+        await page.goto(`${BASE}/assets/${tag}`);
+        await page.getByTestId('not-found').waitFor();
+      });
+
+      await check('the dashboard’s fleet health counts the device as up', async () => {
+        assert(devices.tag, 'skipped: the agent did not enrol');
+        const page = devices.admin;
+        await page.goto(`${BASE}/admin`);
+        const up = page.getByTestId('fleet-count-UP');
+        await up.waitFor();
+        await page.waitForFunction(
+          () => /[1-9]/.test(document.querySelector('[data-testid="fleet-count-UP"]')?.textContent ?? ''),
+        );
+      });
+    } finally {
+      devices.agent?.kill();
+      for (const p of [devices.admin, devices.john, devices.jane]) await p?.context().close();
+      if (devices.dir) await rm(devices.dir, { recursive: true, force: true });
+    }
 
     await check('the admin resets a password; she logs in with it, must change it, then logs in with the new one', async () => {
       need('adminIn', 'admin login');

@@ -1,7 +1,8 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { createBrowserRouter, RouterProvider, type RouteObject } from 'react-router';
 import { AppLayout } from '@/components/layout/app-layout';
 import { paths } from '@/config/paths';
+import { Loading } from '@/components/ui/states';
 import { RequireAuth } from '@/lib/auth';
 import { AdminRoute } from './routes/admin';
 import { AdminCatalogRoute } from './routes/admin-catalog';
@@ -13,6 +14,14 @@ import { MyTicketsRoute } from './routes/my-tickets';
 import { NewRequestRoute } from './routes/new-request';
 import { NotFoundRoute } from './routes/not-found';
 import { TicketRoute } from './routes/ticket';
+
+// The device pages load on first visit: most sessions never open them.
+const AssetsRoute = lazy(() => import('./routes/assets').then((m) => ({ default: m.AssetsRoute })));
+const AssetRoute = lazy(() => import('./routes/asset').then((m) => ({ default: m.AssetRoute })));
+const AdminEnrolmentRoute = lazy(() =>
+  import('./routes/admin-enrolment').then((m) => ({ default: m.AdminEnrolmentRoute })),
+);
+const later = (page: ReactNode) => <Suspense fallback={<Loading />}>{page}</Suspense>;
 
 export const routes: RouteObject[] = [
   { path: paths.login, element: <LoginRoute /> },
@@ -30,6 +39,9 @@ export const routes: RouteObject[] = [
       { path: paths.admin, element: <AdminRoute /> },
       { path: paths.adminUsers, element: <AdminUsersRoute /> },
       { path: paths.adminCatalog, element: <AdminCatalogRoute /> },
+      { path: paths.adminEnrolment, element: later(<AdminEnrolmentRoute />) },
+      { path: paths.assets, element: later(<AssetsRoute />) },
+      { path: paths.assetPattern, element: later(<AssetRoute />) },
       { path: paths.changePassword, element: <ChangePasswordRoute /> },
       { path: '*', element: <NotFoundRoute /> },
     ],

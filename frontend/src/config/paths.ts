@@ -10,4 +10,8 @@ export const paths = {
   admin: '/admin',
   adminUsers: '/admin/users',
   adminCatalog: '/admin/catalog',
+  adminEnrolment: '/admin/enrolment',
+  assets: '/assets',
+  asset: (tag: string) => `/assets/${encodeURIComponent(tag)}`,
+  assetPattern: '/assets/:tag',
 } as const;

@@ -62,6 +62,21 @@ describe('/tickets/:number', () => {
     expect(calls[0]?.variables).toEqual({ number: 'INC-2026-0001' });
   });
 
+  it('lists the ticket’s devices with health badges linking to their pages', async () => {
+    const withDevices = {
+      ...ticket,
+      assets: [{ id: '5', tag: 'PC-000005', name: 'laptop', health: 'DOWN', healthReason: 'no heartbeat' }],
+    };
+    renderApp({
+      path: '/tickets/INC-2026-0001',
+      session: sessions.john,
+      handlers: { TicketDetails: () => ({ data: { ticket: withDevices, limits: attachmentLimits } }) },
+    });
+    const device = await screen.findByTestId('ticket-device-PC-000005');
+    expect(device.querySelector('a')).toHaveAttribute('href', '/assets/PC-000005');
+    expect(device.querySelector('[data-health="DOWN"]')).toHaveAttribute('title', 'no heartbeat');
+  });
+
   it('says "not found" for a ticket that is missing or not yours (null)', async () => {
     renderApp({
       path: '/tickets/INC-2026-0042',

@@ -65,6 +65,14 @@ export function AppLayout() {
                     Catalog
                   </NavLink>
                 )}
+                {admin && (
+                  <NavLink to={paths.adminEnrolment} className={navClass} data-testid="nav-enrolment">
+                    Enrolment
+                  </NavLink>
+                )}
+                <NavLink to={paths.assets} className={navClass} data-testid="nav-devices">
+                  Devices
+                </NavLink>
                 <NavLink to={paths.newRequest} className={navClass}>
                   New request
                 </NavLink>

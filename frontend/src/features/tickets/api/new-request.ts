@@ -35,3 +35,19 @@ export const CreateTicketMutation = graphql(`
     }
   }
 `);
+
+/** The caller's own devices, for the request form's "My devices". */
+export const MyDevicesQuery = graphql(`
+  query MyDevices {
+    assets(filter: { mine: true }, first: 50) {
+      edges {
+        node {
+          id
+          tag
+          name
+          health
+        }
+      }
+    }
+  }
+`);

@@ -27,6 +27,13 @@ export const TicketDetailsQuery = graphql(`
         id
         label
       }
+      assets {
+        id
+        tag
+        name
+        health
+        healthReason
+      }
       requester {
         id
         username

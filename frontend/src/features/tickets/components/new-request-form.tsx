@@ -7,6 +7,7 @@ import { charCount, REQUEST_TYPE_LABELS, REQUEST_TYPES } from '@/utils/format';
 import { CreateTicketMutation } from '../api/new-request';
 import { useAttachmentUploads, type AttachmentLimits } from '../hooks/use-attachment-uploads';
 import { AttachmentPicker } from './attachment-picker';
+import { DevicePicker } from './device-picker';
 import { needsSoftware, validateRequest, type RequestFormErrors, type RequestFormValues } from './request-form-rules';
 import styles from './new-request-form.module.css';
 
@@ -34,6 +35,7 @@ export function NewRequestForm({
   // slipped in (an older cached answer) is still never offered.
   const offered = software.filter((s) => !s.retired);
   const explanation = requestTypes.find((t) => t.type === values.requestType)?.explanation;
+  const [assetTags, setAssetTags] = useState<string[]>([]);
   const [submitted, setSubmitted] = useState(false);
   const [serverError, setServerError] = useState<string | null>(null);
   const [{ fetching }, createTicket] = useMutation(CreateTicketMutation);
@@ -82,6 +84,7 @@ export function NewRequestForm({
         description: values.description,
         ...(needsSoftware(requestType) ? { softwareId: values.softwareId } : {}),
         ...(attachmentIds.length ? { attachmentIds } : {}),
+        ...(assetTags.length ? { assetTags } : {}),
       },
     });
     if (result.error || !result.data) {
@@ -221,6 +224,8 @@ export function NewRequestForm({
           </span>
         )}
       </div>
+
+      <DevicePicker selected={assetTags} onChange={setAssetTags} disabled={fetching} />
 
       <AttachmentPicker uploads={uploads} limits={attachmentLimits} disabled={fetching} />
 

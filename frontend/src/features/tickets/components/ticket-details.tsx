@@ -1,4 +1,7 @@
+import { Link } from 'react-router';
 import { DateTime } from '@/components/ui/date-time';
+import { HealthBadge } from '@/components/ui/health-badge';
+import { paths } from '@/config/paths';
 import { LiveIndicator } from '@/components/ui/live-indicator';
 import { SlaBadge } from '@/components/ui/sla-badge';
 import { StatusBadge } from '@/components/ui/status-badge';
@@ -79,6 +82,19 @@ export function TicketDetails({
           <div>
             <dt>Software</dt>
             <dd>{ticket.software?.label ?? '—'}</dd>
+          </div>
+          <div>
+            <dt>Devices</dt>
+            <dd data-testid="ticket-devices">
+              {(ticket.assets ?? []).length === 0
+                ? '—'
+                : (ticket.assets ?? []).map((a) => (
+                    <span key={a.tag} className={styles.device} data-testid={`ticket-device-${a.tag}`}>
+                      <Link to={paths.asset(a.tag)}>{a.tag}</Link> {a.name}{' '}
+                      <HealthBadge health={a.health} reason={a.healthReason} />
+                    </span>
+                  ))}
+            </dd>
           </div>
           <div>
             <dt>Priority</dt>
