@@ -65,6 +65,56 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+/// Sends heartbeats for `duration`, each agent once per `interval`;
+/// the latencies (ms) of those accepted and the count of the others.
+async fn beat(
+    client: &reqwest::Client,
+    url: &str,
+    credentials: &Arc<Vec<String>>,
+    interval: Duration,
+    duration: Duration,
+) -> (Vec<f64>, u64) {
+    let fleet = credentials.len();
+    let every = interval.div_f64(fleet as f64);
+    let deadline = Instant::now() + duration;
+    let mut ticker = tokio::time::interval(every.max(Duration::from_micros(10)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut inflight = futures::stream::FuturesUnordered::new();
+    let mut latencies = Vec::new();
+    let (mut sent, mut errors) = (0usize, 0u64);
+    while Instant::now() < deadline {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let n = sent % fleet;
+                sent += 1;
+                let (client, url, credential) = (client.clone(), url.to_owned(), credentials[n].clone());
+                inflight.push(async move {
+                    let at = Instant::now();
+                    let ok = client
+                        .post(&url)
+                        .bearer_auth(credential)
+                        .json(&sample(n))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().as_u16() == 202);
+                    (ok, at.elapsed().as_secs_f64() * 1000.0)
+                });
+            }
+            Some((ok, ms)) = inflight.next(), if !inflight.is_empty() => {
+                if ok { latencies.push(ms) } else { errors += 1 }
+            }
+        }
+    }
+    while let Some((ok, ms)) = inflight.next().await {
+        if ok {
+            latencies.push(ms);
+        } else {
+            errors += 1;
+        }
+    }
+    (latencies, errors)
+}
+
 /// Runs `itosm bench agents`.
 pub async fn agents(
     config: &Config,
@@ -113,49 +163,18 @@ pub async fn agents(
     anyhow::ensure!(!credentials.is_empty(), "no agent could enrol");
 
     // Each agent beats once per interval, the fleet spread evenly over it:
-    // the steady load of a real fleet (open loop).
+    // the steady load of a real fleet (open loop). The first interval
+    // (every device's first heartbeat turns it from UNKNOWN to UP, an
+    // event each) warms up and is not counted.
     let credentials = Arc::new(credentials);
     let fleet = credentials.len();
-    let every = interval.div_f64(fleet as f64);
+    let url = format!("{base}{}", itosm_core::agent_protocol::HEARTBEAT_PATH);
+    println!("  warming up for {interval:?} (first heartbeats: UNKNOWN → UP events)");
+    beat(&client, &url, &credentials, interval, interval).await;
+    tokio::time::sleep(config.agents.flush_interval.get() * 3).await;
     let commits_before = commits(&store).await;
     let started = Instant::now();
-    let deadline = started + duration;
-    let mut ticker = tokio::time::interval(every.max(Duration::from_micros(10)));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut inflight = futures::stream::FuturesUnordered::new();
-    let mut latencies = Vec::new();
-    let (mut sent, mut errors) = (0usize, 0u64);
-    let url = format!("{base}{}", itosm_core::agent_protocol::HEARTBEAT_PATH);
-    while Instant::now() < deadline {
-        tokio::select! {
-            _ = ticker.tick() => {
-                let n = sent % fleet;
-                sent += 1;
-                let (client, url, credential) = (client.clone(), url.clone(), credentials[n].clone());
-                inflight.push(async move {
-                    let at = Instant::now();
-                    let ok = client
-                        .post(&url)
-                        .bearer_auth(credential)
-                        .json(&sample(n))
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().as_u16() == 202);
-                    (ok, at.elapsed().as_secs_f64() * 1000.0)
-                });
-            }
-            Some((ok, ms)) = inflight.next(), if !inflight.is_empty() => {
-                if ok { latencies.push(ms) } else { errors += 1 }
-            }
-        }
-    }
-    while let Some((ok, ms)) = inflight.next().await {
-        if ok {
-            latencies.push(ms);
-        } else {
-            errors += 1;
-        }
-    }
+    let (mut latencies, errors) = beat(&client, &url, &credentials, interval, duration).await;
     let elapsed = started.elapsed().as_secs_f64();
     // Let the writer flush what it acknowledged before counting commits.
     tokio::time::sleep(config.agents.flush_interval.get() * 3).await;
@@ -163,7 +182,7 @@ pub async fn agents(
     latencies.sort_by(f64::total_cmp);
     let done = latencies.len();
     println!(
-        "  heartbeats: {done} in {elapsed:.1}s = {:.0}/s (target {:.0}/s: {fleet} agents every {interval:?}), errors {errors}",
+        "  measured: {done} heartbeats in {elapsed:.1}s = {:.0}/s (target {:.0}/s: {fleet} agents every {interval:?}), errors {errors}",
         done as f64 / elapsed,
         fleet as f64 / interval.as_secs_f64()
     );
