@@ -8,42 +8,22 @@ use itosm_core::agent_protocol::{HealthSample, Inventory};
 use itosm_core::{Asset, AssetInput, AssetPage, CoreError};
 
 use crate::errors::to_graphql_error;
-use crate::types::{PageInfo, TicketNode, UserNode};
+use crate::types::{PageInfo, TicketNode, UserNode, mirror_enum};
 use crate::{page_cost, services};
 
 /// What a device's lists (tickets, history, samples, agents) are charged
 /// when a request's cost is reckoned: each is a query of its own.
 const PER_ASSET_LIST_COST: usize = 10;
 
-macro_rules! asset_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-        pub enum $name { $(#[allow(missing_docs)] $variant),+ }
-
-        impl From<$name> for itosm_core::$name {
-            fn from(value: $name) -> Self {
-                match value { $($name::$variant => itosm_core::$name::$variant),+ }
-            }
-        }
-
-        impl From<itosm_core::$name> for $name {
-            fn from(value: itosm_core::$name) -> Self {
-                match value { $(itosm_core::$name::$variant => $name::$variant),+ }
-            }
-        }
-    };
-}
-
-asset_enum! {
+mirror_enum! {
     /// What kind of device.
     AssetKind { Laptop, Desktop, Server, NetworkDevice, Printer, Other }
 }
-asset_enum! {
+mirror_enum! {
     /// Where a device is in its life.
     AssetStatus { InUse, InStock, InRepair, Retired }
 }
-asset_enum! {
+mirror_enum! {
     /// How a device is doing: `UP`, `DEGRADED` (a threshold crossed),
     /// `DOWN` (heartbeats stopped), `UNKNOWN` (no agent reports on it).
     AssetHealth { Up, Degraded, Down, Unknown }
@@ -283,6 +263,18 @@ pub struct EnrollmentTokenInfo {
     revoked_at: Option<DateTime<Utc>>,
 }
 
+impl From<itosm_core::EnrollmentToken> for EnrollmentTokenInfo {
+    fn from(t: itosm_core::EnrollmentToken) -> Self {
+        EnrollmentTokenInfo {
+            id: ID(t.id.to_string()),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            used_at: t.used_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
 /// Narrows an asset list.
 #[derive(InputObject, Default)]
 pub struct AssetFilter {
@@ -454,16 +446,7 @@ impl AssetQuery {
             .enrollment_tokens(caller.actor_opt()?, all.unwrap_or(false))
             .await
             .map_err(to_graphql_error)?;
-        Ok(tokens
-            .into_iter()
-            .map(|t| EnrollmentTokenInfo {
-                id: ID(t.id.to_string()),
-                created_at: t.created_at,
-                expires_at: t.expires_at,
-                used_at: t.used_at,
-                revoked_at: t.revoked_at,
-            })
-            .collect())
+        Ok(tokens.into_iter().map(Into::into).collect())
     }
 }
 
@@ -582,13 +565,7 @@ impl AssetMutation {
             .revoke_enrollment_token(caller.actor_opt()?, id)
             .await
             .map_err(to_graphql_error)?;
-        Ok(EnrollmentTokenInfo {
-            id: ID(t.id.to_string()),
-            created_at: t.created_at,
-            expires_at: t.expires_at,
-            used_at: t.used_at,
-            revoked_at: t.revoked_at,
-        })
+        Ok(t.into())
     }
 
     /// Revokes an agent (admins): its next request is refused and it must

@@ -32,6 +32,7 @@ macro_rules! mirror_enum {
         }
     };
 }
+pub(crate) use mirror_enum;
 
 mirror_enum! {
     /// What a user may do.
