@@ -112,6 +112,10 @@ enum Op {
     MergeAssets,
     EnrollmentTokens,
     CreateEnrollmentToken,
+    RevokeEnrollmentToken,
+    RevokeAgent,
+    UnlinkAsset,
+    AssetHealthChanged,
 }
 
 const UNAUTH: &str = "UNAUTHENTICATED";
@@ -162,11 +166,15 @@ fn expected_six(op: Op) -> [&'static str; 6] {
         }
         TicketCreated => [UNAUTH, FORBIDDEN, FORBIDDEN, "ok", "ok", UNAUTH],
         Asset | CreateTicketWithAsset => [UNAUTH, "ok", NOT_FOUND, "ok", "ok", UNAUTH],
-        Assets => [UNAUTH, "own only", "own only", "all", "all", UNAUTH],
-        CreateAsset | UpdateAsset | LinkAsset => [UNAUTH, FORBIDDEN, FORBIDDEN, "ok", "ok", UNAUTH],
-        MergeAssets | EnrollmentTokens | CreateEnrollmentToken => {
-            [UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, "ok", UNAUTH]
+        Assets | AssetHealthChanged => [UNAUTH, "own only", "own only", "all", "all", UNAUTH],
+        CreateAsset | UpdateAsset | LinkAsset | UnlinkAsset => {
+            [UNAUTH, FORBIDDEN, FORBIDDEN, "ok", "ok", UNAUTH]
         }
+        MergeAssets
+        | EnrollmentTokens
+        | CreateEnrollmentToken
+        | RevokeEnrollmentToken
+        | RevokeAgent => [UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, "ok", UNAUTH],
     }
 }
 
@@ -236,6 +244,10 @@ fn name(op: Op) -> &'static str {
         MergeAssets => "mutation mergeAssets",
         EnrollmentTokens => "query enrollmentTokens",
         CreateEnrollmentToken => "mutation createEnrollmentToken",
+        RevokeEnrollmentToken => "mutation revokeEnrollmentToken",
+        RevokeAgent => "mutation revokeAgent",
+        UnlinkAsset => "mutation unlinkAsset",
+        AssetHealthChanged => "subscription assetHealthChanged",
     }
 }
 
@@ -256,9 +268,11 @@ struct World {
     /// file, by ticket number (John's and Jane's tickets have both).
     files: std::collections::HashMap<String, (String, String)>,
     counter: AtomicUsize,
-    /// John's and Jane's devices.
+    /// John's and Jane's devices, each reported on by an enrolled agent.
     johns_device: String,
     janes_device: String,
+    /// The agents' credentials, by device tag.
+    credentials: std::collections::HashMap<String, String>,
     /// A WebSocket opened by a user who was deactivated afterwards.
     gone_socket: tokio::sync::Mutex<Option<support::WsSession>>,
 }
@@ -286,6 +300,7 @@ impl World {
             gone_socket: tokio::sync::Mutex::new(None),
             johns_device: String::new(),
             janes_device: String::new(),
+            credentials: std::collections::HashMap::new(),
             app,
             admin,
             john,
@@ -309,8 +324,21 @@ impl World {
             .await;
         assert_eq!(deactivated["data"]["deactivateUser"]["active"], false);
 
-        world.johns_device = world.fresh_asset(Some("john.doe")).await;
-        world.janes_device = world.fresh_asset(Some("jane.smith")).await;
+        for owner in ["john.doe", "jane.smith"] {
+            let (_, tag, credential) = world.fresh_agent().await;
+            world
+                .as_admin(
+                    "mutation($t: String!, $o: String!) { updateAsset(tag: $t, input: { owner: $o }) { tag } }",
+                    json!({ "t": tag, "o": owner }),
+                )
+                .await;
+            world.credentials.insert(tag.clone(), credential);
+            if owner == "john.doe" {
+                world.johns_device = tag;
+            } else {
+                world.janes_device = tag;
+            }
+        }
         world.johns = world.new_ticket(&world.john.clone()).await;
         world.janes = world.new_ticket(&world.jane.clone()).await;
         world
@@ -588,6 +616,68 @@ impl World {
             .to_owned()
     }
 
+    /// A fresh enrolment token, made by the admin: its id and the token.
+    async fn fresh_enrollment_token(&self) -> (String, String) {
+        let created = self
+            .as_admin(
+                "mutation { createEnrollmentToken(expiresIn: \"1h\") { id token } }",
+                json!({}),
+            )
+            .await;
+        let token = &created["data"]["createEnrollmentToken"];
+        (
+            token["id"].as_str().expect("an id").to_owned(),
+            token["token"].as_str().expect("a token").to_owned(),
+        )
+    }
+
+    /// An agent enrolled over the agent API as a new device: its id, the
+    /// device's tag and its credential.
+    async fn fresh_agent(&self) -> (String, String, String) {
+        let (_, token) = self.fresh_enrollment_token().await;
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        let host = format!("matrix-pc-{n}");
+        let (status, enrolled) = self
+            .app
+            .rest_post(
+                None,
+                "/api/agent/enroll",
+                json!({ "token": token, "hints": { "hostname": host }, "inventory": {
+                    "hostname": host, "os": { "name": "Debian", "version": "12", "kernel": "6.1" },
+                    "cpu": { "model": "x", "cores": 2 }, "memory_bytes": 1024 } }),
+            )
+            .await;
+        assert_eq!(status, 201, "{enrolled}");
+        let field = |name: &str| enrolled[name].as_str().expect(name).to_owned();
+        (field("agent_id"), field("asset_tag"), field("credential"))
+    }
+
+    /// Makes the device's health change: a heartbeat whose CPU crosses the
+    /// threshold one way or the other, whichever changes it now.
+    async fn flip_health(&self, tag: &str) {
+        let now = self
+            .as_admin(
+                "query($t: String!) { asset(tag: $t) { health } }",
+                json!({ "t": tag }),
+            )
+            .await;
+        let cpu = if now["data"]["asset"]["health"] == "DEGRADED" {
+            5.0
+        } else {
+            99.5
+        };
+        let (status, _) = self
+            .app
+            .rest_post(
+                Some(&self.credentials[tag]),
+                "/api/agent/heartbeat",
+                json!({ "sample": { "cpu_percent": cpu, "memory_used_bytes": 1,
+                    "memory_total_bytes": 4, "load": [0.1, 0.1, 0.1], "uptime_seconds": 60 } }),
+            )
+            .await;
+        assert_eq!(status, 202);
+    }
+
     /// The device a cell looks at: John's, or Jane's for the "other's"
     /// column.
     fn target_device(&self, who: Who) -> &str {
@@ -813,7 +903,7 @@ impl World {
                 "mutation($id: ID!) { restoreSoftware(id: $id) { retired } }".into(),
                 json!({ "id": self.fresh_software(true).await }),
             ),
-            TicketCreated | TicketUpdatedOne | TicketUpdatedAll => {
+            TicketCreated | TicketUpdatedOne | TicketUpdatedAll | AssetHealthChanged => {
                 return self.subscription_cell(op, who).await;
             }
             Asset => (
@@ -845,6 +935,27 @@ impl World {
                 json!({ "k": self.fresh_asset(None).await, "a": self.fresh_asset(None).await }),
             ),
             EnrollmentTokens => ("{ enrollmentTokens { id } }".into(), json!({})),
+            RevokeEnrollmentToken => (
+                "mutation($id: ID!) { revokeEnrollmentToken(id: $id) { revokedAt } }".into(),
+                json!({ "id": self.fresh_enrollment_token().await.0 }),
+            ),
+            RevokeAgent => (
+                "mutation($id: ID!) { revokeAgent(id: $id) { revokedAt } }".into(),
+                json!({ "id": self.fresh_agent().await.0 }),
+            ),
+            UnlinkAsset => {
+                let number = self.fresh_target(who).await;
+                let device = self.target_device(who).to_owned();
+                self.as_admin(
+                    "mutation($n: String!, $t: String!) { linkAsset(number: $n, tag: $t) { number } }",
+                    json!({ "n": number, "t": device }),
+                )
+                .await;
+                (
+                    "mutation($n: String!, $t: String!) { unlinkAsset(number: $n, tag: $t) { number } }".into(),
+                    json!({ "n": number, "t": device }),
+                )
+            }
             CreateEnrollmentToken => (
                 "mutation { createEnrollmentToken(expiresIn: \"1h\") { token } }".into(),
                 json!({}),
@@ -934,6 +1045,10 @@ impl World {
                 ),
                 Some(self.target(who).to_owned()),
             ),
+            Op::AssetHealthChanged => (
+                "subscription { assetHealthChanged { tag owner { username } } }".to_owned(),
+                None,
+            ),
             _ => (
                 "subscription { ticketUpdated { number requester { username } } }".to_owned(),
                 None,
@@ -980,6 +1095,18 @@ impl World {
                 assert_eq!(payload["data"]["ticketUpdated"]["number"], number.as_str());
                 "ok".into()
             }
+            Op::AssetHealthChanged => {
+                // Jane's device changes first, then John's: a requester's
+                // feed skips Jane's, staff feeds show it.
+                self.flip_health(&self.janes_device).await;
+                self.flip_health(&self.johns_device).await;
+                let payload = subscription.next_payload().await;
+                match payload["data"]["assetHealthChanged"]["owner"]["username"].as_str() {
+                    Some("jane.smith") => "all".into(),
+                    Some("john.doe") => "own only".into(),
+                    _ => format!("unexpected {payload}"),
+                }
+            }
             _ => {
                 // Jane's ticket changes first, then John's: a requester's
                 // feed skips Jane's, staff feeds show it.
@@ -1021,7 +1148,7 @@ fn rest_only(op: Op) -> bool {
     )
 }
 
-const OPS: [Op; 53] = [
+const OPS: [Op; 57] = [
     Op::Me,
     Op::SoftwareCatalog,
     Op::Ticket,
@@ -1075,6 +1202,10 @@ const OPS: [Op; 53] = [
     Op::MergeAssets,
     Op::EnrollmentTokens,
     Op::CreateEnrollmentToken,
+    Op::RevokeEnrollmentToken,
+    Op::RevokeAgent,
+    Op::UnlinkAsset,
+    Op::AssetHealthChanged,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
