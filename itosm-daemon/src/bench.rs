@@ -57,7 +57,7 @@ impl itosm_core::sink::NotificationSink for CountingSink {
 }
 
 /// Percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

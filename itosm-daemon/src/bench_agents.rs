@@ -16,6 +16,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::app;
+use crate::bench::percentile;
 use crate::config::Config;
 
 /// Enrolments in flight at once.
@@ -58,14 +59,6 @@ async fn commits(store: &itosm_core::store::sea::SeaStore) -> Option<i64> {
         .await
         .ok()??;
     row.try_get::<i64>("", "next_xid").ok()
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 /// Sends heartbeats for `duration`, each agent once per `interval`;

@@ -229,10 +229,13 @@ impl Itosm {
         } else {
             inventory.hostname.trim().to_owned()
         };
-        let blank = Asset {
-            id: crate::AssetId(0),
-            tag: String::new(),
-            name: name.clone(),
+        let mut new_asset = NewAsset {
+            tag: None,
+            name: if name.is_empty() {
+                "Unnamed device".to_owned()
+            } else {
+                name
+            },
             hostname: None,
             kind: AssetKind::Desktop,
             serial: None,
@@ -244,43 +247,24 @@ impl Itosm {
             status: AssetStatus::InUse,
             purchased_on: None,
             warranty_until: None,
-            inventory: None,
+            inventory: Some(inventory.clone()),
             machine_id: None,
             macs: Vec::new(),
-            last_seen_at: None,
-            health: crate::AssetHealth::Unknown,
-            health_reason: None,
-            latest_sample: None,
-            merged_into: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
-        let (seen, _) = blank.with_inventory(inventory, Some(hints));
-        let new_asset = NewAsset {
-            tag: None,
-            name: if name.is_empty() {
-                "Unnamed device".to_owned()
-            } else {
-                name
-            },
-            hostname: seen.hostname,
-            kind: AssetKind::Desktop,
-            serial: seen.serial,
-            manufacturer: seen.manufacturer,
-            model: seen.model,
-            os: seen.os,
-            owner: None,
-            location: None,
-            status: AssetStatus::InUse,
-            purchased_on: None,
-            warranty_until: None,
-            inventory: Some(inventory.clone()),
-            machine_id: seen.machine_id,
-            macs: seen.macs,
             actor: None,
             now,
         };
+        // What the inventory says of the device, by the same rules as for
+        // an existing asset.
+        let (seen, _) = new_asset
+            .to_asset(crate::AssetId(0))
+            .with_inventory(inventory, Some(hints));
+        new_asset.hostname = seen.hostname;
+        new_asset.serial = seen.serial;
+        new_asset.manufacturer = seen.manufacturer;
+        new_asset.model = seen.model;
+        new_asset.os = seen.os;
+        new_asset.machine_id = seen.machine_id;
+        new_asset.macs = seen.macs;
         let enrolled = self
             .store
             .enroll_agent(&EnrollAgent {

@@ -14,10 +14,10 @@ use itosm_core::agent_protocol::{
     self as protocol, EnrollRequest, EnrollResponse, HeartbeatRequest, InventoryRequest,
     ReportRequest, ReportResponse,
 };
-use itosm_core::{AgentSession, CoreError, ErrorCode};
-use serde::de::DeserializeOwned;
+use itosm_core::{AgentSession, CoreError};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use super::rest::parse_body;
 use super::{ApiError, AppState, CallerName};
 
 pub(super) fn router() -> Router<AppState> {
@@ -28,16 +28,6 @@ pub(super) fn router() -> Router<AppState> {
         .route(protocol::REPORT_PATH, post(report))
         .layer(DefaultBodyLimit::max(protocol::limits::MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(protocol::limits::MAX_BODY_BYTES))
-}
-
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            format!("invalid agent payload: {e}"),
-        )
-    })
 }
 
 async fn session(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, ApiError> {
@@ -58,7 +48,7 @@ fn named(mut response: Response, session: &AgentSession) -> Response {
 }
 
 async fn enroll(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let request: EnrollRequest = parse(&body)?;
+    let request: EnrollRequest = parse_body(&body)?;
     let enrolled = state
         .itosm
         .enroll_agent(&request.token, &request.hints, &request.inventory)
@@ -79,7 +69,7 @@ async fn inventory(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let session = session(&state, &headers).await?;
-    let request: InventoryRequest = parse(&body)?;
+    let request: InventoryRequest = parse_body(&body)?;
     let asset = state
         .itosm
         .agent_inventory(&session, &request.inventory)
@@ -95,7 +85,7 @@ async fn heartbeat(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let session = session(&state, &headers).await?;
-    let request: HeartbeatRequest = parse(&body)?;
+    let request: HeartbeatRequest = parse_body(&body)?;
     let beat = state.itosm.agent_heartbeat(&session, request.sample)?;
     let queue = state
         .heartbeats
@@ -115,7 +105,7 @@ async fn report(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let session = session(&state, &headers).await?;
-    let request: ReportRequest = parse(&body)?;
+    let request: ReportRequest = parse_body(&body)?;
     let view = state
         .itosm
         .agent_report(&session, &request.description)

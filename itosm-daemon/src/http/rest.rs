@@ -26,7 +26,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/tickets/{ticket_id}", get(get_ticket))
 }
 
-fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+pub(super) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

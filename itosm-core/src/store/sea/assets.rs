@@ -62,10 +62,14 @@ fn asset_from(row: assets::Model) -> Result<Asset, StoreError> {
     })
 }
 
+/// `Set(value)` when `on`, else left as it is in the row.
+fn set_if<T: Into<Value>>(on: bool, value: T) -> sea_orm::ActiveValue<T> {
+    if on { Set(value) } else { NotSet }
+}
+
 /// Every column of `asset` but the id; heartbeat columns only if asked
 /// (a save of details never rolls back what heartbeats wrote meanwhile).
 fn asset_row(asset: &Asset, with_heartbeat: bool) -> assets::ActiveModel {
-    let heartbeat = |v| if with_heartbeat { Set(v) } else { NotSet };
     assets::ActiveModel {
         id: NotSet,
         tag: Set(asset.tag.clone()),
@@ -84,22 +88,10 @@ fn asset_row(asset: &Asset, with_heartbeat: bool) -> assets::ActiveModel {
         inventory: Set(asset.inventory.as_ref().map(to_json)),
         machine_id: Set(asset.machine_id.clone()),
         macs: Set(to_json(&asset.macs)),
-        last_seen_at: if with_heartbeat {
-            Set(asset.last_seen_at)
-        } else {
-            NotSet
-        },
-        health: heartbeat(asset.health.as_str().to_owned()),
-        health_reason: if with_heartbeat {
-            Set(asset.health_reason.clone())
-        } else {
-            NotSet
-        },
-        latest_sample: if with_heartbeat {
-            Set(asset.latest_sample.as_ref().map(to_json))
-        } else {
-            NotSet
-        },
+        last_seen_at: set_if(with_heartbeat, asset.last_seen_at),
+        health: set_if(with_heartbeat, asset.health.as_str().to_owned()),
+        health_reason: set_if(with_heartbeat, asset.health_reason.clone()),
+        latest_sample: set_if(with_heartbeat, asset.latest_sample.as_ref().map(to_json)),
         merged_into: Set(asset.merged_into.map(|m| m.0)),
         created_at: Set(asset.created_at),
         updated_at: Set(asset.updated_at),
@@ -248,23 +240,7 @@ impl SeaStore {
             return Err(StoreError::Conflict(ASSET_GONE.to_owned()));
         }
         for id in distinct {
-            let inserted = ticket_assets::Entity::insert(ticket_assets::ActiveModel {
-                ticket_id: Set(ticket.id.0),
-                asset_id: Set(id),
-                linked_at: Set(now),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    ticket_assets::Column::TicketId,
-                    ticket_assets::Column::AssetId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await
-            .map_err(classify)?;
-            if inserted > 0 {
+            if Self::insert_link(txn, ticket.id.0, id, now).await? {
                 Self::note_asset(
                     txn,
                     AssetId(id),
@@ -277,6 +253,33 @@ impl SeaStore {
             }
         }
         Ok(())
+    }
+
+    /// Links a ticket and an asset unless they are linked; whether a row
+    /// was added.
+    async fn insert_link(
+        txn: &DatabaseTransaction,
+        ticket: i64,
+        asset: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let inserted = ticket_assets::Entity::insert(ticket_assets::ActiveModel {
+            ticket_id: Set(ticket),
+            asset_id: Set(asset),
+            linked_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                ticket_assets::Column::TicketId,
+                ticket_assets::Column::AssetId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await
+        .map_err(classify)?;
+        Ok(inserted > 0)
     }
 
     async fn owners_in(
@@ -581,22 +584,7 @@ impl AssetStore for SeaStore {
             .map(|row| row.ticket_id)
             .collect();
         for ticket in moved {
-            ticket_assets::Entity::insert(ticket_assets::ActiveModel {
-                ticket_id: Set(ticket),
-                asset_id: Set(kept.0),
-                linked_at: Set(now),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    ticket_assets::Column::TicketId,
-                    ticket_assets::Column::AssetId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await
-            .map_err(classify)?;
+            Self::insert_link(&txn, ticket, kept.0, now).await?;
         }
         ticket_assets::Entity::delete_many()
             .filter(ticket_assets::Column::AssetId.eq(absorbed.0))
